@@ -1,0 +1,5 @@
+import type { FastifyInstance } from 'fastify';
+import type { ControllerDeps } from '../deps.ts';
+
+// Placeholder: this feature's routes are being written.
+export async function appRoutes(_app: FastifyInstance, _deps: ControllerDeps): Promise<void> {}

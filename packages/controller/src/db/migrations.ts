@@ -1,0 +1,183 @@
+/**
+ * The one set of migrations, for SQLite and PostgreSQL alike. Add a migration by appending to `migrations`; never edit
+ * one that has shipped.
+ * @module
+ */
+import { Migrator, sql } from 'kysely';
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+type Dialect = 'sqlite' | 'postgres';
+
+function initialSchema(dialect: Dialect): Migration {
+  // The only difference between the two stores: how an integer key generates itself.
+  const serial = dialect === 'postgres' ? 'serial' : 'integer';
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('users')
+        .addColumn('id', serial, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn('username', 'text', (c) => c.notNull().unique())
+        .addColumn('email', 'text', (c) => c.notNull())
+        .addColumn('first_name', 'text', (c) => c.notNull())
+        .addColumn('last_name', 'text', (c) => c.notNull())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('is_superuser', 'integer', (c) => c.notNull())
+        .addColumn('is_staff', 'integer', (c) => c.notNull())
+        .addColumn('is_active', 'integer', (c) => c.notNull())
+        .addColumn('last_login', 'text')
+        .addColumn('date_joined', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('tokens')
+        .addColumn('user_id', 'integer', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('created', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('keys')
+        .addColumn('uuid', 'text', (c) => c.primaryKey())
+        .addColumn('owner_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('public', 'text', (c) => c.notNull().unique())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('created', 'text', (c) => c.notNull())
+        .addColumn('updated', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('keys_fingerprint').on('keys').column('fingerprint').execute();
+
+      await db.schema
+        .createTable('apps')
+        .addColumn('uuid', 'text', (c) => c.primaryKey())
+        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('owner_id', 'integer', (c) => c.notNull().references('users.id'))
+        .addColumn('structure', 'text', (c) => c.notNull())
+        .addColumn('created', 'text', (c) => c.notNull())
+        .addColumn('updated', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('perms')
+        .addColumn('app_uuid', 'text', (c) => c.notNull().references('apps.uuid').onDelete('cascade'))
+        .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('created', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('perms_pk', ['app_uuid', 'user_id'])
+        .execute();
+
+      // Tables of versioned rows per app: newest first is the common read.
+      for (const [table, columns] of [
+        ['configs', ['values', 'memory', 'cpu', 'tags', 'registry', 'healthcheck']],
+        ['app_settings', ['whitelist', 'autoscale', 'label']],
+      ] as const) {
+        let create = db.schema
+          .createTable(table)
+          .addColumn('uuid', 'text', (c) => c.primaryKey())
+          .addColumn('app_uuid', 'text', (c) => c.notNull().references('apps.uuid').onDelete('cascade'))
+          .addColumn('owner_id', 'integer', (c) => c.notNull().references('users.id'));
+        if (table === 'app_settings') {
+          create = create.addColumn('maintenance', 'integer', (c) => c.notNull()).addColumn('routable', 'integer', (c) => c.notNull());
+        }
+        for (const column of columns) create = create.addColumn(column, 'text', (c) => c.notNull());
+        await create.addColumn('created', 'text', (c) => c.notNull()).addColumn('updated', 'text', (c) => c.notNull()).execute();
+        await db.schema.createIndex(`${table}_app_created`).on(table).columns(['app_uuid', 'created']).execute();
+      }
+
+      await db.schema
+        .createTable('builds')
+        .addColumn('uuid', 'text', (c) => c.primaryKey())
+        .addColumn('app_uuid', 'text', (c) => c.notNull().references('apps.uuid').onDelete('cascade'))
+        .addColumn('owner_id', 'integer', (c) => c.notNull().references('users.id'))
+        .addColumn('image', 'text', (c) => c.notNull())
+        .addColumn('sha', 'text', (c) => c.notNull())
+        .addColumn('procfile', 'text', (c) => c.notNull())
+        .addColumn('dockerfile', 'text', (c) => c.notNull())
+        .addColumn('created', 'text', (c) => c.notNull())
+        .addColumn('updated', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('builds_app_created').on('builds').columns(['app_uuid', 'created']).execute();
+
+      await db.schema
+        .createTable('releases')
+        .addColumn('uuid', 'text', (c) => c.primaryKey())
+        .addColumn('app_uuid', 'text', (c) => c.notNull().references('apps.uuid').onDelete('cascade'))
+        .addColumn('owner_id', 'integer', (c) => c.notNull().references('users.id'))
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('summary', 'text', (c) => c.notNull())
+        .addColumn('failed', 'integer', (c) => c.notNull())
+        .addColumn('config_uuid', 'text', (c) => c.notNull().references('configs.uuid'))
+        .addColumn('build_uuid', 'text', (c) => c.references('builds.uuid'))
+        .addColumn('exception', 'text')
+        .addColumn('created', 'text', (c) => c.notNull())
+        .addColumn('updated', 'text', (c) => c.notNull())
+        .addUniqueConstraint('releases_app_version', ['app_uuid', 'version'])
+        .execute();
+
+      await db.schema
+        .createTable('certs')
+        .addColumn('id', serial, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn('owner_id', 'integer', (c) => c.notNull().references('users.id'))
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('certificate', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('common_name', 'text')
+        .addColumn('san', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('expires', 'text', (c) => c.notNull())
+        .addColumn('starts', 'text', (c) => c.notNull())
+        .addColumn('issuer', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('created', 'text', (c) => c.notNull())
+        .addColumn('updated', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('domains')
+        .addColumn('uuid', 'text', (c) => c.primaryKey())
+        .addColumn('app_uuid', 'text', (c) => c.notNull().references('apps.uuid').onDelete('cascade'))
+        .addColumn('owner_id', 'integer', (c) => c.notNull().references('users.id'))
+        .addColumn('domain', 'text', (c) => c.notNull().unique())
+        .addColumn('cert_id', 'integer', (c) => c.references('certs.id').onDelete('set null'))
+        .addColumn('created', 'text', (c) => c.notNull())
+        .addColumn('updated', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('tls')
+        .addColumn('uuid', 'text', (c) => c.primaryKey())
+        .addColumn('app_uuid', 'text', (c) => c.notNull().references('apps.uuid').onDelete('cascade'))
+        .addColumn('owner_id', 'integer', (c) => c.notNull().references('users.id'))
+        .addColumn('https_enforced', 'integer')
+        .addColumn('created', 'text', (c) => c.notNull())
+        .addColumn('updated', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('tls_app_created').on('tls').columns(['app_uuid', 'created']).execute();
+
+      await db.schema
+        .createTable('log_lines')
+        .addColumn('id', serial, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn('app_uuid', 'text', (c) => c.notNull().references('apps.uuid').onDelete('cascade'))
+        .addColumn('created', 'text', (c) => c.notNull())
+        .addColumn('line', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('log_lines_app_id').on('log_lines').columns(['app_uuid', 'id']).execute();
+    },
+  };
+}
+
+const migrations: Record<string, (dialect: Dialect) => Migration> = {
+  '0001_initial_schema': initialSchema,
+};
+
+/** Brings the store up to the newest migration; safe to call on every start. */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  const provider: MigrationProvider = {
+    getMigrations: async () => Object.fromEntries(Object.entries(migrations).map(([name, make]) => [name, make(dialect)])),
+  };
+  if (dialect === 'sqlite') await sql`PRAGMA foreign_keys = ON`.execute(db);
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`database migration ${failed} failed`, { cause: error });
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The store's tables as the query layer sees them. The same schema serves SQLite and PostgreSQL, so it keeps to what
+ * both store alike: booleans are integers 0/1, JSON is text, times are ISO-8601 text with milliseconds (they sort as
+ * text; the wire shows them to the second). Convert at the edge of each store module, never in route handlers.
+ * @module
+ */
+import type { Generated, Kysely } from 'kysely';
+
+type Bool = number;
+type Json = string;
+type Time = string;
+
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  /** scrypt, in the form `scrypt$<N>$<salt b64>$<hash b64>`. */
+  password_hash: string;
+  is_superuser: Bool;
+  is_staff: Bool;
+  is_active: Bool;
+  last_login: Time | null;
+  date_joined: Time;
+}
+
+/** One API token per user; only its SHA-256 is stored. */
+export interface TokensTable {
+  user_id: number;
+  token_hash: string;
+  created: Time;
+}
+
+export interface KeysTable {
+  uuid: string;
+  owner_id: number;
+  /** The key's name, unique across the platform. */
+  id: string;
+  public: string;
+  fingerprint: string;
+  created: Time;
+  updated: Time;
+}
+
+export interface AppsTable {
+  uuid: string;
+  id: string;
+  owner_id: number;
+  structure: Json;
+  created: Time;
+  updated: Time;
+}
+
+/** Collaborators of an app (the `use_app` permission). */
+export interface PermsTable {
+  app_uuid: string;
+  user_id: number;
+  created: Time;
+}
+
+export interface ConfigsTable {
+  uuid: string;
+  app_uuid: string;
+  owner_id: number;
+  values: Json;
+  memory: Json;
+  cpu: Json;
+  tags: Json;
+  registry: Json;
+  healthcheck: Json;
+  created: Time;
+  updated: Time;
+}
+
+export interface BuildsTable {
+  uuid: string;
+  app_uuid: string;
+  owner_id: number;
+  image: string;
+  sha: string;
+  procfile: Json;
+  dockerfile: string;
+  created: Time;
+  updated: Time;
+}
+
+export interface ReleasesTable {
+  uuid: string;
+  app_uuid: string;
+  owner_id: number;
+  version: number;
+  summary: string;
+  failed: Bool;
+  config_uuid: string;
+  build_uuid: string | null;
+  /** Why a failed release failed, for the pusher and `releases:info`. */
+  exception: string | null;
+  created: Time;
+  updated: Time;
+}
+
+export interface DomainsTable {
+  uuid: string;
+  app_uuid: string;
+  owner_id: number;
+  domain: string;
+  cert_id: number | null;
+  created: Time;
+  updated: Time;
+}
+
+export interface CertsTable {
+  id: Generated<number>;
+  owner_id: number;
+  name: string;
+  certificate: string;
+  key: string;
+  common_name: string | null;
+  san: Json;
+  fingerprint: string;
+  expires: Time;
+  starts: Time;
+  issuer: string;
+  subject: string;
+  created: Time;
+  updated: Time;
+}
+
+export interface AppSettingsTable {
+  uuid: string;
+  app_uuid: string;
+  owner_id: number;
+  maintenance: Bool;
+  routable: Bool;
+  whitelist: Json;
+  autoscale: Json;
+  label: Json;
+  created: Time;
+  updated: Time;
+}
+
+export interface TlsTable {
+  uuid: string;
+  app_uuid: string;
+  owner_id: number;
+  /** null until first set. */
+  https_enforced: Bool | null;
+  created: Time;
+  updated: Time;
+}
+
+/** The controller's own events per app, in Deis's log line format, served by the logs endpoint. */
+export interface LogLinesTable {
+  id: Generated<number>;
+  app_uuid: string;
+  created: Time;
+  line: string;
+}
+
+export interface Schema {
+  users: UsersTable;
+  tokens: TokensTable;
+  keys: KeysTable;
+  apps: AppsTable;
+  perms: PermsTable;
+  configs: ConfigsTable;
+  builds: BuildsTable;
+  releases: ReleasesTable;
+  domains: DomainsTable;
+  certs: CertsTable;
+  app_settings: AppSettingsTable;
+  tls: TlsTable;
+  log_lines: LogLinesTable;
+}
+
+export type Database = Kysely<Schema>;
+

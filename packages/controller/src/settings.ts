@@ -1,0 +1,88 @@
+/**
+ * The controller's settings, read once from the environment into a typed, validated, frozen object.
+ * This is the only module of the controller that reads `process.env`.
+ * @module
+ */
+import { join } from 'node:path';
+
+export type RegistrationMode = 'enabled' | 'disabled' | 'admin_only';
+
+export interface ControllerSettings {
+  /** Where the API listens when the controller runs on its own. */
+  host: string;
+  port: number;
+  /** `postgres://…`, or a SQLite file path. */
+  databaseUrl: string;
+  /** The shared secret the builder (and router) send as `X-Deis-Builder-Auth`. */
+  builderKey: string;
+  registrationMode: RegistrationMode;
+  /** Apps are served at `<app>.<platformDomain>`. */
+  platformDomain: string;
+  deployHookUrls: string[];
+  deployHookSecret: string | null;
+  /** How long new containers get to become ready before a deploy fails. */
+  deployTimeoutMs: number;
+  /** Seconds between SIGTERM and SIGKILL when containers are replaced. */
+  gracePeriodSeconds: number;
+  /** Labels every container of this platform instance, so that two instances can share an engine. */
+  platformName: string;
+  /** A dropped Procfile type is scaled to zero (DEIS_DEPLOY_PROCFILE_MISSING_REMOVE). */
+  procfileMissingRemove: boolean;
+  /** A build without a Procfile is refused with 409 (DEIS_DEPLOY_REJECT_IF_PROCFILE_MISSING). */
+  rejectIfProcfileMissing: boolean;
+  logLevel: string;
+}
+
+export class SettingsError extends Error {
+  constructor(problems: string[]) {
+    super(`invalid controller settings:\n  ${problems.join('\n  ')}`);
+    this.name = 'SettingsError';
+  }
+}
+
+/** Reads every setting at once and reports every problem at once. */
+export function loadControllerSettings(env: Record<string, string | undefined> = process.env): Readonly<ControllerSettings> {
+  const problems: string[] = [];
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) problems.push(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
+    return value;
+  };
+  const flag = (name: string, fallback: boolean): boolean => {
+    const raw = env[name]?.toLowerCase();
+    if (raw === undefined || raw === '') return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name} must be true or false, not "${raw}"`);
+    return fallback;
+  };
+
+  const dataDir = env.DEIS_DATA_DIR || join(process.cwd(), '.data');
+  const registrationMode = (env.REGISTRATION_MODE || 'admin_only') as RegistrationMode;
+  if (!['enabled', 'disabled', 'admin_only'].includes(registrationMode)) {
+    problems.push(`REGISTRATION_MODE must be enabled, disabled or admin_only, not "${registrationMode}"`);
+  }
+  const builderKey = env.DEIS_BUILDER_KEY ?? '';
+  if (builderKey.length < 16) problems.push('DEIS_BUILDER_KEY must be set to a secret of at least 16 characters');
+
+  const settings: ControllerSettings = {
+    host: env.DEIS_CONTROLLER_HOST || '127.0.0.1',
+    port: integer('DEIS_CONTROLLER_PORT', 8000, 0, 65535),
+    databaseUrl: env.DATABASE_URL || join(dataDir, 'controller.sqlite'),
+    builderKey,
+    registrationMode,
+    platformDomain: env.DEIS_PLATFORM_DOMAIN || '127.0.0.1.nip.io',
+    deployHookUrls: (env.DEIS_DEPLOY_HOOK_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean),
+    deployHookSecret: env.DEIS_DEPLOY_HOOK_SECRET_KEY || null,
+    deployTimeoutMs: integer('DEIS_DEPLOY_TIMEOUT', 120, 1, 3600) * 1000,
+    gracePeriodSeconds: integer('KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS', 30, 0, 3600),
+    platformName: env.DEIS_PLATFORM_NAME || 'deis',
+    procfileMissingRemove: flag('DEIS_DEPLOY_PROCFILE_MISSING_REMOVE', true),
+    rejectIfProcfileMissing: flag('DEIS_DEPLOY_REJECT_IF_PROCFILE_MISSING', false),
+    logLevel: env.DEIS_LOG_LEVEL || 'info',
+  };
+  if (problems.length > 0) throw new SettingsError(problems);
+  return Object.freeze(settings);
+}

@@ -1,0 +1,114 @@
+/**
+ * A controller for tests: the real app on a fresh store (SQLite in memory, or a fresh PostgreSQL schema when
+ * `DEIS_TEST_DATABASE_URL` is set) and the fake scheduler. Used only by `*.test.ts` files.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { FakeScheduler } from '@deis/scheduler/fake/fake-scheduler';
+import { buildControllerApp } from '../app.ts';
+import type { ControllerApp } from '../app.ts';
+import { openDatabase } from '../db/database.ts';
+import type { ControllerDeps } from '../deps.ts';
+import { RoutingState } from '../routing/routing-state.ts';
+import type { ControllerSettings } from '../settings.ts';
+import { insertUser } from '../users/user-store.ts';
+
+export const TEST_BUILDER_KEY = 'test-builder-key-0123456789';
+
+export interface TestController {
+  app: ControllerApp;
+  deps: ControllerDeps;
+  scheduler: FakeScheduler;
+  /** Sends a request; `token` adds the Authorization header, `builder` the builder key. */
+  call(method: string, url: string, options?: { token?: string; body?: unknown; builder?: boolean; headers?: Record<string, string> }): Promise<TestResponse>;
+  /** Creates a user directly in the store (the first one is not made admin unless asked) and returns their token. */
+  user(username: string, options?: { admin?: boolean; password?: string }): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface TestResponse {
+  status: number;
+  headers: Record<string, string | string[] | number | undefined>;
+  body: string;
+  /** The body parsed as JSON; undefined for an empty body. */
+  json: unknown;
+}
+
+async function freshPostgresSchema(baseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.end();
+  const url = new URL(baseUrl);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: baseUrl });
+      await client.connect();
+      await client.query(`DROP SCHEMA ${schema} CASCADE`);
+      await client.end();
+    },
+  };
+}
+
+export async function startTestController(overrides: Partial<ControllerSettings> = {}): Promise<TestController> {
+  const postgresUrl = process.env.DEIS_TEST_DATABASE_URL;
+  const postgres = postgresUrl ? await freshPostgresSchema(postgresUrl) : null;
+  const opened = await openDatabase(postgres ? postgres.url : ':memory:');
+  const scheduler = new FakeScheduler();
+  const settings: ControllerSettings = {
+    host: '127.0.0.1',
+    port: 0,
+    databaseUrl: ':memory:',
+    builderKey: TEST_BUILDER_KEY,
+    registrationMode: 'enabled',
+    platformDomain: 'example.test',
+    deployHookUrls: [],
+    deployHookSecret: null,
+    deployTimeoutMs: 5_000,
+    gracePeriodSeconds: 0,
+    platformName: 'test',
+    procfileMissingRemove: true,
+    rejectIfProcfileMissing: false,
+    logLevel: 'silent',
+    ...overrides,
+  };
+  const deps: ControllerDeps = { db: opened.db, dialect: opened.dialect, scheduler, settings, routing: new RoutingState() };
+  const app = await buildControllerApp(deps);
+
+  return {
+    app,
+    deps,
+    scheduler,
+    async call(method, url, options = {}) {
+      const headers: Record<string, string> = { ...options.headers };
+      if (options.token) headers.authorization = `token ${options.token}`;
+      if (options.builder) headers['x-deis-builder-auth'] = TEST_BUILDER_KEY;
+      let payload: string | undefined;
+      if (options.body !== undefined) {
+        headers['content-type'] ??= 'application/json';
+        payload = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+      }
+      const response = await app.inject({ method: method as 'GET', url, headers, ...(payload === undefined ? {} : { payload }) });
+      let json: unknown;
+      try {
+        json = response.body === '' ? undefined : JSON.parse(response.body);
+      } catch {
+        json = undefined;
+      }
+      return { status: response.statusCode, headers: response.headers, body: response.body, json };
+    },
+    async user(username, options = {}) {
+      const { token } = await insertUser(opened.db, { username, password: options.password ?? 'password', email: `${username}@example.test`, isSuperuser: options.admin ?? false });
+      return token;
+    },
+    async close() {
+      await app.close();
+      await opened.close();
+      await postgres?.drop();
+    },
+  };
+}

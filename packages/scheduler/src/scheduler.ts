@@ -1,0 +1,119 @@
+/**
+ * The scheduler: one interface, several backends. It speaks container specs, never apps or releases; the controller
+ * turns a release and a formation into specs and owns the desired state.
+ * Every backend proves itself by passing the suite in `scheduler.contract.ts`.
+ * @module
+ */
+
+/** What a backend needs to start one container. */
+export interface ContainerSpec {
+  /** Unique among the engine's containers. */
+  name: string;
+  image: string;
+  /** Replaces the image's entrypoint; absent: the image's own. */
+  entrypoint?: string[];
+  /** Replaces the image's CMD; absent: the image's own. */
+  command?: string[];
+  env: Record<string, string>;
+  /** Backends store them on the container and filter `list` by them. */
+  labels: Record<string, string>;
+  /** Absent: unlimited. */
+  memoryBytes?: number;
+  /** In thousandths of a core; absent: unlimited. */
+  cpuMillis?: number;
+  /** The port the process listens on, when it serves traffic; the address `list` reports uses it. */
+  port?: number;
+}
+
+/** `starting`: created, not yet running. `up`: running. `down`: exited with 0 or stopped. `crashed`: exited otherwise. */
+export type ContainerState = 'starting' | 'up' | 'down' | 'crashed';
+
+export interface Container {
+  name: string;
+  labels: Record<string, string>;
+  state: ContainerState;
+  /** When the current run began; null before the first start. */
+  startedAt: Date | null;
+  /** Where the platform reaches the container's port; null without a port or while not running. */
+  address: { host: string; port: number } | null;
+  exitCode: number | null;
+}
+
+export type ReadinessCheck =
+  | { kind: 'tcp'; port: number }
+  | { kind: 'http'; port: number; path: string; headers?: Record<string, string> }
+  | { kind: 'exec'; command: string[] };
+
+export interface LogLine {
+  time: Date;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+export interface RunOptions {
+  /** The container is killed after this long and the run fails. */
+  timeoutMs: number;
+  /** Receives output as it arrives, for live streaming. */
+  onOutput?: (chunk: string) => void;
+}
+
+export interface RunResult {
+  exitCode: number;
+  /** stdout and stderr interleaved as they arrived. */
+  output: string;
+}
+
+/** Why a container did not become ready; `lastLines` is what it printed last, to show the user. */
+export class NotReadyError extends Error {
+  readonly lastLines: string[];
+
+  constructor(message: string, lastLines: string[]) {
+    super(message);
+    this.name = 'NotReadyError';
+    this.lastLines = lastLines;
+  }
+}
+
+/** The engine failed or is unreachable; nothing about the request itself is wrong. */
+export class SchedulerUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SchedulerUnavailableError';
+  }
+}
+
+export interface ContainerEvent {
+  name: string;
+  labels: Record<string, string>;
+  /** The state the container has just entered. */
+  state: ContainerState | 'removed';
+}
+
+export interface Scheduler {
+  /** Creates and starts a container; resolves once the engine runs it. A name already in use is an error. */
+  start(spec: ContainerSpec): Promise<Container>;
+
+  /**
+   * Resolves once the container passes the check. Rejects with NotReadyError if the container exits first or the
+   * timeout passes, so a deploy can fail with the app's own last words.
+   */
+  waitReady(name: string, check: ReadinessCheck, timeoutMs: number): Promise<void>;
+
+  /** Sends SIGTERM, waits up to `graceSeconds`, kills, and removes the container. An unknown name is not an error. */
+  stop(name: string, graceSeconds: number): Promise<void>;
+
+  /** Containers carrying every one of the given labels, in any state. */
+  list(labels: Record<string, string>): Promise<Container[]>;
+
+  /** Runs a one-off container to completion, then removes it. */
+  run(spec: ContainerSpec, options: RunOptions): Promise<RunResult>;
+
+  /** The last `lines` lines the container printed, oldest first; empty for an unknown name. */
+  logs(name: string, lines: number): Promise<LogLine[]>;
+
+  /** The TCP ports an image EXPOSEs, ascending; null when the image does not exist. */
+  imagePorts(image: string): Promise<number[] | null>;
+
+  /** Calls `listener` whenever a container with the given labels changes state; returns a function that stops it. */
+  watch(labels: Record<string, string>, listener: (event: ContainerEvent) => void): () => void;
+}
