@@ -2,10 +2,10 @@ import { defineConfig } from 'vitest/config';
 import type { TestProjectConfiguration } from 'vitest/config';
 
 // `unit` needs nothing but Node. `postgres` runs every controller test again on a real PostgreSQL, and `integration`
-// (files named *.docker.test.ts and *.e2e.test.ts) needs the Docker engine, nginx and git: `./platform test` starts
+// (files named *.docker.test.ts, *.nginx.test.ts and *.e2e.test.ts) needs the Docker engine, nginx and git: `./platform test` starts
 // what they need and sets the variables below, so a run there never skips them. A bare `npx vitest run` on a
 // developer's machine without those services runs `unit` only.
-const integration = ['**/*.docker.test.ts', '**/*.e2e.test.ts'];
+const integration = ['**/*.docker.test.ts', '**/*.nginx.test.ts', '**/*.e2e.test.ts'];
 const postgresUrl = process.env.DEIS_TEST_POSTGRES_URL;
 
 const projects: TestProjectConfiguration[] = [

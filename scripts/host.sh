@@ -15,6 +15,8 @@ ensure_packages() {
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
   command -v git >/dev/null || missing+=(git)
   command -v ssh >/dev/null || missing+=(openssh-client)
+  # The shell inside the platform's locally made base images (no image can be pulled here).
+  [ -x /bin/busybox ] || missing+=(busybox-static)
   command -v ssh-keygen >/dev/null || missing+=(openssh-client)
   command -v node >/dev/null || missing+=(nodejs npm)
   if [ "${NEED_POSTGRES:-0}" = 1 ] && ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then

@@ -30,6 +30,8 @@ export interface ControllerSettings {
   procfileMissingRemove: boolean;
   /** A build without a Procfile is refused with 409 (DEIS_DEPLOY_REJECT_IF_PROCFILE_MISSING). */
   rejectIfProcfileMissing: boolean;
+  /** This host's node labels, which config `tags` must match (DEIS_NODE_LABELS, `k=v,k=v`). */
+  nodeLabels: Record<string, string>;
   logLevel: string;
 }
 
@@ -38,6 +40,16 @@ export class SettingsError extends Error {
     super(`invalid controller settings:\n  ${problems.join('\n  ')}`);
     this.name = 'SettingsError';
   }
+}
+
+function parseLabels(raw: string, problems: string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [key, value] = pair.split('=');
+    if (!key || value === undefined) problems.push(`DEIS_NODE_LABELS must be k=v pairs separated by commas, not "${raw}"`);
+    else labels[key] = value;
+  }
+  return labels;
 }
 
 /** Reads every setting at once and reports every problem at once. */
@@ -81,6 +93,7 @@ export function loadControllerSettings(env: Record<string, string | undefined> =
     platformName: env.DEIS_PLATFORM_NAME || 'deis',
     procfileMissingRemove: flag('DEIS_DEPLOY_PROCFILE_MISSING_REMOVE', true),
     rejectIfProcfileMissing: flag('DEIS_DEPLOY_REJECT_IF_PROCFILE_MISSING', false),
+    nodeLabels: parseLabels(env.DEIS_NODE_LABELS ?? '', problems),
     logLevel: env.DEIS_LOG_LEVEL || 'info',
   };
   if (problems.length > 0) throw new SettingsError(problems);

@@ -73,6 +73,7 @@ export async function startTestController(overrides: Partial<ControllerSettings>
     platformName: 'test',
     procfileMissingRemove: true,
     rejectIfProcfileMissing: false,
+    nodeLabels: {},
     logLevel: 'silent',
     ...overrides,
   };
