@@ -1,0 +1,43 @@
+/**
+ * Runs the controller: opens the store, builds the app on the given scheduler, listens. The platform's daemon calls
+ * this; so does anything that runs the controller on its own.
+ * @module
+ */
+import type { Scheduler } from '@deis/scheduler/scheduler';
+import { buildControllerApp } from './app.ts';
+import type { ControllerApp } from './app.ts';
+import { openDatabase } from './db/database.ts';
+import type { ControllerDeps } from './deps.ts';
+import { RoutingState } from './routing/routing-state.ts';
+import type { ControllerSettings } from './settings.ts';
+
+export interface RunningController {
+  app: ControllerApp;
+  deps: ControllerDeps;
+  /** e.g. `http://127.0.0.1:8000` */
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startController(settings: Readonly<ControllerSettings>, scheduler: Scheduler): Promise<RunningController> {
+  const opened = await openDatabase(settings.databaseUrl);
+  const deps: ControllerDeps = { db: opened.db, dialect: opened.dialect, scheduler, settings, routing: new RoutingState() };
+  const app = await buildControllerApp(deps, { logger: { level: settings.logLevel } });
+  let address: string;
+  try {
+    address = await app.listen({ host: settings.host, port: settings.port });
+  } catch (error) {
+    await app.close();
+    await opened.close();
+    throw error;
+  }
+  return {
+    app,
+    deps,
+    url: address,
+    async close() {
+      await app.close();
+      await opened.close();
+    },
+  };
+}

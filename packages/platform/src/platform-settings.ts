@@ -1,0 +1,55 @@
+/**
+ * The settings of the platform as a whole on one host: where its state lives, which ports and domain it uses, which
+ * Docker network its apps join. Read once from the environment; each role's own settings are derived from these.
+ * @module
+ */
+import { resolve } from 'node:path';
+
+export interface PlatformSettings {
+  /** Everything the platform keeps: the store, secrets, git repos, SSH host keys, nginx's files, logs. */
+  dataDir: string;
+  platformDomain: string;
+  /** Distinguishes this platform's containers from another platform's on the same engine. */
+  platformName: string;
+  controllerPort: number;
+  routerHttpPort: number;
+  routerHttpsPort: number;
+  builderSshPort: number;
+  builderHttpPort: number;
+  networkName: string;
+  networkSubnet: string;
+  /** Add `deis.<domain>` and `deis-builder.<domain>` to /etc/hosts (only meaningful for the default `localhost`). */
+  manageHostsFile: boolean;
+}
+
+function port(env: Record<string, string | undefined>, name: string, fallback: number, problems: string[]): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) problems.push(`${name} must be a port number, not "${raw}"`);
+  return value;
+}
+
+export function loadPlatformSettings(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Readonly<PlatformSettings> {
+  const problems: string[] = [];
+  const platformDomain = env.DEIS_PLATFORM_DOMAIN || 'localhost';
+  const settings: PlatformSettings = {
+    dataDir: resolve(cwd, env.DEIS_DATA_DIR || '.data'),
+    platformDomain,
+    platformName: env.DEIS_PLATFORM_NAME || 'deis',
+    controllerPort: port(env, 'DEIS_CONTROLLER_PORT', 8000, problems),
+    routerHttpPort: port(env, 'DEIS_ROUTER_HTTP_PORT', 80, problems),
+    routerHttpsPort: port(env, 'DEIS_ROUTER_HTTPS_PORT', 443, problems),
+    builderSshPort: port(env, 'DEIS_BUILDER_SSH_PORT', 2222, problems),
+    builderHttpPort: port(env, 'DEIS_BUILDER_HTTP_PORT', 8001, problems),
+    networkName: env.DEIS_NETWORK || 'deis',
+    networkSubnet: env.DEIS_NETWORK_SUBNET || '100.64.0.0/16',
+    manageHostsFile: (env.DEIS_MANAGE_HOSTS_FILE ?? (platformDomain === 'localhost' ? '1' : '0')) === '1',
+  };
+  if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(platformDomain)) problems.push(`DEIS_PLATFORM_DOMAIN is not a domain name: "${platformDomain}"`);
+  if (!/^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.\d+\.\d+\/\d+$/.test(settings.networkSubnet)) {
+    problems.push(`DEIS_NETWORK_SUBNET must be inside 100.64.0.0/10 (it keeps apps off the private ranges users' LANs use), not "${settings.networkSubnet}"`);
+  }
+  if (problems.length > 0) throw new Error(`invalid platform settings:\n  ${problems.join('\n  ')}`);
+  return Object.freeze(settings);
+}
