@@ -82,6 +82,28 @@ export class SchedulerUnavailableError extends Error {
   }
 }
 
+/** `start` or `run` named an image the engine does not have. */
+export class ImageNotFoundError extends Error {
+  readonly image: string;
+
+  constructor(image: string) {
+    super(`image ${image} does not exist`);
+    this.name = 'ImageNotFoundError';
+    this.image = image;
+  }
+}
+
+/** `start` or `run` was given a name another container already has. */
+export class ContainerNameInUseError extends Error {
+  readonly containerName: string;
+
+  constructor(containerName: string) {
+    super(`container name ${containerName} is already in use`);
+    this.name = 'ContainerNameInUseError';
+    this.containerName = containerName;
+  }
+}
+
 export interface ContainerEvent {
   name: string;
   labels: Record<string, string>;

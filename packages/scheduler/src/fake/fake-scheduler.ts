@@ -1,11 +1,13 @@
 /**
  * An in-memory scheduler for fast controller tests. Containers "run" at once and are ready at once, unless a test
- * tells the fake otherwise: `failNext` makes an operation throw, `neverReadyImage` makes an image's containers exit at
- * start, as a crashing app does.
+ * tells the fake otherwise: `failNext` makes an operation throw, `crashImage` makes an image's containers exit at
+ * start, as a crashing app does, and `behaviour` scripts what any container prints, whether it exits and which
+ * readiness checks it passes. Time never passes in the fake: a check that would never pass fails at once.
+ * It passes the suite of `scheduler-contract.ts` (see fake-scheduler.contract.test.ts).
  * @module
  */
 import { EventEmitter } from 'node:events';
-import { NotReadyError, SchedulerUnavailableError } from '../scheduler.ts';
+import { ContainerNameInUseError, ImageNotFoundError, NotReadyError, SchedulerUnavailableError } from '../scheduler.ts';
 import type {
   Container,
   ContainerEvent,
@@ -19,10 +21,21 @@ import type {
 
 type Operation = 'start' | 'stop' | 'list' | 'run' | 'waitReady';
 
+/** What a started container does, as the fake's stand-in for the program it would run. */
+export interface FakeBehaviour {
+  /** What it prints at start, in order. */
+  output?: Array<Pick<LogLine, 'stream' | 'text'>>;
+  /** Set: it exits with this code right after printing. */
+  exitCode?: number;
+  /** Whether a readiness check passes; absent: every check passes. */
+  ready?: (check: ReadinessCheck) => boolean;
+}
+
 interface FakeContainer {
   spec: ContainerSpec;
   container: Container;
   output: LogLine[];
+  ready: (check: ReadinessCheck) => boolean;
 }
 
 function matches(labels: Record<string, string>, wanted: Record<string, string>): boolean {
@@ -34,10 +47,14 @@ export class FakeScheduler implements Scheduler {
   readonly #failures = new Map<Operation, number>();
   readonly #crashingImages = new Set<string>();
   readonly #imagePorts = new Map<string, number[]>();
+  readonly #missingImages = new Set<string>();
   readonly #events = new EventEmitter();
   #nextAddress = 2;
   /** How one-off runs answer; the default echoes the command. */
-  runHandler: (spec: ContainerSpec) => RunResult = (spec) => ({ exitCode: 0, output: `${[...(spec.entrypoint ?? []), ...(spec.command ?? [])].join(' ')}\n` });
+  runHandler: (spec: ContainerSpec) => RunResult | Promise<RunResult> = (spec) => ({ exitCode: 0, output: `${[...(spec.entrypoint ?? []), ...(spec.command ?? [])].join(' ')}\n` });
+  /** How started containers behave; the default runs quietly and passes every check, except `crashImage` images. */
+  behaviour: (spec: ContainerSpec) => FakeBehaviour = (spec) =>
+    this.#crashingImages.has(spec.image) ? { output: [{ stream: 'stderr', text: 'Error: app crashed at start' }], exitCode: 1 } : {};
 
   /** The next `times` calls of `operation` throw SchedulerUnavailableError. */
   failNext(operation: Operation, times = 1): void {
@@ -52,6 +69,12 @@ export class FakeScheduler implements Scheduler {
   /** Declares an image and the ports it EXPOSEs; undeclared images have none but exist. */
   defineImage(image: string, ports: number[]): void {
     this.#imagePorts.set(image, [...ports].sort((a, b) => a - b));
+  }
+
+  /** Declares that an image does not exist: `start` and `run` refuse it, `imagePorts` gives null. */
+  removeImage(image: string): void {
+    this.#missingImages.add(image);
+    this.#imagePorts.delete(image);
   }
 
   /** Every container's spec, for assertions on names, env and labels. */
@@ -72,29 +95,36 @@ export class FakeScheduler implements Scheduler {
 
   async start(spec: ContainerSpec): Promise<Container> {
     this.#maybeFail('start');
-    if (this.#containers.has(spec.name)) throw new Error(`container name ${spec.name} is already in use`);
-    const crashes = this.#crashingImages.has(spec.image);
+    if (this.#missingImages.has(spec.image)) throw new ImageNotFoundError(spec.image);
+    if (this.#containers.has(spec.name)) throw new ContainerNameInUseError(spec.name);
+    const behaviour = this.behaviour(spec);
+    const now = new Date();
     const container: Container = {
       name: spec.name,
       labels: { ...spec.labels },
-      state: crashes ? 'crashed' : 'up',
-      startedAt: new Date(),
-      address: spec.port !== undefined && !crashes ? { host: `100.64.0.${this.#nextAddress++}`, port: spec.port } : null,
-      exitCode: crashes ? 1 : null,
+      state: 'up',
+      startedAt: now,
+      address: spec.port !== undefined ? { host: `100.64.0.${this.#nextAddress++}`, port: spec.port } : null,
+      exitCode: null,
     };
-    const output: LogLine[] = crashes ? [{ time: new Date(), stream: 'stderr', text: 'Error: app crashed at start' }] : [];
-    this.#containers.set(spec.name, { spec, container, output });
-    this.#emit(spec.name, spec.labels, container.state);
-    return { ...container };
+    const output: LogLine[] = (behaviour.output ?? []).map((line) => ({ time: now, ...line }));
+    const entry: FakeContainer = { spec, container, output, ready: behaviour.ready ?? (() => true) };
+    this.#containers.set(spec.name, entry);
+    this.#emit(spec.name, spec.labels, 'up');
+    // A real engine returns once the process runs; an exit comes after, so the exit is seen as an event too.
+    if (behaviour.exitCode !== undefined) this.crash(spec.name, behaviour.exitCode);
+    return { ...entry.container };
   }
 
-  async waitReady(name: string, _check: ReadinessCheck, _timeoutMs: number): Promise<void> {
+  async waitReady(name: string, check: ReadinessCheck, timeoutMs: number): Promise<void> {
     this.#maybeFail('waitReady');
     const entry = this.#containers.get(name);
     if (!entry) throw new NotReadyError(`container ${name} does not exist`, []);
+    const lastLines = entry.output.slice(-20).map((l) => l.text);
     if (entry.container.state !== 'up') {
-      throw new NotReadyError(`container ${name} exited with code ${entry.container.exitCode ?? 'unknown'}`, entry.output.map((l) => l.text));
+      throw new NotReadyError(`container ${name} exited with code ${entry.container.exitCode ?? 'unknown'} before it became ready`, lastLines);
     }
+    if (!entry.ready(check)) throw new NotReadyError(`container ${name} did not become ready within ${timeoutMs} ms`, lastLines);
   }
 
   async stop(name: string, _graceSeconds: number): Promise<void> {
@@ -110,9 +140,20 @@ export class FakeScheduler implements Scheduler {
     return [...this.#containers.values()].filter((c) => matches(c.container.labels, labels)).map((c) => ({ ...c.container }));
   }
 
-  async run(spec: ContainerSpec, _options: RunOptions): Promise<RunResult> {
+  async run(spec: ContainerSpec, options: RunOptions): Promise<RunResult> {
     this.#maybeFail('run');
-    return this.runHandler(spec);
+    if (this.#missingImages.has(spec.image)) throw new ImageNotFoundError(spec.image);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`one-off container ${spec.name} did not finish within ${options.timeoutMs} ms`)), options.timeoutMs);
+    });
+    try {
+      const result = await Promise.race([Promise.resolve(this.runHandler(spec)), timeout]);
+      if (result.output !== '') options.onOutput?.(result.output);
+      return result;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async logs(name: string, lines: number): Promise<LogLine[]> {
@@ -133,6 +174,7 @@ export class FakeScheduler implements Scheduler {
   }
 
   async imagePorts(image: string): Promise<number[] | null> {
+    if (this.#missingImages.has(image)) return null;
     return this.#imagePorts.get(image) ?? [];
   }
 

@@ -1,0 +1,44 @@
+/**
+ * The fake passes the scheduler contract, so controller tests on it see what they would see on a real engine.
+ * The fake runs no programs: `behaviour` and `runHandler` emulate the contract program from the container's env.
+ * @module
+ */
+import { describeSchedulerContract } from '../scheduler-contract.ts';
+import type { ContainerSpec, LogLine, ReadinessCheck } from '../scheduler.ts';
+import { FakeScheduler } from './fake-scheduler.ts';
+
+function lines(text: string | undefined): string[] {
+  return text === undefined || text === '' ? [] : text.split('\n');
+}
+
+function contractOutput(spec: ContainerSpec): Array<Pick<LogLine, 'stream' | 'text'>> {
+  return [
+    ...lines(spec.env.CONTRACT_PRINT).map((text) => ({ stream: 'stdout' as const, text })),
+    ...lines(spec.env.CONTRACT_STDERR).map((text) => ({ stream: 'stderr' as const, text })),
+  ];
+}
+
+function contractReady(spec: ContainerSpec, check: ReadinessCheck): boolean {
+  const port = Number(spec.env.PORT ?? 5000);
+  if (check.kind === 'tcp') return check.port === port;
+  if (check.kind === 'http') return check.port === port && check.path === '/ok';
+  return check.command[0] === 'true';
+}
+
+describeSchedulerContract('fake', async () => {
+  const scheduler = new FakeScheduler();
+  const image = 'contract/app:1';
+  const missingImage = 'contract/missing:1';
+  scheduler.defineImage(image, [5000]);
+  scheduler.removeImage(missingImage);
+  scheduler.behaviour = (spec) => ({
+    output: contractOutput(spec),
+    exitCode: spec.env.CONTRACT_EXIT === undefined ? undefined : Number(spec.env.CONTRACT_EXIT),
+    ready: (check) => contractReady(spec, check),
+  });
+  scheduler.runHandler = (spec) => ({
+    exitCode: Number(spec.env.CONTRACT_EXIT ?? 0),
+    output: contractOutput(spec).map((line) => `${line.text}\n`).join(''),
+  });
+  return { scheduler, image, exposedPorts: [5000], missingImage, cleanup: async () => undefined };
+});

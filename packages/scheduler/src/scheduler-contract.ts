@@ -1,0 +1,274 @@
+/**
+ * The suite every scheduler backend passes: `describeSchedulerContract('docker', makeDockerUnderTest)` in a test file
+ * registers the same tests for each backend, so the controller can rely on one behaviour whatever engine runs below.
+ *
+ * The tests start containers of one image that runs the *contract program*, whose behaviour the environment chooses
+ * (a backend without real processes, like the fake, emulates it; see fake-scheduler.contract.test.ts):
+ * - `CONTRACT_PRINT`: lines printed on stdout at start (`\n`-separated), then `CONTRACT_STDERR` on stderr;
+ * - `CONTRACT_EXIT` set: exit with that code after `CONTRACT_EXIT_AFTER_MS` (default 0) milliseconds;
+ * - otherwise serve HTTP on `PORT` (default 5000), `GET /ok` answering 200 and anything else 404, until SIGTERM;
+ * - readiness `exec` commands are run in the container: `['true']` passes, `['false']` fails.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ContainerNameInUseError, ImageNotFoundError, NotReadyError } from './scheduler.ts';
+import type { Container, ContainerEvent, ContainerSpec, ReadinessCheck, Scheduler } from './scheduler.ts';
+
+export interface SchedulerUnderTest {
+  scheduler: Scheduler;
+  /** Runs the contract program. */
+  image: string;
+  /** The ports `image` EXPOSEs, ascending. */
+  exposedPorts: number[];
+  /** A well-formed image name the engine does not have. */
+  missingImage: string;
+  /** Removes whatever the tests left behind (containers, networks). */
+  cleanup(): Promise<void>;
+}
+
+/** How long the slowest backend may take to notice a change (engine events, container exits). */
+const SETTLE_MS = 15_000;
+
+/** Polls `read` until `accept` holds; fails with the last value seen. */
+export async function eventually<T>(read: () => Promise<T> | T, accept: (value: T) => boolean, timeoutMs = SETTLE_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!accept(value)) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    value = await read();
+  }
+  return value;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the promise to reject, and it resolved');
+}
+
+export function describeSchedulerContract(backend: string, makeScheduler: () => Promise<SchedulerUnderTest>): void {
+  describe(`scheduler contract: ${backend}`, () => {
+    let under: SchedulerUnderTest;
+    let scheduler: Scheduler;
+    // Every test's containers carry this label and a name prefix of their own, so tests never see each other's.
+    const run = randomBytes(3).toString('hex');
+    const suiteLabels = { 'contract-run': run };
+    let counter = 0;
+
+    function spec(env: Record<string, string>, extra: Partial<ContainerSpec> = {}): ContainerSpec {
+      counter += 1;
+      return {
+        name: `contract-${run}-${counter}`,
+        image: under.image,
+        env: { PORT: '5000', ...env },
+        labels: { ...suiteLabels, case: String(counter) },
+        port: 5000,
+        ...extra,
+      };
+    }
+
+    async function find(name: string): Promise<Container | undefined> {
+      return (await scheduler.list(suiteLabels)).find((c) => c.name === name);
+    }
+
+    beforeAll(async () => {
+      under = await makeScheduler();
+      scheduler = under.scheduler;
+    });
+
+    afterAll(async () => {
+      if (!under) return;
+      for (const container of await scheduler.list(suiteLabels).catch(() => [])) await scheduler.stop(container.name, 0).catch(() => undefined);
+      await under.cleanup();
+    });
+
+    it('starts a container that is up, labelled, addressed and listed by its labels', async () => {
+      const server = spec({}, { labels: { ...suiteLabels, role: 'server', case: 'listed' } });
+      const started = await scheduler.start(server);
+      expect(started.name).toBe(server.name);
+      expect(started.state).toBe('up');
+      expect(started.labels).toMatchObject(server.labels);
+      expect(started.startedAt).toBeInstanceOf(Date);
+      expect(started.exitCode).toBeNull();
+      expect(started.address).toEqual({ host: expect.any(String), port: 5000 });
+
+      const listed = await scheduler.list({ ...suiteLabels, role: 'server', case: 'listed' });
+      expect(listed.map((c) => c.name)).toEqual([server.name]);
+      expect(listed[0]).toMatchObject({ state: 'up', address: started.address, labels: server.labels });
+      expect(await scheduler.list({ ...suiteLabels, role: 'server', case: 'no-such-case' })).toEqual([]);
+      // Every given label must match, not just one of them.
+      expect(await scheduler.list({ ...suiteLabels, role: 'worker' })).toEqual([]);
+      await scheduler.stop(server.name, 5);
+    });
+
+    it('reports no address for a container without a port', async () => {
+      const worker = spec({}, { port: undefined });
+      const started = await scheduler.start(worker);
+      expect(started.state).toBe('up');
+      expect(started.address).toBeNull();
+      expect((await find(worker.name))?.address).toBeNull();
+      await scheduler.stop(worker.name, 5);
+    });
+
+    it('refuses a name already in use and an image that does not exist', async () => {
+      const first = spec({});
+      await scheduler.start(first);
+      const duplicate = await rejection(scheduler.start({ ...spec({}), name: first.name }));
+      expect(duplicate).toBeInstanceOf(ContainerNameInUseError);
+      await scheduler.stop(first.name, 5);
+
+      const missing = spec({}, { image: under.missingImage });
+      expect(await rejection(scheduler.start(missing))).toBeInstanceOf(ImageNotFoundError);
+      expect(await find(missing.name)).toBeUndefined();
+    });
+
+    it('waits for readiness by TCP, HTTP and exec', async () => {
+      const server = spec({});
+      await scheduler.start(server);
+      await scheduler.waitReady(server.name, { kind: 'tcp', port: 5000 }, 30_000);
+      await scheduler.waitReady(server.name, { kind: 'http', port: 5000, path: '/ok', headers: { 'X-Probe': 'contract' } }, 30_000);
+      await scheduler.waitReady(server.name, { kind: 'exec', command: ['true'] }, 30_000);
+      await scheduler.stop(server.name, 5);
+    });
+
+    it('fails readiness that never comes with NotReadyError, within the timeout', async () => {
+      const server = spec({});
+      await scheduler.start(server);
+      await scheduler.waitReady(server.name, { kind: 'tcp', port: 5000 }, 30_000);
+      const checks: ReadinessCheck[] = [
+        { kind: 'http', port: 5000, path: '/not-ok' },
+        { kind: 'exec', command: ['false'] },
+        { kind: 'tcp', port: 5001 },
+      ];
+      for (const check of checks) {
+        const began = Date.now();
+        const error = await rejection(scheduler.waitReady(server.name, check, 1_500));
+        expect(error, JSON.stringify(check)).toBeInstanceOf(NotReadyError);
+        expect(Date.now() - began).toBeLessThan(10_000);
+      }
+      await scheduler.stop(server.name, 5);
+    });
+
+    it('fails readiness of a container that exits early, at once, with its last lines', async () => {
+      const crashing = spec({ CONTRACT_PRINT: 'starting up\nloading config', CONTRACT_STDERR: 'fatal: boom', CONTRACT_EXIT: '3', CONTRACT_EXIT_AFTER_MS: '300' });
+      await scheduler.start(crashing);
+      const began = Date.now();
+      const error = await rejection(scheduler.waitReady(crashing.name, { kind: 'http', port: 5000, path: '/ok' }, 60_000));
+      expect(error).toBeInstanceOf(NotReadyError);
+      expect((error as NotReadyError).lastLines).toContain('fatal: boom');
+      expect((error as NotReadyError).message).toMatch(/exit/);
+      // Far below the timeout: an exit is noticed, not waited out.
+      expect(Date.now() - began).toBeLessThan(20_000);
+
+      const listed = await eventually(() => find(crashing.name), (c) => c?.state === 'crashed');
+      expect(listed).toMatchObject({ state: 'crashed', exitCode: 3, address: null });
+
+      const lines = await scheduler.logs(crashing.name, 10);
+      expect(lines.map((l) => l.text)).toEqual(['starting up', 'loading config', 'fatal: boom']);
+      expect(lines.map((l) => l.stream)).toEqual(['stdout', 'stdout', 'stderr']);
+      expect(lines[0]?.time).toBeInstanceOf(Date);
+      expect((await scheduler.logs(crashing.name, 1)).map((l) => l.text)).toEqual(['fatal: boom']);
+      await scheduler.stop(crashing.name, 5);
+    });
+
+    it('lists a container that exited with 0 as down', async () => {
+      const finished = spec({ CONTRACT_PRINT: 'done', CONTRACT_EXIT: '0' });
+      await scheduler.start(finished);
+      const listed = await eventually(() => find(finished.name), (c) => c?.state === 'down');
+      expect(listed).toMatchObject({ exitCode: 0, address: null });
+      await scheduler.stop(finished.name, 5);
+    });
+
+    it('fails readiness of an unknown container with NotReadyError', async () => {
+      expect(await rejection(scheduler.waitReady(`contract-${run}-nobody`, { kind: 'tcp', port: 5000 }, 1_000))).toBeInstanceOf(NotReadyError);
+    });
+
+    it('stops and removes a container; an unknown name is not an error', async () => {
+      const server = spec({});
+      await scheduler.start(server);
+      await scheduler.waitReady(server.name, { kind: 'tcp', port: 5000 }, 30_000);
+      const began = Date.now();
+      await scheduler.stop(server.name, 10);
+      // The program exits on SIGTERM: the grace period is not waited out.
+      expect(Date.now() - began).toBeLessThan(8_000);
+      expect(await find(server.name)).toBeUndefined();
+      expect(await scheduler.logs(server.name, 10)).toEqual([]);
+      await scheduler.stop(server.name, 1);
+      await scheduler.stop(`contract-${run}-never-existed`, 1);
+      // The name is free again.
+      await scheduler.start(server);
+      await scheduler.stop(server.name, 5);
+    });
+
+    it('runs a one-off container to completion with its exit code and output, then removes it', async () => {
+      const chunks: string[] = [];
+      const oneOff = spec({ CONTRACT_PRINT: 'hello\nworld', CONTRACT_STDERR: 'warned', CONTRACT_EXIT: '7' }, { port: undefined });
+      const result = await scheduler.run(oneOff, { timeoutMs: 60_000, onOutput: (chunk) => chunks.push(chunk) });
+      expect(result.exitCode).toBe(7);
+      expect(result.output).toBe('hello\nworld\nwarned\n');
+      expect(chunks.join('')).toBe(result.output);
+      expect(await find(oneOff.name)).toBeUndefined();
+
+      const ok = await scheduler.run(spec({ CONTRACT_EXIT: '0' }, { port: undefined }), { timeoutMs: 60_000 });
+      expect(ok).toEqual({ exitCode: 0, output: '' });
+    });
+
+    it('refuses a one-off run of an image that does not exist', async () => {
+      const missing = spec({ CONTRACT_EXIT: '0' }, { image: under.missingImage });
+      expect(await rejection(scheduler.run(missing, { timeoutMs: 10_000 }))).toBeInstanceOf(ImageNotFoundError);
+    });
+
+    it('gives the last lines of a container, and none for an unknown one', async () => {
+      const talker = spec({ CONTRACT_PRINT: Array.from({ length: 30 }, (_, i) => `line ${i + 1}`).join('\n') });
+      await scheduler.start(talker);
+      const lines = await eventually(() => scheduler.logs(talker.name, 5), (l) => l.length === 5 && l[4]?.text === 'line 30');
+      expect(lines.map((l) => l.text)).toEqual(['line 26', 'line 27', 'line 28', 'line 29', 'line 30']);
+      expect((await scheduler.logs(talker.name, 100)).length).toBe(30);
+      expect(await scheduler.logs(`contract-${run}-nobody`, 10)).toEqual([]);
+      await scheduler.stop(talker.name, 5);
+    });
+
+    it('knows the ports an image exposes, and null for a missing image', async () => {
+      expect(await scheduler.imagePorts(under.image)).toEqual(under.exposedPorts);
+      expect(await scheduler.imagePorts(under.missingImage)).toBeNull();
+    });
+
+    it('tells a watcher about the state changes of matching containers only, until it stops watching', async () => {
+      const watchLabels = { ...suiteLabels, watched: 'yes' };
+      const seen: ContainerEvent[] = [];
+      const stopWatching = scheduler.watch(watchLabels, (event) => seen.push(event));
+      try {
+        // Engines may need a moment to subscribe; a container started and seen proves the watch is live.
+        const server = spec({}, { labels: { ...watchLabels, case: 'watch-server' } });
+        const crashing = spec({ CONTRACT_EXIT: '2' }, { labels: { ...watchLabels, case: 'watch-crash' } });
+        const unwatched = spec({});
+        await scheduler.start(server);
+        await scheduler.start(crashing);
+        await scheduler.start(unwatched);
+        await eventually(() => seen, (s) => s.some((e) => e.name === server.name && e.state === 'up'));
+        await eventually(() => seen, (s) => s.some((e) => e.name === crashing.name && e.state === 'crashed'));
+        await scheduler.stop(server.name, 5);
+        await eventually(() => seen, (s) => s.some((e) => e.name === server.name && e.state === 'removed'));
+        expect(seen.find((e) => e.name === server.name)?.labels).toMatchObject(server.labels);
+        expect(seen.filter((e) => e.name === unwatched.name)).toEqual([]);
+        await scheduler.stop(unwatched.name, 5);
+        await scheduler.stop(crashing.name, 5);
+        await eventually(() => seen, (s) => s.some((e) => e.name === crashing.name && e.state === 'removed'));
+      } finally {
+        stopWatching();
+      }
+      const count = seen.length;
+      const after = spec({}, { labels: { ...watchLabels, case: 'after' } });
+      await scheduler.start(after);
+      await scheduler.stop(after.name, 5);
+      // Give a live watch every chance to (wrongly) report the container.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(seen.length).toBe(count);
+    });
+  });
+}
