@@ -33,6 +33,8 @@ export interface ControllerSettings {
   /** This host's node labels, which config `tags` must match (DEIS_NODE_LABELS, `k=v,k=v`). */
   nodeLabels: Record<string, string>;
   logLevel: string;
+  /** Where the router sends `deis-builder.<platformDomain>` (git over HTTP), `host:port` in DEIS_BUILDER_HTTP_UPSTREAM; absent: no builder route. */
+  builderHttpUpstream?: { host: string; port: number } | null;
 }
 
 export class SettingsError extends Error {
@@ -50,6 +52,17 @@ function parseLabels(raw: string, problems: string[]): Record<string, string> {
     else labels[key] = value;
   }
   return labels;
+}
+
+function parseUpstream(name: string, raw: string, problems: string[]): { host: string; port: number } | null {
+  if (raw === '') return null;
+  const match = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(raw);
+  const port = Number(match?.[2]);
+  if (!match?.[1] || port < 1 || port > 65535) {
+    problems.push(`${name} must be host:port, not "${raw}"`);
+    return null;
+  }
+  return { host: match[1].replace(/^\[|\]$/g, ''), port };
 }
 
 /** Reads every setting at once and reports every problem at once. */
@@ -95,6 +108,7 @@ export function loadControllerSettings(env: Record<string, string | undefined> =
     rejectIfProcfileMissing: flag('DEIS_DEPLOY_REJECT_IF_PROCFILE_MISSING', false),
     nodeLabels: parseLabels(env.DEIS_NODE_LABELS ?? '', problems),
     logLevel: env.DEIS_LOG_LEVEL || 'info',
+    builderHttpUpstream: parseUpstream('DEIS_BUILDER_HTTP_UPSTREAM', env.DEIS_BUILDER_HTTP_UPSTREAM ?? '', problems),
   };
   if (problems.length > 0) throw new SettingsError(problems);
   return Object.freeze(settings);
