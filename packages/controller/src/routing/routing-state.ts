@@ -36,10 +36,13 @@ export class RoutingState {
     }
   }
 
-  /** Resolves once a generation newer than `after` exists, or after `timeoutMs`; for the router's long poll. */
-  async waitChange(after: number, timeoutMs: number): Promise<void> {
+  /**
+   * Resolves once a generation newer than `after` exists, or after `timeoutMs`, or when `signal` aborts (the poller
+   * went away, or the server closes); for the router's long poll.
+   */
+  async waitChange(after: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (this.#generation > after) return;
-    await this.#waitFor('changed', (g) => g > after, timeoutMs);
+    await this.#waitFor('changed', (g) => g > after, timeoutMs, signal);
   }
 
   /**
@@ -51,19 +54,22 @@ export class RoutingState {
     return this.#waitFor('applied', (g) => g >= generation, timeoutMs);
   }
 
-  #waitFor(event: 'changed' | 'applied', done: (generation: number) => boolean, timeoutMs: number): Promise<boolean> {
+  #waitFor(event: 'changed' | 'applied', done: (generation: number) => boolean, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     return new Promise((resolve) => {
-      const listener = (generation: number) => {
-        if (!done(generation)) return;
+      const finish = (result: boolean) => {
         clearTimeout(timer);
         this.#events.off(event, listener);
-        resolve(true);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(result);
       };
-      const timer = setTimeout(() => {
-        this.#events.off(event, listener);
-        resolve(false);
-      }, timeoutMs);
+      const listener = (generation: number) => {
+        if (done(generation)) finish(true);
+      };
+      const onAbort = () => finish(false);
+      const timer = setTimeout(() => finish(false), timeoutMs);
       this.#events.on(event, listener);
+      if (signal?.aborted) finish(false);
+      else signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 }
