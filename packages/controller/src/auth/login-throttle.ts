@@ -34,7 +34,7 @@ export class LoginThrottle {
     this.maxPerUser = options.maxFailuresPerUser ?? 10;
     this.maxPerAddress = options.maxFailuresPerAddress ?? 30;
     this.windowMs = options.windowMs ?? 5 * 60_000;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => Date.now());
     this.maxTrackedKeys = options.maxTrackedKeys ?? 100_000;
   }
 

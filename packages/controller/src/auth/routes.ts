@@ -1,5 +1,164 @@
-import type { FastifyInstance } from 'fastify';
+/**
+ * `/v2/auth/…`: register, login, whoami, passwd, cancel and token regeneration (contract §1.2, deis/controller's
+ * UserRegistrationViewSet, UserManagementViewSet and TokenManagementViewSet).
+ * @module
+ */
+import { AuthenticationError, ConflictError, NotFoundError, PermissionDeniedError, ValidationError } from '@deis/core/errors';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ControllerDeps } from '../deps.ts';
+import { currentUser } from '../http/auth.ts';
+import { bodyOf, optionalString } from '../http/body.ts';
+import { readNewUser } from '../users/registration.ts';
+import {
+  anyAdminExists,
+  countAppsOwnedBy,
+  countCertsOwnedBy,
+  countUsers,
+  deleteUser,
+  findUserByUsername,
+  insertUser,
+  issueToken,
+  listActiveAdmins,
+  recordLogin,
+  revokeAllTokens,
+  setPassword,
+  toWireUser,
+} from '../users/user-store.ts';
+import type { UserRow } from '../users/user-store.ts';
+import { badCredentials, checkPassword, ThrottledError } from './login.ts';
+import { LoginThrottle } from './login-throttle.ts';
 
-// Placeholder: this feature's routes are being written.
-export async function authRoutes(_app: FastifyInstance, _deps: ControllerDeps): Promise<void> {}
+const USERNAME_TAKEN = 'A user with that username already exists.';
+
+/** A 429 is not one of the domain's error kinds: only these routes give it. */
+async function unlessThrottled<T>(reply: FastifyReply, work: () => Promise<T>): Promise<T | FastifyReply> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof ThrottledError)) throw error;
+    return reply.code(429).header('Retry-After', String(error.retryAfterSeconds)).send({ detail: error.message });
+  }
+}
+
+/** A required string field whose absence is reported as `{"detail": "<field> is a required field"}`, as Deis does. */
+function requiredDetail(body: Record<string, unknown>, field: string): string {
+  const value = optionalString(body, field);
+  if (value === undefined) throw new ValidationError(`${field} is a required field`);
+  return value;
+}
+
+function truthy(value: unknown): boolean {
+  return value === true || value === 1 || (typeof value === 'string' && ['true', '1', 'yes', 'on'].includes(value.toLowerCase()));
+}
+
+/** The user a request names in `username`: the caller themself, or anyone when the caller is an admin. */
+async function targetUser(deps: ControllerDeps, request: FastifyRequest, body: Record<string, unknown>): Promise<UserRow> {
+  const caller = currentUser(request);
+  const username = optionalString(body, 'username');
+  if (username === undefined || username === caller.username) return caller;
+  if (!caller.is_superuser) throw new PermissionDeniedError();
+  const target = await findUserByUsername(deps.db, username);
+  if (!target) throw NotFoundError.of('User');
+  return target;
+}
+
+/** Without an admin, admin_only registration would let anyone in as the next "first" user. */
+export async function isLastAdmin(deps: ControllerDeps, user: UserRow): Promise<boolean> {
+  if (!user.is_superuser) return false;
+  const admins = await listActiveAdmins(deps.db);
+  return admins.every((admin) => admin.id === user.id);
+}
+
+export async function authRoutes(app: FastifyInstance, deps: ControllerDeps): Promise<void> {
+  const { db } = deps;
+  const throttle = new LoginThrottle();
+
+  app.post('/v2/auth/register', { config: { auth: 'optional' } }, async (request, reply) => {
+    const mode = deps.settings.registrationMode;
+    if (mode === 'disabled') throw new PermissionDeniedError('Registration is disabled');
+    const adminExists = await anyAdminExists(db);
+    if (mode === 'admin_only' && adminExists && !request.user?.is_superuser) throw new PermissionDeniedError();
+
+    const fields = readNewUser(bodyOf(request.body));
+    if (await findUserByUsername(db, fields.username)) throw ValidationError.field('username', USERNAME_TAKEN);
+    let created: UserRow;
+    try {
+      // The first user becomes the admin; is_superuser in the body is ignored.
+      ({ row: created } = await insertUser(db, { ...fields, isSuperuser: !adminExists }));
+    } catch (error) {
+      // Two registrations of one name at once: the store's unique index decides.
+      if (await findUserByUsername(db, fields.username)) throw ValidationError.field('username', USERNAME_TAKEN);
+      throw error;
+    }
+    const now = new Date();
+    await recordLogin(db, created.id, now);
+    return reply.code(201).send(toWireUser({ ...created, last_login: now.toISOString() }));
+  });
+
+  app.post('/v2/auth/login', { config: { auth: 'none' } }, async (request, reply) => {
+    const body = bodyOf(request.body);
+    const problems: Record<string, string[]> = {};
+    for (const field of ['username', 'password']) {
+      const value = body[field];
+      if (value === undefined || value === null) problems[field] = ['This field is required.'];
+      else if (typeof value !== 'string') problems[field] = ['Not a valid string.'];
+      else if (value === '') problems[field] = ['This field may not be blank.'];
+    }
+    if (Object.keys(problems).length > 0) throw new ValidationError('Invalid login.', { fields: problems });
+    const username = body.username as string;
+    return unlessThrottled(reply, async () => {
+      const user = await checkPassword(db, throttle, { username, address: request.ip }, body.password as string);
+      if (!user) throw badCredentials();
+      await recordLogin(db, user.id);
+      // Only hashes are stored, so the existing token cannot be handed back: a login issues a new one.
+      return { token: await issueToken(db, user.id) };
+    });
+  });
+
+  app.get('/v2/auth/whoami', async (request) => toWireUser(currentUser(request)));
+
+  app.post('/v2/auth/passwd', async (request, reply) => {
+    const body = bodyOf(request.body);
+    const newPassword = requiredDetail(body, 'new_password');
+    const caller = currentUser(request);
+    const target = await targetUser(deps, request, body);
+    const password = optionalString(body, 'password');
+    if (password === undefined && !caller.is_superuser) throw new ValidationError('password is a required field');
+    return unlessThrottled(reply, async () => {
+      if (password !== undefined) {
+        const confirmed = await checkPassword(db, throttle, { username: target.username, address: request.ip }, password);
+        if (!confirmed) throw new AuthenticationError('Current password does not match');
+      }
+      await setPassword(db, target.id, newPassword);
+      return { status: 'password set' };
+    });
+  });
+
+  app.delete('/v2/auth/cancel', async (request, reply) => {
+    const target = await targetUser(deps, request, bodyOf(request.body));
+    if ((await countAppsOwnedBy(db, target.id)) > 0) {
+      throw new ConflictError(`${target.username} still has applications assigned. Delete or transfer ownership`);
+    }
+    if ((await countCertsOwnedBy(db, target.id)) > 0) {
+      throw new ConflictError(`${target.username} still has certificates assigned. Delete them first`);
+    }
+    if ((await isLastAdmin(deps, target)) && (await countUsers(db)) > 1) {
+      throw new ConflictError(`${target.username} is the only administrator. Make another user an administrator first`);
+    }
+    await deleteUser(db, target.id);
+    return reply.code(204).send();
+  });
+
+  app.post('/v2/auth/tokens', async (request, reply) => {
+    const body = bodyOf(request.body);
+    const caller = currentUser(request);
+    const all = truthy(body.all);
+    if ((all || optionalString(body, 'username') !== undefined) && !caller.is_superuser) throw new PermissionDeniedError();
+    if (all) {
+      await revokeAllTokens(db);
+      return reply.type('application/json').send('""');
+    }
+    const target = await targetUser(deps, request, body);
+    return { token: await issueToken(db, target.id) };
+  });
+}

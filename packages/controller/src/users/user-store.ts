@@ -8,7 +8,7 @@ import type { Selectable } from 'kysely';
 import type { User } from '@deis/sdk/types';
 import { storeTime, wireTime } from '../clock.ts';
 import { hashPassword } from './password.ts';
-import type { Database, UsersTable } from '../db/schema.ts';
+import type { Database, Schema, UsersTable } from '../db/schema.ts';
 
 export type UserRow = Selectable<UsersTable>;
 
@@ -89,4 +89,74 @@ export async function insertUser(db: Database, user: NewUser): Promise<{ row: Us
     .executeTakeFirstOrThrow();
   const token = await issueToken(db, row.id);
   return { row, token };
+}
+
+export async function countUsers(db: Database): Promise<number> {
+  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number | string>().as('count')).executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+/** One page of users in the order they joined. */
+export async function listUsers(db: Database, window: { limit: number; offset: number }): Promise<UserRow[]> {
+  return db.selectFrom('users').selectAll().orderBy('id').limit(window.limit).offset(window.offset).execute();
+}
+
+/** Active superusers, for `/v2/admin/perms` and the rules that keep at least one. */
+export async function listActiveAdmins(db: Database): Promise<UserRow[]> {
+  return db.selectFrom('users').selectAll().where('is_superuser', '=', 1).where('is_active', '=', 1).orderBy('id').execute();
+}
+
+export async function anyAdminExists(db: Database): Promise<boolean> {
+  const row = await db.selectFrom('users').select('id').where('is_superuser', '=', 1).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function setPassword(db: Database, userId: number, password: string): Promise<void> {
+  const passwordHash = await hashPassword(password);
+  await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+}
+
+/** Makes the user an admin or not; Deis keeps `is_staff` equal to `is_superuser`. */
+export async function setSuperuser(db: Database, userId: number, superuser: boolean): Promise<void> {
+  await db.updateTable('users').set({ is_superuser: superuser ? 1 : 0, is_staff: superuser ? 1 : 0 }).where('id', '=', userId).execute();
+}
+
+export async function recordLogin(db: Database, userId: number, at: Date = new Date()): Promise<void> {
+  await db.updateTable('users').set({ last_login: storeTime(at) }).where('id', '=', userId).execute();
+}
+
+/** Every user's token stops working; each gets a new one at their next login. */
+export async function revokeAllTokens(db: Database): Promise<void> {
+  await db.deleteFrom('tokens').execute();
+}
+
+export async function countAppsOwnedBy(db: Database, userId: number): Promise<number> {
+  const row = await db.selectFrom('apps').select((eb) => eb.fn.countAll<number | string>().as('count')).where('owner_id', '=', userId).executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+export async function countCertsOwnedBy(db: Database, userId: number): Promise<number> {
+  const row = await db.selectFrom('certs').select((eb) => eb.fn.countAll<number | string>().as('count')).where('owner_id', '=', userId).executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+/** The per-app tables whose rows name the user who made them. */
+const APP_OWNED_TABLES = ['configs', 'builds', 'releases', 'domains', 'app_settings', 'tls'] as const satisfies readonly (keyof Schema)[];
+
+/**
+ * Deletes a user who owns no app and no certificate. What they made as a collaborator on others' apps (releases,
+ * configs, …) passes to each app's owner, so history stays and the store's references stay whole. Their token, keys
+ * and collaborations go with them.
+ */
+export async function deleteUser(db: Database, userId: number): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    for (const table of APP_OWNED_TABLES) {
+      await trx
+        .updateTable(table)
+        .set((eb) => ({ owner_id: eb.selectFrom('apps').select('apps.owner_id').whereRef('apps.uuid', '=', eb.ref(`${table}.app_uuid`)) }))
+        .where('owner_id', '=', userId)
+        .execute();
+    }
+    await trx.deleteFrom('users').where('id', '=', userId).execute();
+  });
 }
