@@ -2,7 +2,14 @@
  * Release orchestration on the scheduler (ARCHITECTURE.md, "Deploying a release").
  * @module
  */
+import { DeisError, NotFoundError, UnavailableError, ValidationError } from '@deis/core/errors';
 import type { ControllerDeps } from '../deps.ts';
+import { buildType, defaultStructure, LABEL, RUN_TYPE } from './container-spec.ts';
+import type { ReleaseBuild } from './container-spec.ts';
+import { findAppByUuid, findBuild, findReleaseByVersion, latestGoodRelease, markReleaseFailed, parseStructure, saveStructure } from './formation-store.ts';
+import { formationState, withAppLock } from './formation-state.ts';
+import { loadReleaseContext, toReleaseBuild } from './release-context.ts';
+import { executeRollout, RolloutFailure, stopContainers } from './rollout.ts';
 
 export interface DeployRequest {
   appUuid: string;
@@ -13,15 +20,91 @@ export interface DeployRequest {
 }
 
 /**
- * Rolls out a stored release: new containers beside the old, readiness, router switch, old containers stopped.
- * On failure it marks the release failed, leaves the previous release serving, and throws a DeisError whose message
- * says why (with the app's last lines).
+ * The structure a release runs with (Deis `App.deploy` and `Build.save`): the default one on a first deploy; web and
+ * cmd reset to the default when the build type changes; types a new Procfile dropped scaled to 0.
  */
-export async function deployRelease(_deps: ControllerDeps, _request: DeployRequest): Promise<void> {
-  throw new Error('deployRelease: not written yet');
+export function nextStructure(current: Record<string, number>, build: ReleaseBuild, previous: ReleaseBuild | null, removeMissing: boolean): Record<string, number> {
+  if (Object.keys(current).length === 0) return defaultStructure(build);
+  const structure = { ...current };
+  if (previous && buildType(previous) !== buildType(build)) {
+    for (const type of ['cmd', 'web']) if (type in structure) structure[type] = 0;
+    Object.assign(structure, defaultStructure(build));
+  }
+  if (removeMissing && previous) {
+    for (const type of Object.keys(previous.procfile)) if (!(type in build.procfile)) structure[type] = 0;
+  }
+  return structure;
 }
 
-/** Stops and removes every container of an app (on apps:destroy). */
-export async function removeAppContainers(_deps: ControllerDeps, _appId: string): Promise<void> {
-  throw new Error('removeAppContainers: not written yet');
+/** The user-facing sentence for a failed rollout, with the app's own last words. */
+export function rolloutErrorMessage(error: unknown): string {
+  if (error instanceof RolloutFailure) {
+    const output = error.lastLines.length > 0 ? `; its last output:\n${error.lastLines.join('\n')}` : '';
+    return `the ${error.type} container ${error.containerName} did not become ready: ${error.message}${output}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The DeisError for a rollout that failed: the engine being unavailable is a 503; anything about the app itself
+ * (a crash, a failed readiness check, a missing image) is a 400 `{"detail"}`, as Deis answers a failed deploy.
+ */
+export function rolloutError(error: unknown, prefix = ''): DeisError {
+  if (error instanceof DeisError) return error;
+  const message = `${prefix}${rolloutErrorMessage(error)}`;
+  if (error instanceof Error && error.name === 'SchedulerUnavailableError') return new UnavailableError(message, { cause: error });
+  return new ValidationError(message, { code: 'deploy_failed', cause: error });
+}
+
+/** Every container of the app except one-off runs. */
+export async function appContainers(deps: ControllerDeps, appId: string) {
+  const containers = await deps.scheduler.list({ [LABEL.platform]: deps.settings.platformName, [LABEL.app]: appId });
+  return containers.filter((c) => c.labels[LABEL.type] !== RUN_TYPE);
+}
+
+/**
+ * Rolls out a stored release: new containers beside the old, readiness, router switch, old containers stopped.
+ * On failure it marks the release failed, leaves the previous release serving, and throws a DeisError whose message
+ * says why (with the app's last lines). Call it after the release's transaction has committed.
+ */
+export async function deployRelease(deps: ControllerDeps, request: DeployRequest): Promise<void> {
+  const found = await findAppByUuid(deps.db, request.appUuid);
+  if (!found) throw NotFoundError.of('App');
+  await withAppLock(deps, found.id, async () => {
+    const app = (await findAppByUuid(deps.db, request.appUuid)) ?? found;
+    const release = await findReleaseByVersion(deps.db, app.uuid, request.version);
+    if (!release) throw NotFoundError.of('Release');
+    if (release.build_uuid === null) return;
+    try {
+      const context = await loadReleaseContext(deps, app, release);
+      if (!context) throw new Error(`the build of release v${release.version} does not exist`);
+      const previousRelease = await latestGoodRelease(deps.db, app.uuid, release.version);
+      const previousBuildRow = previousRelease?.build_uuid ? await findBuild(deps.db, previousRelease.build_uuid) : undefined;
+      const previousBuild = previousBuildRow ? toReleaseBuild(previousBuildRow) : null;
+      const structure = nextStructure(parseStructure(app), context.build, previousBuild, deps.settings.procfileMissingRemove);
+      const start = Object.fromEntries(Object.entries(structure).filter(([, count]) => count > 0));
+      await executeRollout(deps, { context, start, stop: await appContainers(deps, app.id) });
+      if (JSON.stringify(structure) !== app.structure) await saveStructure(deps.db, app.uuid, structure);
+    } catch (error) {
+      const summary = `${request.username} deployed ${(release.build_uuid ?? release.uuid).slice(0, 7)} which failed`;
+      await markReleaseFailed(deps.db, release.uuid, summary, `error: ${rolloutErrorMessage(error)}`);
+      throw rolloutError(error);
+    }
+  });
+}
+
+/** Stops and removes every container of an app (on apps:destroy), one-off runs included. */
+export async function removeAppContainers(deps: ControllerDeps, appId: string): Promise<void> {
+  await withAppLock(deps, appId, async () => {
+    const containers = await deps.scheduler.list({ [LABEL.platform]: deps.settings.platformName, [LABEL.app]: appId });
+    if (containers.length === 0) return;
+    const { draining } = formationState(deps);
+    for (const container of containers) draining.add(container.name);
+    deps.routing.changed();
+    try {
+      await stopContainers(deps, containers.map((c) => c.name), deps.settings.gracePeriodSeconds);
+    } catch (error) {
+      throw rolloutError(error, 'could not remove the containers: ');
+    }
+  });
 }

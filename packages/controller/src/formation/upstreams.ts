@@ -5,8 +5,20 @@
 import type { RouteUpstream } from '@deis/sdk/types';
 import type { AppRow } from '../apps/app-store.ts';
 import type { ControllerDeps } from '../deps.ts';
+import { isRoutableType, LABEL } from './container-spec.ts';
+import { formationState } from './formation-state.ts';
 
-/** The ready `web`/`cmd` containers of the release that serves the app; empty when none (the router answers 503). */
-export async function appUpstreams(_deps: ControllerDeps, _app: AppRow): Promise<RouteUpstream[]> {
-  return [];
+/**
+ * The ready `web`/`cmd` containers of the release that serves the app; empty when none (the router answers 503).
+ * A rollout's new containers join only once ready and its old ones leave before they are stopped, so during a deploy
+ * this is the old set until the switch and the new set after it.
+ */
+export async function appUpstreams(deps: ControllerDeps, app: Pick<AppRow, 'id'>): Promise<RouteUpstream[]> {
+  const { notReady, draining } = formationState(deps);
+  const containers = await deps.scheduler.list({ [LABEL.platform]: deps.settings.platformName, [LABEL.app]: app.id });
+  return containers
+    .filter((c) => isRoutableType(c.labels[LABEL.type] ?? '') && c.state === 'up' && c.address !== null)
+    .filter((c) => !notReady.has(c.name) && !draining.has(c.name))
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((c) => ({ host: c.address!.host, port: c.address!.port }));
 }

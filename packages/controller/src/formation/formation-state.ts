@@ -1,0 +1,51 @@
+/**
+ * What the controller knows about its containers beyond what the engine says: which new containers are not yet
+ * ready and which old ones are on their way out (both kept out of the router's upstreams), and a lock per app so that
+ * two deploys, scales, restarts or reconciliations of one app never interleave. One state per scheduler.
+ * @module
+ */
+import type { Scheduler } from '@deis/scheduler/scheduler';
+import type { ControllerDeps } from '../deps.ts';
+
+export interface FormationState {
+  /** Started by a rollout, not yet ready: no traffic. */
+  readonly notReady: Set<string>;
+  /** Being replaced: no traffic, stopped once the router has moved on. */
+  readonly draining: Set<string>;
+  readonly locks: Map<string, Promise<void>>;
+}
+
+const states = new WeakMap<Scheduler, FormationState>();
+
+export function formationState(deps: Pick<ControllerDeps, 'scheduler'>): FormationState {
+  let state = states.get(deps.scheduler);
+  if (!state) {
+    state = { notReady: new Set(), draining: new Set(), locks: new Map() };
+    states.set(deps.scheduler, state);
+  }
+  return state;
+}
+
+/** Runs `work` once every earlier holder of the app's lock is done; the lock is keyed by app id (names are unique). */
+export async function withAppLock<T>(deps: Pick<ControllerDeps, 'scheduler'>, appId: string, work: () => Promise<T>): Promise<T> {
+  const { locks } = formationState(deps);
+  const previous = locks.get(appId) ?? Promise.resolve();
+  let release!: () => void;
+  const mine = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const tail = previous.then(() => mine);
+  locks.set(appId, tail);
+  await previous;
+  try {
+    return await work();
+  } finally {
+    release();
+    if (locks.get(appId) === tail) locks.delete(appId);
+  }
+}
+
+/** Whether some rollout of the app holds or awaits its lock now (the reconciler leaves such apps alone). */
+export function isAppBusy(deps: Pick<ControllerDeps, 'scheduler'>, appId: string): boolean {
+  return formationState(deps).locks.has(appId);
+}

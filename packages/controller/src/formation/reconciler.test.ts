@@ -1,0 +1,79 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startTestController } from '../testing/test-controller.ts';
+import type { TestController } from '../testing/test-controller.ts';
+import { startReconciler } from './reconciler.ts';
+import type { Reconciler } from './reconciler.ts';
+import { deploySeeded, seedApp, seedRelease } from './test-fixtures.ts';
+import type { SeededApp } from './test-fixtures.ts';
+
+describe('the reconciler', () => {
+  let controller: TestController;
+  let app: SeededApp;
+  let reconciler: Reconciler | null = null;
+  beforeEach(async () => {
+    controller = await startTestController();
+    await controller.user('alice');
+    app = await seedApp(controller, 'demo', 'alice');
+    await deploySeeded(controller, app, { image: 'example/app:1', procfile: { web: 'serve', worker: 'work' } });
+    await controller.deps.db.updateTable('apps').set({ structure: JSON.stringify({ web: 2, worker: 1 }) }).where('uuid', '=', app.uuid).execute();
+  });
+  afterEach(async () => {
+    await reconciler?.stop();
+    reconciler = null;
+    await controller.close();
+  });
+
+  const running = async () => (await controller.scheduler.list({ 'io.deis.app': 'demo' })).filter((c) => c.state === 'up');
+  const countByType = async () => {
+    const counts: Record<string, number> = {};
+    for (const c of await running()) counts[c.labels['io.deis.type']!] = (counts[c.labels['io.deis.type']!] ?? 0) + 1;
+    return counts;
+  };
+
+  it('starts what the structure asks for when containers are missing, as after a platform restart', async () => {
+    expect(await countByType()).toEqual({ web: 1 });
+    reconciler = startReconciler(controller.deps, { intervalMs: 60_000 });
+    await reconciler.reconcileNow();
+    expect(await countByType()).toEqual({ web: 2, worker: 1 });
+    for (const spec of controller.scheduler.specs()) await controller.scheduler.stop(spec.name, 0);
+    await reconciler.reconcileNow();
+    expect(await countByType()).toEqual({ web: 2, worker: 1 });
+    expect(new Set((await running()).map((c) => c.labels['io.deis.release']))).toEqual(new Set(['v2']));
+  });
+
+  it('replaces a crashed container soon after the engine reports it, and removes the crashed one', async () => {
+    reconciler = startReconciler(controller.deps, { intervalMs: 60_000, reactAfterMs: 10 });
+    await reconciler.reconcileNow();
+    const [victim] = (await running()).filter((c) => c.labels['io.deis.type'] === 'web');
+    const generation = controller.deps.routing.generation;
+    controller.scheduler.crash(victim!.name);
+    expect(controller.deps.routing.generation).toBeGreaterThan(generation);
+    await expect.poll(async () => (await controller.scheduler.list({ 'io.deis.app': 'demo' })).map((c) => c.name)).not.toContain(victim!.name);
+    expect(await countByType()).toEqual({ web: 2, worker: 1 });
+  });
+
+  it('removes extra containers and those of older releases', async () => {
+    reconciler = startReconciler(controller.deps, { intervalMs: 60_000 });
+    await reconciler.reconcileNow();
+    await controller.scheduler.start({ name: 'demo-web-1-stale', image: 'old', env: {}, labels: { 'io.deis.platform': 'test', 'io.deis.app': 'demo', 'io.deis.type': 'web', 'io.deis.release': 'v1' } });
+    await controller.deps.db.updateTable('apps').set({ structure: JSON.stringify({ web: 1, worker: 0 }) }).where('uuid', '=', app.uuid).execute();
+    await reconciler.reconcileNow();
+    expect(await countByType()).toEqual({ web: 1 });
+    expect((await running()).map((c) => c.name)).not.toContain('demo-web-1-stale');
+  });
+
+  it('leaves a release that its own deploy is about to roll out alone', async () => {
+    await seedRelease(controller, app, { image: 'example/app:2', procfile: { web: 'serve' } });
+    reconciler = startReconciler(controller.deps, { intervalMs: 60_000 });
+    await reconciler.reconcileNow();
+    expect(new Set((await running()).map((c) => c.labels['io.deis.release']))).toEqual(new Set(['v2']));
+  });
+
+  it('keeps trying on its interval and reports an app it could not converge', async () => {
+    const errors: string[] = [];
+    controller.scheduler.failNext('start', 1);
+    reconciler = startReconciler(controller.deps, { intervalMs: 20, onError: (appId) => errors.push(appId) });
+    await expect.poll(async () => countByType()).toEqual({ web: 2, worker: 1 });
+    expect(errors).toContain('demo');
+  });
+});

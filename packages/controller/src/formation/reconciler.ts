@@ -1,0 +1,163 @@
+/**
+ * Converges the containers of every app to its desired state: the newest good release, as many containers per type
+ * as the structure says. It replaces crashed or missing containers, removes extra ones and those of older releases,
+ * so apps come back after a crash or a platform restart with nobody acting. It runs at start, periodically, and soon
+ * after the engine reports a container exiting.
+ * @module
+ */
+import type { Container } from '@deis/scheduler/scheduler';
+import { findAppById } from '../apps/app-store.ts';
+import type { ControllerDeps } from '../deps.ts';
+import { appContainers } from './deploy.ts';
+import { LABEL, RUN_TYPE } from './container-spec.ts';
+import { appsWithBuilds, findAppByUuid, latestGoodRelease, parseStructure } from './formation-store.ts';
+import type { FormationApp } from './formation-store.ts';
+import { formationState, isAppBusy, withAppLock } from './formation-state.ts';
+import { loadReleaseContext } from './release-context.ts';
+import { executeRollout } from './rollout.ts';
+
+/** New containers one app gets per pass, so a crash-looping app cannot flood the engine. */
+const MAX_STARTS_PER_PASS = 10;
+
+export interface ReconcilerOptions {
+  intervalMs: number;
+  /** How soon after a container exits its app is looked at; default 1 s. */
+  reactAfterMs?: number;
+  /** Told about each app that could not be converged; the next pass tries again. */
+  onError?: (appId: string, error: unknown) => void;
+}
+
+export interface Reconciler {
+  /** Runs one pass over every app now (and waits for it). */
+  reconcileNow(): Promise<void>;
+  /** Stops the timer and the event subscription, then waits for a pass in progress. */
+  stop(): Promise<void>;
+}
+
+function isHealthy(container: Container): boolean {
+  return container.state === 'up' || container.state === 'starting';
+}
+
+/** Newest first, so that scaling down keeps the containers that have served longest. */
+function byStartDescending(a: Container, b: Container): number {
+  return (b.startedAt?.getTime() ?? Infinity) - (a.startedAt?.getTime() ?? Infinity);
+}
+
+/**
+ * Brings one app to its desired state. A newest release that has no containers yet while older ones run is being
+ * deployed by its own deployRelease; it is left alone for a while so the deploy's failure handling stays in charge.
+ */
+export async function reconcileApp(deps: ControllerDeps, appUuid: string): Promise<void> {
+  const found = await findAppByUuid(deps.db, appUuid);
+  if (!found || isAppBusy(deps, found.id)) return;
+  await withAppLock(deps, found.id, async () => {
+    const app = await findAppByUuid(deps.db, appUuid);
+    if (!app) return;
+    const release = await latestGoodRelease(deps.db, app.uuid);
+    if (!release || release.build_uuid === null) return;
+    const containers = await appContainers(deps, app.id);
+    const version = `v${release.version}`;
+    const current = containers.filter((c) => c.labels[LABEL.release] === version);
+    const older = containers.filter((c) => c.labels[LABEL.release] !== version);
+    const age = Date.now() - new Date(release.created).getTime();
+    if (current.length === 0 && older.length > 0 && age < 2 * deps.settings.deployTimeoutMs) return;
+
+    const { draining } = formationState(deps);
+    const structure = parseStructure(app);
+    const start: Record<string, number> = {};
+    const stop: Container[] = [...older];
+    let budget = MAX_STARTS_PER_PASS;
+    const types = new Set([...Object.keys(structure), ...current.map((c) => c.labels[LABEL.type] ?? '')]);
+    for (const type of types) {
+      if (type === RUN_TYPE) continue;
+      const want = structure[type] ?? 0;
+      const ofType = current.filter((c) => c.labels[LABEL.type] === type);
+      const healthy = ofType.filter((c) => isHealthy(c) && !draining.has(c.name)).sort(byStartDescending);
+      stop.push(...ofType.filter((c) => !isHealthy(c) || draining.has(c.name)));
+      if (healthy.length > want) stop.push(...healthy.slice(0, healthy.length - want));
+      const missing = Math.min(Math.max(0, want - healthy.length), budget);
+      if (missing > 0) start[type] = missing;
+      budget -= missing;
+    }
+    if (Object.keys(start).length === 0 && stop.length === 0) return;
+    const context = await loadReleaseContext(deps, app, release);
+    if (!context) return;
+    await executeRollout(deps, { context, start, stop });
+  });
+}
+
+export function startReconciler(deps: ControllerDeps, options: ReconcilerOptions): Reconciler {
+  let stopped = false;
+  let pass: Promise<void> | null = null;
+  const soon = new Map<string, ReturnType<typeof setTimeout>>();
+  const report = (appId: string, error: unknown) => options.onError?.(appId, error);
+
+  const reconcileOne = async (app: Pick<FormationApp, 'uuid' | 'id'>) => {
+    try {
+      await reconcileApp(deps, app.uuid);
+    } catch (error) {
+      report(app.id, error);
+    }
+  };
+
+  const runPass = async () => {
+    let apps: FormationApp[];
+    try {
+      apps = await appsWithBuilds(deps.db);
+    } catch (error) {
+      report('*', error);
+      return;
+    }
+    for (const app of apps) {
+      if (stopped) return;
+      await reconcileOne(app);
+    }
+  };
+
+  const reconcileNow = (): Promise<void> => {
+    // Passes never overlap: a caller during a pass waits for it and then runs its own.
+    const next = (pass ?? Promise.resolve()).then(runPass);
+    pass = next;
+    return next.finally(() => {
+      if (pass === next) pass = null;
+    });
+  };
+
+  const unwatch = deps.scheduler.watch({ [LABEL.platform]: deps.settings.platformName }, (event) => {
+    if (stopped || event.labels[LABEL.type] === RUN_TYPE) return;
+    if (event.state !== 'crashed' && event.state !== 'down') return;
+    const appId = event.labels[LABEL.app];
+    if (!appId) return;
+    // An exited container leaves the upstreams; the router must hear of it before the replacement is up.
+    deps.routing.changed();
+    if (soon.has(appId)) return;
+    soon.set(
+      appId,
+      setTimeout(() => {
+        soon.delete(appId);
+        void (async () => {
+          const app = await findAppById(deps.db, appId);
+          if (app && !stopped) await reconcileOne(app);
+        })().catch((error: unknown) => report(appId, error));
+      }, options.reactAfterMs ?? 1000),
+    );
+  });
+
+  const timer = setInterval(() => {
+    if (!pass) void reconcileNow();
+  }, options.intervalMs);
+  timer.unref?.();
+  void reconcileNow();
+
+  return {
+    reconcileNow,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      unwatch();
+      for (const handle of soon.values()) clearTimeout(handle);
+      soon.clear();
+      await pass?.catch(() => undefined);
+    },
+  };
+}

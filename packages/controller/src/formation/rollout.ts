@@ -1,0 +1,149 @@
+/**
+ * The one way containers are replaced, used by deploys, scaling, restarts and the reconciler: new containers start
+ * beside the old ones and must pass their readiness check; only then does the router switch to them, and only once
+ * it has (or a bounded wait has passed) do the old ones get SIGTERM and a grace period. A new container that fails
+ * takes every new container of the rollout with it, and the old ones keep serving.
+ * @module
+ */
+import { NotReadyError } from '@deis/scheduler/scheduler';
+import type { Container, ContainerSpec } from '@deis/scheduler/scheduler';
+import type { ControllerDeps } from '../deps.ts';
+import { containerSpec, isRoutableType, LABEL, readinessCheck } from './container-spec.ts';
+import type { ReleaseContext } from './container-spec.ts';
+import { formationState } from './formation-state.ts';
+import { newPodName, podTemplateHash } from './pod-names.ts';
+
+/** How long a rollout waits for the router to apply the switch before it stops old containers anyway. */
+const ROUTER_SWITCH_WAIT_MS = 15_000;
+/** Engine calls in flight at once per rollout. */
+const PARALLEL_CALLS = 4;
+/** Lines of a failed container's output shown to the user. */
+const LAST_LINES = 20;
+
+export interface RolloutPlan {
+  context: ReleaseContext;
+  /** How many new containers to start per process type. */
+  start: Record<string, number>;
+  /** Containers to stop once the new ones are ready. */
+  stop: Container[];
+}
+
+/** A new container did not become ready; the rollout has been undone. */
+export class RolloutFailure extends Error {
+  readonly type: string;
+  readonly containerName: string;
+  readonly lastLines: string[];
+
+  constructor(type: string, containerName: string, reason: string, lastLines: string[]) {
+    super(reason);
+    this.name = 'RolloutFailure';
+    this.type = type;
+    this.containerName = containerName;
+    this.lastLines = lastLines;
+  }
+}
+
+/** Seconds of grace and milliseconds of readiness wait: the settings, unless the app's config says otherwise (§1.4). */
+export function rolloutTimings(deps: ControllerDeps, context: ReleaseContext): { graceSeconds: number; timeoutMs: number } {
+  const seconds = (key: string): number | undefined => {
+    const value = Number(context.config.values[key]);
+    return context.config.values[key] !== undefined && Number.isInteger(value) && value >= 0 ? value : undefined;
+  };
+  const grace = seconds('KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS');
+  const timeout = seconds('DEIS_DEPLOY_TIMEOUT');
+  return {
+    graceSeconds: grace ?? deps.settings.gracePeriodSeconds,
+    timeoutMs: timeout !== undefined && timeout > 0 ? timeout * 1000 : deps.settings.deployTimeoutMs,
+  };
+}
+
+async function inBatches<T, R>(items: T[], work: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = [];
+  for (let i = 0; i < items.length; i += PARALLEL_CALLS) {
+    results.push(...(await Promise.allSettled(items.slice(i, i + PARALLEL_CALLS).map(work))));
+  }
+  return results;
+}
+
+/** Stops containers, keeping any the engine failed to stop out of traffic so the reconciler can try again. */
+export async function stopContainers(deps: ControllerDeps, names: string[], graceSeconds: number): Promise<void> {
+  const { draining } = formationState(deps);
+  for (const name of names) draining.add(name);
+  const results = await inBatches(names, (name) => deps.scheduler.stop(name, graceSeconds));
+  results.forEach((result, i) => {
+    if (result.status === 'fulfilled') draining.delete(names[i]!);
+  });
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+async function lastLinesOf(deps: ControllerDeps, name: string): Promise<string[]> {
+  try {
+    return (await deps.scheduler.logs(name, LAST_LINES)).map((line) => line.text);
+  } catch {
+    return [];
+  }
+}
+
+/** Switches the router to the current containers and waits, bounded, until it has applied the switch. */
+async function switchRouter(deps: ControllerDeps): Promise<void> {
+  const generation = deps.routing.changed();
+  await deps.routing.waitApplied(generation, ROUTER_SWITCH_WAIT_MS);
+}
+
+/**
+ * Carries out a plan. Resolves with the new containers; rejects with RolloutFailure (an app's container failed) or the
+ * scheduler's own error (the engine failed), in both cases after removing the new containers.
+ */
+export async function executeRollout(deps: ControllerDeps, plan: RolloutPlan): Promise<Container[]> {
+  const { context } = plan;
+  const state = formationState(deps);
+  const { graceSeconds, timeoutMs } = rolloutTimings(deps, context);
+  const specs: ContainerSpec[] = [];
+  for (const [type, count] of Object.entries(plan.start)) {
+    const hash = podTemplateHash(context.appUuid, context.version, type);
+    for (let i = 0; i < count; i++) specs.push(containerSpec(deps.settings.platformName, context, type, newPodName(context.appId, type, hash)));
+  }
+  if (specs.length === 0 && plan.stop.length === 0) return [];
+  for (const spec of specs) state.notReady.add(spec.name);
+
+  const started: Container[] = [];
+  const undo = async () => {
+    await stopContainers(deps, specs.map((s) => s.name), 0).catch(() => undefined);
+    for (const spec of specs) state.notReady.delete(spec.name);
+  };
+  try {
+    const results = await inBatches(specs, (spec) => deps.scheduler.start(spec));
+    const failedStart = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    for (const result of results) if (result.status === 'fulfilled') started.push(result.value);
+    if (failedStart) throw failedStart.reason;
+
+    const readiness = await inBatches(started, async (container) => {
+      const type = container.labels[LABEL.type] ?? '';
+      if (container.state === 'crashed' || container.state === 'down') {
+        throw new RolloutFailure(type, container.name, `container ${container.name} exited with code ${container.exitCode ?? 'unknown'}`, await lastLinesOf(deps, container.name));
+      }
+      const check = readinessCheck(context, type);
+      if (!check) return;
+      try {
+        await deps.scheduler.waitReady(container.name, check, timeoutMs);
+      } catch (error) {
+        if (error instanceof NotReadyError) throw new RolloutFailure(type, container.name, error.message, error.lastLines);
+        throw error;
+      }
+    });
+    const notReady = readiness.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (notReady) throw notReady.reason;
+  } catch (error) {
+    await undo();
+    throw error;
+  }
+
+  // The switch: new containers in, old ones out, in one routing generation.
+  for (const spec of specs) state.notReady.delete(spec.name);
+  for (const old of plan.stop) state.draining.add(old.name);
+  const routable = [...specs.map((s) => s.labels[LABEL.type] ?? ''), ...plan.stop.map((c) => c.labels[LABEL.type] ?? '')].some(isRoutableType);
+  if (routable) await switchRouter(deps);
+  await stopContainers(deps, plan.stop.map((c) => c.name), graceSeconds).catch(() => undefined);
+  return started;
+}
