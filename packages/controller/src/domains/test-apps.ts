@@ -1,0 +1,28 @@
+/**
+ * For tests of app-scoped routes: an app row with its defaults, written straight to the store, so these tests do not
+ * depend on the apps endpoint.
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { storeTime } from '../clock.ts';
+import { createAppDefaults } from '../settings/app-defaults.ts';
+import type { TestController } from '../testing/test-controller.ts';
+import { findUserByUsername } from '../users/user-store.ts';
+
+export async function createTestApp(controller: TestController, ownerUsername: string, id: string): Promise<{ uuid: string; id: string }> {
+  const { db } = controller.deps;
+  const owner = await findUserByUsername(db, ownerUsername);
+  if (!owner) throw new Error(`no user ${ownerUsername}`);
+  const now = storeTime();
+  const app = { uuid: randomUUID(), id, owner_id: owner.id, structure: '{}', created: now, updated: now };
+  await db.insertInto('apps').values(app).execute();
+  await createAppDefaults(db, app);
+  return { uuid: app.uuid, id };
+}
+
+/** Makes `username` a collaborator on the app. */
+export async function shareTestApp(controller: TestController, appUuid: string, username: string): Promise<void> {
+  const user = await findUserByUsername(controller.deps.db, username);
+  if (!user) throw new Error(`no user ${username}`);
+  await controller.deps.db.insertInto('perms').values({ app_uuid: appUuid, user_id: user.id, created: storeTime() }).execute();
+}
