@@ -1,5 +1,46 @@
+/**
+ * `/v2/apps/{app}/config/`: read the config of the serving release; change it, which makes a new release and deploys
+ * it once the app has a build.
+ * @module
+ */
 import type { FastifyInstance } from 'fastify';
+import { findBuild } from '../builds/build-store.ts';
 import type { ControllerDeps } from '../deps.ts';
+import { loadApp } from '../http/app-access.ts';
+import { bodyOf, jsonField } from '../http/body.ts';
+import { createRelease } from '../releases/release-store.ts';
+import { mergeConfig, parseConfigChange } from './config-data.ts';
+import { currentConfig } from './current-config.ts';
+import { toWireConfig } from './config-store.ts';
 
-// Placeholder: this feature's routes are being written.
-export async function configRoutes(_app: FastifyInstance, _deps: ControllerDeps): Promise<void> {}
+type AppParams = { Params: { id: string } };
+
+const FIELDS = ['values', 'memory', 'cpu', 'tags', 'registry', 'healthcheck'] as const;
+
+export async function configRoutes(app: FastifyInstance, deps: ControllerDeps): Promise<void> {
+  const { db } = deps;
+
+  app.get<AppParams>('/v2/apps/:id/config/', async (request) => {
+    const { app: row } = await loadApp(db, request, request.params.id);
+    const { config } = await currentConfig(db, row.uuid);
+    return toWireConfig(config, config.owner_username, row.id);
+  });
+
+  app.post<AppParams>('/v2/apps/:id/config/', async (request, reply) => {
+    const { app: row, user } = await loadApp(db, request, request.params.id);
+    const body = bodyOf(request.body);
+    const change = parseConfigChange(Object.fromEntries(FIELDS.map((field) => [field, jsonField(body, field)])));
+    const { release, config } = await currentConfig(db, row.uuid);
+    const data = mergeConfig(config.data, change, deps.settings.nodeLabels);
+    const build = release.build_uuid ? ((await findBuild(db, release.build_uuid)) ?? null) : null;
+    const created = await createRelease(deps, {
+      app: row,
+      user,
+      config: { data },
+      build,
+      failureSummary: `${user.username} deployed a config that failed`,
+    });
+    if (!created.config) throw new Error('a config change stored no config');
+    return reply.code(201).send(toWireConfig(created.config, user.username, row.id));
+  });
+}

@@ -1,5 +1,22 @@
+/**
+ * The builder's hooks: `POST /v2/hooks/build/` turns a finished push into a build, a release and a deploy, and answers
+ * `{"release": {"version": N}}`; the config hook is registered here too.
+ * @module
+ */
 import type { FastifyInstance } from 'fastify';
+import type { BuildHookResponse } from '@deis/sdk/types';
+import { createBuild, parseNewBuild } from '../builds/create-build.ts';
 import type { ControllerDeps } from '../deps.ts';
+import { bodyOf } from '../http/body.ts';
+import { configHookRoutes } from './config-hook.ts';
+import { hookCaller } from './hook-caller.ts';
 
-// Placeholder: this feature's routes are being written.
-export async function buildHookRoutes(_app: FastifyInstance, _deps: ControllerDeps): Promise<void> {}
+export async function buildHookRoutes(app: FastifyInstance, deps: ControllerDeps): Promise<void> {
+  app.post('/v2/hooks/build/', { config: { auth: 'builder' } }, async (request): Promise<BuildHookResponse> => {
+    const body = bodyOf(request.body);
+    const { app: target, user } = await hookCaller(deps.db, body);
+    const { release } = await createBuild(deps, target, user, parseNewBuild(body));
+    return { release: { version: release.version } };
+  });
+  await configHookRoutes(app, deps);
+}

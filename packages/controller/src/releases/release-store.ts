@@ -1,0 +1,227 @@
+/**
+ * Releases: the numbered (build, config) pairs of an app. `createRelease` is the one way a release comes to be (app
+ * creation, config changes, builds, rollbacks): it numbers it, writes its summary, stores it, logs it, fires the deploy
+ * hooks, and deploys it when it has a build.
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Selectable } from 'kysely';
+import { ConflictError, DeisError, ValidationError } from '@deis/core/errors';
+import type { Release } from '@deis/sdk/types';
+import type { BuildRow } from '../builds/build-store.ts';
+import { findBuild } from '../builds/build-store.ts';
+import { storeTime, wireTime } from '../clock.ts';
+import type { ConfigData } from '../config/config-data.ts';
+import { configDataOf, findConfig, insertConfig } from '../config/config-store.ts';
+import type { ConfigRow } from '../config/config-store.ts';
+import type { ReleasesTable, Schema } from '../db/schema.ts';
+import type { ControllerDeps } from '../deps.ts';
+import { recordEvent } from '../events/event-log.ts';
+import { deployRelease } from '../formation/deploy.ts';
+import { sendDeployHooks } from '../hooks/deploy-hooks.ts';
+import { summarizeRelease } from './release-summary.ts';
+import type { SummarySide } from './release-summary.ts';
+
+export type ReleaseRow = Selectable<ReleasesTable>;
+
+export function toWireRelease(row: ReleaseRow, ownerUsername: string, appId: string): Release {
+  return {
+    uuid: row.uuid,
+    owner: ownerUsername,
+    app: appId,
+    version: row.version,
+    summary: row.summary,
+    failed: Boolean(row.failed),
+    config: row.config_uuid,
+    build: row.build_uuid,
+    created: wireTime(row.created),
+    updated: wireTime(row.updated),
+  };
+}
+
+/** The release that serves the app: the newest one that did not fail. */
+export async function latestGoodRelease(db: Kysely<Schema>, appUuid: string): Promise<ReleaseRow | undefined> {
+  return db.selectFrom('releases').selectAll().where('app_uuid', '=', appUuid).where('failed', '=', 0).orderBy('version', 'desc').limit(1).executeTakeFirst();
+}
+
+export async function latestReleaseVersion(db: Kysely<Schema>, appUuid: string): Promise<number> {
+  const row = await db.selectFrom('releases').select('version').where('app_uuid', '=', appUuid).orderBy('version', 'desc').limit(1).executeTakeFirst();
+  return row?.version ?? 0;
+}
+
+export async function findRelease(db: Kysely<Schema>, appUuid: string, version: number): Promise<(ReleaseRow & { owner_username: string }) | undefined> {
+  return db
+    .selectFrom('releases')
+    .innerJoin('users', 'users.id', 'releases.owner_id')
+    .selectAll('releases')
+    .select('users.username as owner_username')
+    .where('releases.app_uuid', '=', appUuid)
+    .where('releases.version', '=', version)
+    .executeTakeFirst();
+}
+
+/** One page of an app's releases, newest first. */
+export async function listReleases(db: Kysely<Schema>, appUuid: string, limit: number, offset: number): Promise<{ count: number; rows: (ReleaseRow & { owner_username: string })[] }> {
+  const counted = await db.selectFrom('releases').select((eb) => eb.fn.countAll<number | string>().as('count')).where('app_uuid', '=', appUuid).executeTakeFirstOrThrow();
+  const rows = await db
+    .selectFrom('releases')
+    .innerJoin('users', 'users.id', 'releases.owner_id')
+    .selectAll('releases')
+    .select('users.username as owner_username')
+    .where('releases.app_uuid', '=', appUuid)
+    .orderBy('releases.version', 'desc')
+    .limit(limit)
+    .offset(offset)
+    .execute();
+  return { count: Number(counted.count), rows };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+export interface StoredRelease {
+  appUuid: string;
+  ownerId: number;
+  configUuid: string;
+  buildUuid: string | null;
+  summary: string;
+}
+
+/** Stores the app's next version. Two writers may pick the same number; the unique (app, version) pair decides. */
+async function insertNextRelease(db: Kysely<Schema>, release: StoredRelease): Promise<ReleaseRow> {
+  const version = (await latestReleaseVersion(db, release.appUuid)) + 1;
+  const now = storeTime();
+  const row: ReleaseRow = {
+    uuid: randomUUID(),
+    app_uuid: release.appUuid,
+    owner_id: release.ownerId,
+    version,
+    summary: release.summary,
+    failed: 0,
+    config_uuid: release.configUuid,
+    build_uuid: release.buildUuid,
+    exception: null,
+    created: now,
+    updated: now,
+  };
+  await db.insertInto('releases').values(row).execute();
+  return row;
+}
+
+/** Runs `work` in a transaction, again when a concurrent writer took the same release number. */
+async function withVersionRetry<T>(db: Kysely<Schema>, work: (trx: Kysely<Schema>) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().execute(work);
+    } catch (error) {
+      if (attempt >= 5 || !isUniqueViolation(error)) throw error;
+    }
+  }
+}
+
+/**
+ * Stores release v1 of a new app inside the caller's transaction (the app's other rows come with it); the caller
+ * announces it with `announceRelease` once committed.
+ */
+export async function insertInitialRelease(trx: Kysely<Schema>, release: StoredRelease): Promise<ReleaseRow> {
+  return insertNextRelease(trx, release);
+}
+
+export interface ReleaseAnnouncement {
+  app: { uuid: string; id: string };
+  release: ReleaseRow;
+  username: string;
+  sha: string;
+}
+
+/** Logs a stored release's summary to the app's events and fires the deploy hooks without waiting for them. */
+export async function announceRelease(deps: ControllerDeps, announcement: ReleaseAnnouncement): Promise<void> {
+  const { app, release } = announcement;
+  await recordEvent(deps.db, app.uuid, release.summary);
+  if (deps.settings.deployHookUrls.length > 0) {
+    void sendDeployHooks(deps, { appUuid: app.uuid, appId: app.id, version: release.version, summary: release.summary, sha: announcement.sha, username: announcement.username });
+  }
+}
+
+export interface ReleaseRequest {
+  app: { uuid: string; id: string };
+  user: { id: number; username: string };
+  /** An existing config row, or the data of a new one, stored together with the release. */
+  config: { uuid: string } | { data: ConfigData };
+  build: BuildRow | null;
+  /** Given by rollbacks; otherwise made from what changed since the latest good release (409 when nothing did). */
+  summary?: string;
+  /** The summary the release gets if its deploy fails, e.g. `alice deployed a config that failed`. */
+  failureSummary: string;
+}
+
+export interface CreatedRelease {
+  release: ReleaseRow;
+  /** Set when the request brought new config data. */
+  config: ConfigRow | null;
+}
+
+/** Marks a release failed after its deploy did not succeed; a reason the deploy already stored is kept. */
+export async function markReleaseFailed(db: Kysely<Schema>, releaseUuid: string, summary: string, reason: string): Promise<void> {
+  await db
+    .updateTable('releases')
+    .set((eb) => ({ failed: 1, summary, exception: eb.fn.coalesce('exception', eb.val(`error: ${reason}`)), updated: storeTime() }))
+    .where('uuid', '=', releaseUuid)
+    .execute();
+}
+
+/**
+ * Creates release v(N+1) of an app and, when it has a build, deploys it. A failed deploy leaves the release stored
+ * and marked failed, and the error (a DeisError) propagates to the caller.
+ */
+export async function createRelease(deps: ControllerDeps, request: ReleaseRequest): Promise<CreatedRelease> {
+  const { db } = deps;
+  const previous = await latestGoodRelease(db, request.app.uuid);
+  let previousSide: SummarySide | null = null;
+  if (previous) {
+    const previousConfig = await findConfig(db, previous.config_uuid);
+    const previousBuild = previous.build_uuid ? await findBuild(db, previous.build_uuid) : undefined;
+    if (!previousConfig) throw new Error(`release ${previous.uuid} has no config`);
+    previousSide = { build: previousBuild ?? null, config: configDataOf(previousConfig) };
+  }
+  let configData: ConfigData;
+  if ('data' in request.config) {
+    configData = request.config.data;
+  } else if (previousSide && previous?.config_uuid === request.config.uuid) {
+    configData = previousSide.config;
+  } else {
+    const row = await findConfig(db, request.config.uuid);
+    if (!row) throw new Error(`config ${request.config.uuid} does not exist`);
+    configData = configDataOf(row);
+  }
+  const summary = request.summary ?? summarizeRelease(request.user.username, { build: request.build, config: configData }, previousSide);
+  if (summary === '') throw new ConflictError(`${request.user.username} changed nothing - release stopped`);
+
+  const { release, config } = await withVersionRetry(db, async (trx) => {
+    const config = 'data' in request.config ? await insertConfig(trx, request.app.uuid, request.user.id, request.config.data) : null;
+    const release = await insertNextRelease(trx, {
+      appUuid: request.app.uuid,
+      ownerId: request.user.id,
+      configUuid: config ? config.uuid : (request.config as { uuid: string }).uuid,
+      buildUuid: request.build?.uuid ?? null,
+      summary,
+    });
+    return { release, config };
+  });
+  if (config) await recordEvent(db, request.app.uuid, `config ${request.app.id}-${config.uuid.slice(0, 7)} updated`);
+  await announceRelease(deps, { app: request.app, release, username: request.user.username, sha: request.build?.sha ?? '' });
+
+  if (release.build_uuid !== null) {
+    try {
+      await deployRelease(deps, { appUuid: request.app.uuid, version: release.version, username: request.user.username });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      await markReleaseFailed(db, release.uuid, request.failureSummary, reason);
+      if (error instanceof DeisError) throw error;
+      throw new ValidationError(reason, { cause: error });
+    }
+  }
+  return { release, config };
+}

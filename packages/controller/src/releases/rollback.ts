@@ -1,0 +1,43 @@
+/**
+ * `releases:rollback`: a new release that copies the build and config of an earlier one (contract §1.2).
+ * @module
+ */
+import { ValidationError } from '@deis/core/errors';
+import { findBuild } from '../builds/build-store.ts';
+import type { ControllerDeps } from '../deps.ts';
+import { createRelease, findRelease, latestGoodRelease } from './release-store.ts';
+import type { ReleaseRow } from './release-store.ts';
+
+/** The version asked for; absent (the CLI posts an empty body), the one before the serving release. */
+function targetVersion(raw: unknown, serving: number): number {
+  if (raw === undefined || raw === null || raw === '') return serving - 1;
+  const text = String(raw).trim();
+  if (!/^[-+]?[0-9]+$/.test(text)) throw new ValidationError(`invalid version: ${JSON.stringify(raw)}`);
+  return Number.parseInt(text, 10);
+}
+
+export async function rollbackRelease(
+  deps: ControllerDeps,
+  app: { uuid: string; id: string },
+  user: { id: number; username: string },
+  requestedVersion: unknown,
+): Promise<ReleaseRow> {
+  const serving = await latestGoodRelease(deps.db, app.uuid);
+  if (!serving) throw new Error(`app ${app.id} has no release`);
+  const version = targetVersion(requestedVersion, serving.version);
+  if (version < 1) throw new ValidationError('version cannot be below 0');
+  if (version === 1) throw new ValidationError('Cannot roll back to initial release.');
+  const target = await findRelease(deps.db, app.uuid, version);
+  if (!target) throw new ValidationError('Release matching query does not exist.');
+  if (target.failed) throw new ValidationError('Cannot roll back to failed release.');
+  const build = target.build_uuid ? ((await findBuild(deps.db, target.build_uuid)) ?? null) : null;
+  const { release } = await createRelease(deps, {
+    app,
+    user,
+    config: { uuid: target.config_uuid },
+    build,
+    summary: `${user.username} rolled back to v${version}`,
+    failureSummary: `${user.username} performed roll back to a release that failed`,
+  });
+  return release;
+}
