@@ -1,0 +1,40 @@
+/**
+ * The Docker backend passes the scheduler contract, on a network and platform name of its own that are removed after.
+ * @module
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import Docker from 'dockerode';
+import { describeSchedulerContract } from '../scheduler-contract.ts';
+import { ensureStackImages } from '../stack-images.ts';
+import { CONTRACT_IMAGE_PORTS, buildContractImage } from './contract-app-image.ts';
+import { DockerScheduler, PLATFORM_LABEL } from './docker-scheduler.ts';
+import { removePlatformNetwork } from './platform-network.ts';
+
+describeSchedulerContract('docker', async () => {
+  const docker = new Docker();
+  const id = randomBytes(4).toString('hex');
+  const platformName = `deis-test-contract-${id}`;
+  const image = `deis-test/contract:${id}`;
+  await ensureStackImages(docker);
+  await buildContractImage(docker, image);
+  const scheduler = await DockerScheduler.create({
+    docker,
+    platformName,
+    networkName: platformName,
+    networkSubnet: `100.${randomInt(96, 128)}.${randomInt(0, 256)}.0/24`,
+  });
+  return {
+    scheduler,
+    image,
+    exposedPorts: CONTRACT_IMAGE_PORTS,
+    missingImage: `deis-test/missing:${id}`,
+    cleanup: async () => {
+      scheduler.close();
+      for (const container of await docker.listContainers({ all: true, filters: { label: [`${PLATFORM_LABEL}=${platformName}`] } })) {
+        await docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
+      }
+      await removePlatformNetwork(docker, platformName);
+      await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+    },
+  };
+});

@@ -1,0 +1,488 @@
+/**
+ * The scheduler on one Docker engine (dockerode over /var/run/docker.sock). Containers join only the platform's
+ * network and publish no ports: the platform reaches them at their address on that network. They run with an init
+ * process (so SIGTERM reaches the app even before it installs a handler) and no restart policy: the controller's
+ * reconciler decides what comes back. Every container carries `io.deis.platform=<platform name>`, and this scheduler
+ * sees only its own platform's containers.
+ *
+ * A container whose process cannot even be executed (a command that does not exist) is reported as crashed, with the
+ * engine's reason as its last line, rather than as a failed `start`: to a deploy it is an app that did not come up.
+ * @module
+ */
+import { StringDecoder } from 'node:string_decoder';
+import Docker from 'dockerode';
+import type { ContainerCreateOptions, ContainerInspectInfo } from 'dockerode';
+import { ContainerNameInUseError, ImageNotFoundError, NotReadyError, SchedulerUnavailableError } from '../scheduler.ts';
+import type {
+  Container,
+  ContainerEvent,
+  ContainerSpec,
+  ContainerState,
+  LogLine,
+  ReadinessCheck,
+  RunOptions,
+  RunResult,
+  Scheduler,
+} from '../scheduler.ts';
+import { createFrameParser, parseTimestampedLogs } from './log-frames.ts';
+import { probeHttp, probeTcp } from './network-probes.ts';
+import { ensurePlatformNetwork } from './platform-network.ts';
+
+export const PLATFORM_LABEL = 'io.deis.platform';
+/** The port of ContainerSpec, kept on the container so `list` can report the address. */
+const PORT_LABEL = 'io.deis.scheduler.port';
+const INTERNAL_LABELS = new Set([PLATFORM_LABEL, PORT_LABEL]);
+
+/** How many of a container's last lines a NotReadyError carries. */
+const LAST_LINES = 20;
+const PROBE_INTERVAL_MS = 150;
+
+export interface DockerSchedulerOptions {
+  /** Default: the local engine's socket. */
+  docker?: Docker;
+  /** Value of `io.deis.platform` on every container; containers of other platforms are invisible. */
+  platformName: string;
+  networkName: string;
+  /** Inside 100.64.0.0/10; used when the network has to be created. */
+  networkSubnet: string;
+}
+
+interface EngineError {
+  statusCode?: number;
+  json?: { message?: string };
+  message?: string;
+  code?: string;
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as EngineError | null)?.statusCode;
+}
+
+function messageOf(error: unknown): string {
+  const engine = error as EngineError | null;
+  return (engine?.json?.message ?? engine?.message ?? String(error)).trim();
+}
+
+/**
+ * The engine's answer to a request that was well formed is the caller's problem; no answer, or a 5xx, is the
+ * engine's, and callers (the controller: 503) treat it so.
+ */
+function engineError(error: unknown, doing: string): Error {
+  const status = statusOf(error);
+  if (status === undefined || status >= 500) return new SchedulerUnavailableError(`Docker engine: ${doing}: ${messageOf(error)}`, { cause: error });
+  return error instanceof Error ? error : new Error(messageOf(error));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function userLabels(labels: Record<string, string> | undefined | null): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels ?? {}).filter(([key]) => !INTERNAL_LABELS.has(key)));
+}
+
+function stateOf(info: ContainerInspectInfo): ContainerState {
+  switch (info.State.Status) {
+    case 'running':
+    case 'paused':
+      return info.State.Health?.Status === 'starting' ? 'starting' : 'up';
+    case 'created':
+    case 'restarting':
+      // A container that could not be executed stays "created" with the engine's reason and an exit code.
+      return info.State.Error || info.State.ExitCode ? 'crashed' : 'starting';
+    case 'exited':
+    case 'dead':
+      return info.State.ExitCode === 0 && !info.State.Error ? 'down' : 'crashed';
+    default:
+      return 'down';
+  }
+}
+
+function exitCodeOf(info: ContainerInspectInfo, state: ContainerState): number | null {
+  if (state !== 'down' && state !== 'crashed') return null;
+  // A process that could not be executed has no exit code of its own; 127 is what a shell would say.
+  return info.State.ExitCode === 0 && state === 'crashed' ? 127 : info.State.ExitCode;
+}
+
+export class DockerScheduler implements Scheduler {
+  readonly docker: Docker;
+  readonly platformName: string;
+  readonly networkName: string;
+  readonly networkSubnet: string;
+  readonly #watches = new Set<() => void>();
+
+  constructor(options: DockerSchedulerOptions) {
+    this.docker = options.docker ?? new Docker();
+    this.platformName = options.platformName;
+    this.networkName = options.networkName;
+    this.networkSubnet = options.networkSubnet;
+  }
+
+  /** A scheduler whose network exists; fails if the engine is unreachable. */
+  static async create(options: DockerSchedulerOptions): Promise<DockerScheduler> {
+    const scheduler = new DockerScheduler(options);
+    try {
+      await scheduler.docker.ping();
+    } catch (error) {
+      throw new SchedulerUnavailableError(`the Docker engine does not answer: ${messageOf(error)}`, { cause: error });
+    }
+    await ensurePlatformNetwork(scheduler.docker, scheduler.networkName, scheduler.networkSubnet);
+    return scheduler;
+  }
+
+  /** Stops every watch; the engine's event streams are closed. */
+  close(): void {
+    for (const stop of [...this.#watches]) stop();
+  }
+
+  #createOptions(spec: ContainerSpec): ContainerCreateOptions {
+    const labels: Record<string, string> = { ...spec.labels, [PLATFORM_LABEL]: this.platformName };
+    if (spec.port !== undefined) labels[PORT_LABEL] = String(spec.port);
+    return {
+      name: spec.name,
+      Image: spec.image,
+      ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
+      ...(spec.command ? { Cmd: spec.command } : {}),
+      Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+      Labels: labels,
+      // What an app prints as its hostname identifies the container, as a pod name does.
+      Hostname: spec.name.slice(0, 63).replace(/[^a-zA-Z0-9-]/g, '-').replace(/^-+|-+$/g, '') || undefined,
+      HostConfig: {
+        Init: true,
+        NetworkMode: this.networkName,
+        RestartPolicy: { Name: 'no' },
+        ...(spec.memoryBytes !== undefined ? { Memory: spec.memoryBytes } : {}),
+        ...(spec.cpuMillis !== undefined ? { NanoCpus: spec.cpuMillis * 1_000_000 } : {}),
+        LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+      },
+      NetworkingConfig: { EndpointsConfig: { [this.networkName]: {} } },
+    };
+  }
+
+  async #create(spec: ContainerSpec, extra: Partial<ContainerCreateOptions> = {}): Promise<Docker.Container> {
+    try {
+      return await this.docker.createContainer({ ...this.#createOptions(spec), ...extra });
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 404 && /no such image/i.test(messageOf(error))) throw new ImageNotFoundError(spec.image);
+      if (status === 409) throw new ContainerNameInUseError(spec.name);
+      throw engineError(error, `creating container ${spec.name}`);
+    }
+  }
+
+  /** Starts a created container; an engine refusal to execute the process leaves it crashed (see the module). */
+  async #start(container: Docker.Container, name: string): Promise<void> {
+    try {
+      await container.start();
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === undefined) throw engineError(error, `starting container ${name}`);
+      const info = await this.#inspect(name);
+      if (!info || stateOf(info) !== 'crashed') throw engineError(error, `starting container ${name}`);
+    }
+  }
+
+  /** The container of this platform with that name, or undefined. */
+  async #inspect(name: string): Promise<ContainerInspectInfo | undefined> {
+    try {
+      const info = await this.docker.getContainer(name).inspect();
+      if (info.Config.Labels?.[PLATFORM_LABEL] !== this.platformName) return undefined;
+      return info;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw engineError(error, `inspecting container ${name}`);
+    }
+  }
+
+  #toContainer(info: ContainerInspectInfo): Container {
+    const state = stateOf(info);
+    const port = Number(info.Config.Labels?.[PORT_LABEL]);
+    const ip = info.NetworkSettings.Networks?.[this.networkName]?.IPAddress;
+    const started = info.State.StartedAt && !info.State.StartedAt.startsWith('0001-') ? new Date(info.State.StartedAt) : null;
+    return {
+      name: info.Name.replace(/^\//, ''),
+      labels: userLabels(info.Config.Labels),
+      state,
+      startedAt: started,
+      address: state === 'up' && ip && Number.isInteger(port) && port > 0 ? { host: ip, port } : null,
+      exitCode: exitCodeOf(info, state),
+    };
+  }
+
+  async start(spec: ContainerSpec): Promise<Container> {
+    const container = await this.#create(spec);
+    await this.#start(container, spec.name);
+    const info = await this.#inspect(spec.name);
+    if (!info) throw new SchedulerUnavailableError(`Docker engine: container ${spec.name} vanished right after it started`);
+    return this.#toContainer(info);
+  }
+
+  async #lastLines(name: string, info?: ContainerInspectInfo): Promise<string[]> {
+    const lines = (await this.logs(name, LAST_LINES).catch(() => [])).map((line) => line.text);
+    if (info?.State.Error) lines.push(info.State.Error);
+    return lines.slice(-LAST_LINES);
+  }
+
+  async #exec(name: string, command: string[], timeoutMs: number): Promise<string | null> {
+    const container = this.docker.getContainer(name);
+    const exec = await container.exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const ended = await Promise.race([
+        new Promise<boolean>((resolve) => {
+          stream.on('data', () => undefined);
+          stream.once('end', () => resolve(true));
+          stream.once('close', () => resolve(true));
+          stream.once('error', () => resolve(true));
+        }),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), timeoutMs);
+        }),
+      ]);
+      if (!ended) return `${command.join(' ')} did not finish within ${timeoutMs} ms`;
+      // The stream can end a moment before the engine records the exit code.
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const result = await exec.inspect();
+        if (!result.Running && result.ExitCode !== null) return result.ExitCode === 0 ? null : `${command.join(' ')} exited with code ${result.ExitCode}`;
+        await sleep(25);
+      }
+      return `${command.join(' ')} did not report an exit code`;
+    } finally {
+      clearTimeout(timer);
+      stream.destroy();
+    }
+  }
+
+  async #probe(name: string, info: ContainerInspectInfo, check: ReadinessCheck, timeoutMs: number): Promise<string | null> {
+    if (check.kind === 'exec') {
+      try {
+        return await this.#exec(name, check.command, timeoutMs);
+      } catch (error) {
+        return `exec ${check.command.join(' ')}: ${messageOf(error)}`;
+      }
+    }
+    const host = info.NetworkSettings.Networks?.[this.networkName]?.IPAddress;
+    if (!host) return `the container has no address on network ${this.networkName}`;
+    if (check.kind === 'tcp') return probeTcp(host, check.port, timeoutMs);
+    return probeHttp(host, check.port, check.path, check.headers ?? {}, timeoutMs);
+  }
+
+  async waitReady(name: string, check: ReadinessCheck, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let why = 'no check has run yet';
+    for (;;) {
+      const info = await this.#inspect(name);
+      if (!info) throw new NotReadyError(`container ${name} does not exist`, []);
+      const state = stateOf(info);
+      if (state === 'down' || state === 'crashed') {
+        throw new NotReadyError(`container ${name} exited with code ${exitCodeOf(info, state)} before it became ready`, await this.#lastLines(name, info));
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        throw new NotReadyError(`container ${name} did not become ready within ${Math.round(timeoutMs / 100) / 10} s: ${why}`, await this.#lastLines(name, info));
+      }
+      if (state === 'up') {
+        const result = await this.#probe(name, info, check, Math.min(remaining, 2_000));
+        if (result === null) return;
+        why = result;
+      }
+      await sleep(Math.min(PROBE_INTERVAL_MS, Math.max(0, deadline - Date.now())));
+    }
+  }
+
+  async stop(name: string, graceSeconds: number): Promise<void> {
+    if (!(await this.#inspect(name))) return;
+    const container = this.docker.getContainer(name);
+    try {
+      await container.stop({ t: Math.max(0, Math.round(graceSeconds)) });
+    } catch (error) {
+      // 304: not running; 404: gone meanwhile.
+      const status = statusOf(error);
+      if (status !== 304 && status !== 404) throw engineError(error, `stopping container ${name}`);
+    }
+    try {
+      await container.remove({ force: true });
+    } catch (error) {
+      // 409: another caller's removal is already in progress.
+      const status = statusOf(error);
+      if (status !== 404 && status !== 409) throw engineError(error, `removing container ${name}`);
+    }
+  }
+
+  async list(labels: Record<string, string>): Promise<Container[]> {
+    const wanted = { ...labels, [PLATFORM_LABEL]: this.platformName };
+    let summaries: Docker.ContainerInfo[];
+    try {
+      summaries = await this.docker.listContainers({ all: true, filters: { label: Object.entries(wanted).map(([k, v]) => `${k}=${v}`) } });
+    } catch (error) {
+      throw engineError(error, 'listing containers');
+    }
+    const infos = await Promise.all(summaries.map((summary) => this.#inspect(summary.Id)));
+    return infos.filter((info): info is ContainerInspectInfo => info !== undefined).map((info) => this.#toContainer(info));
+  }
+
+  async run(spec: ContainerSpec, options: RunOptions): Promise<RunResult> {
+    const container = await this.#create(spec, { AttachStdout: true, AttachStderr: true, Tty: false, OpenStdin: false });
+    let output = '';
+    try {
+      const stream = await container.attach({ stream: true, stdout: true, stderr: true, logs: true });
+      const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+      const emit = (text: string) => {
+        if (text === '') return;
+        output += text;
+        options.onOutput?.(text);
+      };
+      stream.on('data', createFrameParser((name, payload) => emit(decoders[name].write(payload))));
+      const ended = new Promise<void>((resolve) => {
+        stream.once('end', resolve);
+        stream.once('close', resolve);
+        stream.once('error', () => resolve());
+      });
+      await this.#start(container, spec.name);
+
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const exited = await Promise.race([
+        container.wait().then((result: { StatusCode: number }) => result.StatusCode),
+        new Promise<null>((resolve) => {
+          timer = setTimeout(() => resolve(null), options.timeoutMs);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      if (exited === null) {
+        throw new Error(`one-off container ${spec.name} did not finish within ${Math.round(options.timeoutMs / 1000)} s and was stopped`);
+      }
+      // The output stream may still hold the last frames when the exit is reported.
+      await Promise.race([ended, sleep(2_000)]);
+      (stream as unknown as { destroy(): void }).destroy();
+      emit(decoders.stdout.end() + decoders.stderr.end());
+      const info = await this.#inspect(spec.name);
+      if (info?.State.Error && exited !== 0) emit(`${info.State.Error}\n`);
+      return { exitCode: info ? (exitCodeOf(info, stateOf(info)) ?? exited) : exited, output };
+    } catch (error) {
+      throw statusOf(error) === undefined ? error : engineError(error, `running ${spec.name}`);
+    } finally {
+      await container.remove({ force: true }).catch(() => undefined);
+    }
+  }
+
+  async logs(name: string, lines: number): Promise<LogLine[]> {
+    if (lines <= 0 || !(await this.#inspect(name))) return [];
+    try {
+      const buffer = await this.docker.getContainer(name).logs({ stdout: true, stderr: true, timestamps: true, tail: Math.floor(lines), follow: false });
+      return parseTimestampedLogs(Buffer.isBuffer(buffer) ? buffer : Buffer.from(buffer as unknown as string));
+    } catch (error) {
+      if (statusOf(error) === 404) return [];
+      throw engineError(error, `reading the logs of ${name}`);
+    }
+  }
+
+  async imagePorts(image: string): Promise<number[] | null> {
+    try {
+      const info = await this.docker.getImage(image).inspect();
+      const exposed = Object.keys(info.Config?.ExposedPorts ?? {});
+      return exposed
+        .map((key) => /^(\d+)(?:\/tcp)?$/.exec(key)?.[1])
+        .filter((port): port is string => port !== undefined)
+        .map(Number)
+        .sort((a, b) => a - b);
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      throw engineError(error, `inspecting image ${image}`);
+    }
+  }
+
+  watch(labels: Record<string, string>, listener: (event: ContainerEvent) => void): () => void {
+    const wanted = { ...labels, [PLATFORM_LABEL]: this.platformName };
+    let stopped = false;
+    let current: NodeJS.ReadableStream | undefined;
+    // Events up to this time were delivered; a reconnect asks for those after it.
+    let lastNano = BigInt(Date.now()) * 1_000_000n;
+
+    // timeNano exceeds a double's precision, so it is read from the text, not from the parsed number.
+    const deliver = (event: DockerEvent, nanoText: string | undefined) => {
+      const nano = BigInt(nanoText ?? 0);
+      if (nano !== 0n && nano <= lastNano) return;
+      if (nano !== 0n) lastNano = nano;
+      const attributes = event.Actor?.Attributes ?? {};
+      const state = eventState(event.Action ?? event.status ?? '', attributes);
+      if (!state) return;
+      const { name, image: _image, exitCode: _exitCode, signal: _signal, ...containerLabels } = attributes;
+      listener({ name: name ?? '', labels: userLabels(containerLabels), state });
+    };
+
+    const connect = async (backoffMs: number): Promise<void> => {
+      if (stopped) return;
+      try {
+        // Whole seconds, rounded down: events already delivered come again and are dropped by their time.
+        const stream = await this.docker.getEvents({
+          since: Number(lastNano / 1_000_000_000n),
+          filters: { type: ['container'], event: ['create', 'start', 'die', 'destroy'], label: Object.entries(wanted).map(([k, v]) => `${k}=${v}`) },
+        });
+        if (stopped) {
+          (stream as unknown as { destroy(): void }).destroy();
+          return;
+        }
+        current = stream;
+        let pending = '';
+        const decoder = new StringDecoder('utf8');
+        stream.on('data', (chunk: Buffer) => {
+          pending += decoder.write(chunk);
+          let newline: number;
+          while ((newline = pending.indexOf('\n')) >= 0) {
+            const line = pending.slice(0, newline).trim();
+            pending = pending.slice(newline + 1);
+            if (line === '') continue;
+            try {
+              deliver(JSON.parse(line) as DockerEvent, /"timeNano":(\d+)/.exec(line)?.[1]);
+            } catch {
+              // A line that is not an event is not ours to act on.
+            }
+          }
+        });
+        const reconnect = () => {
+          if (current !== stream) return;
+          current = undefined;
+          if (!stopped) setTimeout(() => void connect(1_000), 1_000);
+        };
+        stream.once('end', reconnect);
+        stream.once('close', reconnect);
+        stream.once('error', reconnect);
+      } catch {
+        // The engine is away (restarting, say): keep trying, more slowly each time.
+        if (!stopped) setTimeout(() => void connect(Math.min(backoffMs * 2, 30_000)), backoffMs);
+      }
+    };
+    void connect(500);
+
+    const stop = () => {
+      stopped = true;
+      this.#watches.delete(stop);
+      const stream = current;
+      current = undefined;
+      (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    };
+    this.#watches.add(stop);
+    return stop;
+  }
+}
+
+interface DockerEvent {
+  status?: string;
+  Action?: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+}
+
+function eventState(action: string, attributes: Record<string, string>): ContainerEvent['state'] | undefined {
+  switch (action) {
+    case 'create':
+      return 'starting';
+    case 'start':
+      return 'up';
+    case 'die':
+      return attributes.exitCode === '0' ? 'down' : 'crashed';
+    case 'destroy':
+      return 'removed';
+    default:
+      return undefined;
+  }
+}
