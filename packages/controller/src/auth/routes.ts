@@ -17,8 +17,8 @@ import {
   deleteUser,
   findUserByUsername,
   insertUser,
+  isLastAdmin,
   issueToken,
-  listActiveAdmins,
   recordLogin,
   revokeAllTokens,
   setPassword,
@@ -60,13 +60,6 @@ async function targetUser(deps: ControllerDeps, request: FastifyRequest, body: R
   const target = await findUserByUsername(deps.db, username);
   if (!target) throw NotFoundError.of('User');
   return target;
-}
-
-/** Without an admin, admin_only registration would let anyone in as the next "first" user. */
-export async function isLastAdmin(deps: ControllerDeps, user: UserRow): Promise<boolean> {
-  if (!user.is_superuser) return false;
-  const admins = await listActiveAdmins(deps.db);
-  return admins.every((admin) => admin.id === user.id);
 }
 
 export async function authRoutes(app: FastifyInstance, deps: ControllerDeps): Promise<void> {
@@ -142,7 +135,7 @@ export async function authRoutes(app: FastifyInstance, deps: ControllerDeps): Pr
     if ((await countCertsOwnedBy(db, target.id)) > 0) {
       throw new ConflictError(`${target.username} still has certificates assigned. Delete them first`);
     }
-    if ((await isLastAdmin(deps, target)) && (await countUsers(db)) > 1) {
+    if ((await isLastAdmin(db, target)) && (await countUsers(db)) > 1) {
       throw new ConflictError(`${target.username} is the only administrator. Make another user an administrator first`);
     }
     await deleteUser(db, target.id);

@@ -106,6 +106,13 @@ export async function listActiveAdmins(db: Database): Promise<UserRow[]> {
   return db.selectFrom('users').selectAll().where('is_superuser', '=', 1).where('is_active', '=', 1).orderBy('id').execute();
 }
 
+/** Without an admin, admin_only registration would let anyone in as the next "first" user: callers keep one. */
+export async function isLastAdmin(db: Database, user: UserRow): Promise<boolean> {
+  if (!user.is_superuser || !user.is_active) return false;
+  const admins = await listActiveAdmins(db);
+  return admins.every((admin) => admin.id === user.id);
+}
+
 export async function anyAdminExists(db: Database): Promise<boolean> {
   const row = await db.selectFrom('users').select('id').where('is_superuser', '=', 1).limit(1).executeTakeFirst();
   return row !== undefined;
