@@ -42,6 +42,8 @@ export interface ClientOptions {
   /** Called with the server's DEIS_API_VERSION when it differs from ours (or is missing). */
   onVersionMismatch?: (serverVersion: string | null) => void;
   timeoutMs?: number;
+  /** Replaces the global fetch, e.g. to reach `*.localhost` hosts at 127.0.0.1 or to skip TLS verification. */
+  fetch?: (url: string, init: RequestInit) => Promise<Response>;
 }
 
 export interface RequestOptions {
@@ -79,7 +81,7 @@ export class ApiClient {
       body = JSON.stringify(options.body);
     }
     const signal = options.signal ?? (this.options.timeoutMs ? AbortSignal.timeout(this.options.timeoutMs) : undefined);
-    const response = await fetch(this.url(path, options.query), { method, headers, body, signal });
+    const response = await (this.options.fetch ?? fetch)(this.url(path, options.query), { method, headers, body, signal });
     const serverVersion = response.headers.get('deis_api_version');
     if (serverVersion !== API_VERSION) this.options.onVersionMismatch?.(serverVersion);
     const text = await response.text();

@@ -1,0 +1,49 @@
+/**
+ * `builds:*`: list an app's builds and deploy an existing image (`deis pull`).
+ * @module
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Build } from '@deis/sdk/types';
+import { limitCount } from '../command-context.ts';
+import { stringOption } from '../command-spec.ts';
+import type { CommandSpec } from '../command-spec.ts';
+import { parseProcfile } from '../procfile.ts';
+
+export const buildCommands: CommandSpec[] = [
+  {
+    name: 'builds:list',
+    summary: 'Lists build history for an application.',
+    app: true,
+    json: true,
+    options: { limit: { type: 'string', short: 'l', valueName: '<num>', description: 'the maximum number of results to display, defaults to config setting' } },
+    async run(ctx, { values }) {
+      const session = await ctx.session();
+      const app = await ctx.app(session, stringOption(values, 'app'));
+      const page = await ctx.list<Build>(session, `/v2/apps/${app}/builds/`, stringOption(values, 'limit'));
+      if (ctx.json) return void ctx.emit(page.results);
+      ctx.say(`=== ${app} Builds${limitCount(page.results.length, page.count)}`);
+      for (const build of page.results) ctx.say(`${build.uuid} ${build.created}`);
+    },
+  },
+  {
+    name: 'builds:create',
+    summary: 'Creates a new build of an application from a Docker image and deploys it.',
+    details: 'Process types come from --procfile, else from ./Procfile when present; without either the image\'s CMD runs as the cmd type.',
+    args: [{ name: 'image', required: true, description: "a fully-qualified docker image, either from Docker Hub (e.g. deis/example-go:latest) or from an in-house registry (e.g. myregistry.example.com:5000/example-go:latest)." }],
+    options: { procfile: { type: 'string', short: 'p', valueName: '<procfile>', description: "a YAML string of process types and commands, e.g. 'web: ./server'." } },
+    app: true,
+    json: true,
+    async run(ctx, { values, positionals }) {
+      const given = stringOption(values, 'procfile');
+      const localProcfile = join(ctx.io.cwd, 'Procfile');
+      const procfile = given !== undefined ? parseProcfile(given.replace(/\\n/g, '\n'), '--procfile') : existsSync(localProcfile) ? parseProcfile(readFileSync(localProcfile, 'utf8'), 'Procfile') : undefined;
+      const session = await ctx.session();
+      const app = await ctx.app(session, stringOption(values, 'app'));
+      const body: Record<string, unknown> = { image: positionals[0] };
+      if (procfile) body.procfile = procfile;
+      const { data } = await ctx.progress('Creating build... ', () => session.client.request<Build>('POST', `/v2/apps/${app}/builds/`, { body }));
+      if (ctx.json) ctx.emit(data);
+    },
+  },
+];

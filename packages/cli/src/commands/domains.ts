@@ -1,0 +1,54 @@
+/**
+ * `domains:*`: the host names routed to an app.
+ * @module
+ */
+import type { Domain } from '@deis/sdk/types';
+import { limitCount } from '../command-context.ts';
+import { stringOption } from '../command-spec.ts';
+import type { CommandSpec } from '../command-spec.ts';
+
+const domainArg = [{ name: 'domain', required: true, description: 'the domain name, e.g. www.example.com or *.example.com.' }];
+
+export const domainCommands: CommandSpec[] = [
+  {
+    name: 'domains:list',
+    summary: 'Lists domains bound to an application.',
+    app: true,
+    json: true,
+    options: { limit: { type: 'string', short: 'l', valueName: '<num>', description: 'the maximum number of results to display, defaults to config setting' } },
+    async run(ctx, { values }) {
+      const session = await ctx.session();
+      const app = await ctx.app(session, stringOption(values, 'app'));
+      const page = await ctx.list<Domain>(session, `/v2/apps/${app}/domains/`, stringOption(values, 'limit'));
+      if (ctx.json) return void ctx.emit(page.results);
+      ctx.say(`=== ${app} Domains${limitCount(page.results.length, page.count)}`);
+      for (const domain of page.results) ctx.say(domain.domain);
+    },
+  },
+  {
+    name: 'domains:add',
+    summary: 'Binds a domain to an application.',
+    args: domainArg,
+    app: true,
+    json: true,
+    async run(ctx, { values, positionals }) {
+      const session = await ctx.session();
+      const app = await ctx.app(session, stringOption(values, 'app'));
+      const domain = positionals[0]!;
+      const { data } = await ctx.progress(`Adding ${domain} to ${app}... `, () => session.client.request<Domain>('POST', `/v2/apps/${app}/domains/`, { body: { domain } }));
+      if (ctx.json) ctx.emit(data);
+    },
+  },
+  {
+    name: 'domains:remove',
+    summary: 'Unbinds a domain from an application.',
+    args: domainArg,
+    app: true,
+    async run(ctx, { values, positionals }) {
+      const session = await ctx.session();
+      const app = await ctx.app(session, stringOption(values, 'app'));
+      const domain = positionals[0]!;
+      await ctx.progress(`Removing ${domain} from ${app}... `, () => session.client.request('DELETE', `/v2/apps/${app}/domains/${encodeURIComponent(domain)}`));
+    },
+  },
+];

@@ -1,0 +1,59 @@
+/**
+ * `labels:*`: free-form key/value labels on an app (settings.label).
+ * @module
+ */
+import type { CommandContext } from '../command-context.ts';
+import { getSettings, postSettings } from '../app-settings.ts';
+import { stringOption } from '../command-spec.ts';
+import type { CommandSpec } from '../command-spec.ts';
+import { parseKeyValues } from '../key-value-args.ts';
+
+export function printLabels(ctx: CommandContext, app: string, labels: Record<string, string>): void {
+  ctx.say(`=== ${app} Label`);
+  const keys = Object.keys(labels ?? {}).sort();
+  if (keys.length === 0) ctx.say('No labels found.');
+  for (const key of keys) ctx.say(`${key}:  ${labels[key]}`);
+}
+
+export const labelCommands: CommandSpec[] = [
+  {
+    name: 'labels:list',
+    summary: 'Prints a list of labels of the application.',
+    app: true,
+    json: true,
+    async run(ctx, { values }) {
+      const session = await ctx.session();
+      const app = await ctx.app(session, stringOption(values, 'app'));
+      const settings = await getSettings(session, app);
+      if (ctx.json) return void ctx.emit(settings.label ?? {});
+      printLabels(ctx, app, settings.label);
+    },
+  },
+  {
+    name: 'labels:set',
+    summary: 'Sets labels for an application.',
+    args: [{ name: 'key=value', required: true, variadic: true, description: 'the label key and its value, e.g. team=ops.' }],
+    app: true,
+    json: true,
+    async run(ctx, { values, positionals }) {
+      const labels = parseKeyValues(positionals, /^([A-Za-z0-9][A-Za-z0-9_.\-/]*)=([\s\S]*)$/, 'team=ops');
+      const session = await ctx.session();
+      const app = await ctx.app(session, stringOption(values, 'app'));
+      const settings = await ctx.progress(`Applying labels on ${app}... `, () => postSettings(session, app, { label: labels }));
+      if (ctx.json) ctx.emit(settings.label ?? {});
+    },
+  },
+  {
+    name: 'labels:unset',
+    summary: 'Removes labels from an application.',
+    args: [{ name: 'key', required: true, variadic: true, description: 'the label key to remove.' }],
+    app: true,
+    json: true,
+    async run(ctx, { values, positionals }) {
+      const session = await ctx.session();
+      const app = await ctx.app(session, stringOption(values, 'app'));
+      const settings = await ctx.progress(`Removing labels on ${app}... `, () => postSettings(session, app, { label: Object.fromEntries(positionals.map((key) => [key, null])) }));
+      if (ctx.json) ctx.emit(settings.label ?? {});
+    },
+  },
+];

@@ -1,0 +1,84 @@
+/**
+ * `perms:*` (app collaborators, or with --admin the platform's administrators) and `users:list`.
+ * @module
+ */
+import type { User } from '@deis/sdk/types';
+import { limitCount } from '../command-context.ts';
+import { flagOption, stringOption } from '../command-spec.ts';
+import type { CommandSpec } from '../command-spec.ts';
+
+const adminOption = { admin: { type: 'boolean', description: 'the system administrators instead of an app\'s collaborators.' } } as const;
+const limitOption = { limit: { type: 'string', short: 'l', valueName: '<num>', description: 'the maximum number of results to display, defaults to config setting' } } as const;
+const userArg = [{ name: 'username', required: true, description: 'the name of the user.' }];
+
+export const permCommands: CommandSpec[] = [
+  {
+    name: 'perms:list',
+    summary: "Lists the users who may use an app (its collaborators), or with --admin the system administrators.",
+    app: true,
+    json: true,
+    options: { ...adminOption, ...limitOption },
+    async run(ctx, { values }) {
+      const session = await ctx.session();
+      if (flagOption(values, 'admin')) {
+        const page = await ctx.list<{ username: string }>(session, '/v2/admin/perms/', stringOption(values, 'limit'));
+        if (ctx.json) return void ctx.emit(page.results.map((user) => user.username));
+        ctx.say(`=== Administrators${limitCount(page.results.length, page.count)}`);
+        for (const user of page.results) ctx.say(user.username);
+        return;
+      }
+      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { data } = await session.client.request<{ users: string[] }>('GET', `/v2/apps/${app}/perms/`);
+      if (ctx.json) return void ctx.emit(data.users);
+      ctx.say(`=== ${app}'s Users`);
+      for (const user of data.users) ctx.say(user);
+    },
+  },
+  {
+    name: 'perms:create',
+    summary: 'Gives a user permission to use an app, or with --admin makes them a system administrator.',
+    args: userArg,
+    app: true,
+    options: { ...adminOption },
+    async run(ctx, { values, positionals }) {
+      const session = await ctx.session();
+      const username = positionals[0]!;
+      if (flagOption(values, 'admin')) {
+        await ctx.progress(`Adding ${username} to system administrators... `, () => session.client.request('POST', '/v2/admin/perms/', { body: { username } }));
+        return;
+      }
+      const app = await ctx.app(session, stringOption(values, 'app'));
+      await ctx.progress(`Adding ${username} to ${app} collaborators... `, () => session.client.request('POST', `/v2/apps/${app}/perms/`, { body: { username } }));
+    },
+  },
+  {
+    name: 'perms:delete',
+    summary: "Revokes a user's permission to use an app, or with --admin their administrator rights.",
+    args: userArg,
+    app: true,
+    options: { ...adminOption },
+    async run(ctx, { values, positionals }) {
+      const session = await ctx.session();
+      const username = positionals[0]!;
+      if (flagOption(values, 'admin')) {
+        await ctx.progress(`Removing ${username} from system administrators... `, () => session.client.request('DELETE', `/v2/admin/perms/${encodeURIComponent(username)}`));
+        return;
+      }
+      const app = await ctx.app(session, stringOption(values, 'app'));
+      await ctx.progress(`Removing ${username} from ${app} collaborators... `, () => session.client.request('DELETE', `/v2/apps/${app}/perms/${encodeURIComponent(username)}`));
+    },
+  },
+  {
+    name: 'users:list',
+    summary: 'Lists all registered users (administrators only).',
+    json: true,
+    options: { ...limitOption },
+    async run(ctx, { values }) {
+      const session = await ctx.session();
+      const page = await ctx.list<User>(session, '/v2/users/', stringOption(values, 'limit'));
+      if (ctx.json) return void ctx.emit(page.results);
+      ctx.say(`=== Users (*=admin)${limitCount(page.results.length, page.count)}`);
+      for (const user of page.results) ctx.say(`${user.is_superuser ? '*' : ' '}${user.username}`);
+    },
+  },
+];

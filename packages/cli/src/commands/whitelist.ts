@@ -1,0 +1,53 @@
+/**
+ * `whitelist:*`: the addresses (IPs, CIDRs) allowed to reach an app; empty means everyone.
+ * @module
+ */
+import { stringOption } from '../command-spec.ts';
+import type { CommandSpec } from '../command-spec.ts';
+
+function splitAddresses(args: string[]): string[] {
+  return args.flatMap((arg) => arg.split(',')).map((a) => a.trim()).filter(Boolean);
+}
+
+const addressesArg = [{ name: 'addresses', required: true, variadic: true, description: 'comma-separated list of IP addresses or CIDR ranges, e.g. 1.2.3.4,10.0.0.0/8.' }];
+
+export const whitelistCommands: CommandSpec[] = [
+  {
+    name: 'whitelist:list',
+    summary: 'Lists the addresses allowed to reach an application.',
+    app: true,
+    json: true,
+    async run(ctx, { values }) {
+      const session = await ctx.session();
+      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { data } = await session.client.request<{ addresses: string[] }>('GET', `/v2/apps/${app}/whitelist/`);
+      if (ctx.json) return void ctx.emit(data.addresses);
+      ctx.say(`=== ${app} Whitelisted Addresses`);
+      for (const address of data.addresses) ctx.say(address);
+    },
+  },
+  {
+    name: 'whitelist:add',
+    summary: 'Adds addresses to the whitelist of an application.',
+    args: addressesArg,
+    app: true,
+    async run(ctx, { values, positionals }) {
+      const addresses = splitAddresses(positionals);
+      const session = await ctx.session();
+      const app = await ctx.app(session, stringOption(values, 'app'));
+      await ctx.progress(`Adding ${addresses.join(',')} to ${app} whitelist... `, () => session.client.request('POST', `/v2/apps/${app}/whitelist/`, { body: { addresses } }));
+    },
+  },
+  {
+    name: 'whitelist:remove',
+    summary: 'Removes addresses from the whitelist of an application.',
+    args: addressesArg,
+    app: true,
+    async run(ctx, { values, positionals }) {
+      const addresses = splitAddresses(positionals);
+      const session = await ctx.session();
+      const app = await ctx.app(session, stringOption(values, 'app'));
+      await ctx.progress(`Removing ${addresses.join(',')} from ${app} whitelist... `, () => session.client.request('DELETE', `/v2/apps/${app}/whitelist/`, { body: { addresses } }));
+    },
+  },
+];

@@ -1,0 +1,71 @@
+/**
+ * The HTTP transport the CLI gives the SDK in place of fetch. Hosts ending in `.localhost` are dialled at 127.0.0.1
+ * with the original Host header (the router tells the controller apart by it, and this machine has no DNS), and
+ * `ssl_verify: false` profiles skip certificate checks, neither of which the global fetch can do.
+ * @module
+ */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+export interface TransportOptions {
+  sslVerify: boolean;
+}
+
+export function isLocalhostName(hostname: string): boolean {
+  return hostname === 'localhost' || hostname.endsWith('.localhost');
+}
+
+function readBody(response: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.on('end', () => resolve(Buffer.concat(chunks)));
+    response.on('error', reject);
+  });
+}
+
+export function createTransport(options: TransportOptions): FetchLike {
+  return (url, init) =>
+    new Promise<Response>((resolve, reject) => {
+      const target = new URL(url);
+      const secure = target.protocol === 'https:';
+      const headers: Record<string, string> = {};
+      new Headers(init.headers).forEach((value, key) => {
+        headers[key] = value;
+      });
+      headers.host = target.host;
+      const body = typeof init.body === 'string' ? init.body : undefined;
+      if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+      const request = (secure ? httpsRequest : httpRequest)({
+        host: isLocalhostName(target.hostname) ? '127.0.0.1' : target.hostname,
+        port: target.port || (secure ? 443 : 80),
+        path: `${target.pathname}${target.search}`,
+        method: init.method ?? 'GET',
+        headers,
+        servername: secure ? target.hostname : undefined,
+        rejectUnauthorized: options.sslVerify,
+      });
+      const signal = init.signal;
+      if (signal) {
+        if (signal.aborted) request.destroy(signal.reason as Error);
+        else signal.addEventListener('abort', () => request.destroy(signal.reason as Error), { once: true });
+      }
+      request.on('error', reject);
+      request.on('response', (response) => {
+        readBody(response).then((buffer) => {
+          const responseHeaders = new Headers();
+          for (const [key, value] of Object.entries(response.headers)) {
+            if (Array.isArray(value)) for (const item of value) responseHeaders.append(key, item);
+            else if (value !== undefined) responseHeaders.set(key, value);
+          }
+          const status = response.statusCode ?? 500;
+          const empty = status === 204 || status === 304 || buffer.length === 0;
+          resolve(new Response(empty ? null : buffer, { status, headers: responseHeaders }));
+        }, reject);
+      });
+      request.end(body);
+    });
+}
