@@ -1,0 +1,298 @@
+/**
+ * The builder end to end against a fake controller: real `git push` over SSH and smart HTTP, real Docker builds.
+ * @module
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Dockerode from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BuildHookRequest } from '@deis/sdk/types';
+import { startBuilder } from './builder.ts';
+import type { RunningBuilder } from './builder.ts';
+import { md5Fingerprint } from './fingerprint.ts';
+
+const BUILDER_KEY = 'builder-test-key-0123456789';
+const TOKEN = randomBytes(20).toString('hex');
+const RUN = randomBytes(3).toString('hex');
+const BASE_IMAGE = `deis-builder-test-base-${RUN}:busybox`;
+const app = (name: string): string => `bt${RUN}-${name}`;
+
+interface Completed {
+  code: number;
+  output: string;
+}
+
+function run(program: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; onSpawn?: (kill: () => void) => void } = {}): Promise<Completed> {
+  return new Promise((resolve, reject) => {
+    // Its own process group, so that killing it also kills the ssh that git starts, as a pusher's Ctrl-C would.
+    const child = spawn(program, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, output }));
+    options.onSpawn?.(() => process.kill(-(child.pid ?? 0), 'SIGKILL'));
+  });
+}
+
+/** A controller that answers the builder's calls and remembers them. */
+class FakeController {
+  readonly builds: BuildHookRequest[] = [];
+  readonly configCalls: string[] = [];
+  fingerprint = '';
+  version = 1;
+  /** While set, the build hook waits for it: a push stays in progress. */
+  hold: Promise<void> | null = null;
+  deployError: string | null = null;
+  server: Server = createServer((req, res) => void this.#handle(req, res));
+
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let raw = '';
+    for await (const chunk of req) raw += String(chunk);
+    const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+    const reply = (status: number, value: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(value));
+    };
+    const url = req.url ?? '';
+    if (url.startsWith('/v2/hooks/')) {
+      if (req.headers['x-deis-builder-auth'] !== BUILDER_KEY) return reply(403, { detail: 'You do not have permission to perform this action.' });
+      const key = /^\/v2\/hooks\/key\/(.+)$/.exec(url);
+      if (key) {
+        if (decodeURIComponent(key[1] ?? '') !== this.fingerprint) return reply(404, 'No Key matches the given query.');
+        return reply(200, { username: 'alice', apps: [app('web'), app('http'), app('broken'), app('busy'), app('nodocker'), app('forbidden'), app('deployfail')] });
+      }
+      if (url === '/v2/hooks/config/' && req.method === 'POST') {
+        this.configCalls.push(String(body.receive_repo));
+        if (body.receive_repo === app('forbidden')) return reply(403, { detail: 'You do not have permission to perform this action.' });
+        return reply(200, { values: { DEIS_DOCKER_BUILD_ARGS_ENABLED: '1', GREETING: 'hello-from-config' } });
+      }
+      if (url === '/v2/hooks/build/' && req.method === 'POST') {
+        this.builds.push(body as unknown as BuildHookRequest);
+        if (this.hold) await this.hold;
+        if (body.receive_repo === app('deployfail')) return reply(400, { detail: 'web container failed to become ready' });
+        this.version += 1;
+        return reply(200, { release: { version: this.version } });
+      }
+    }
+    if (req.headers.authorization !== `token ${TOKEN}`) return reply(401, { detail: 'Invalid token.' });
+    if (url === '/v2/auth/whoami/') return reply(200, { username: 'alice' });
+    const appMatch = /^\/v2\/apps\/([^/]+)\/$/.exec(url);
+    if (appMatch) return appMatch[1] === app('forbidden') ? reply(403, { detail: 'no' }) : reply(200, { id: appMatch[1] });
+    reply(404, 'Not found.');
+  }
+}
+
+const docker = new Dockerode();
+const controller = new FakeController();
+let builder: RunningBuilder;
+let work: string;
+let keyPath: string;
+
+async function makeBaseImage(): Promise<void> {
+  const context = join(work, 'base');
+  rmSync(context, { recursive: true, force: true });
+  await run('mkdir', ['-p', context]);
+  await run('cp', ['/bin/busybox', join(context, 'busybox')]);
+  writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n');
+  const tar = spawn('tar', ['-c', '-C', context, '.'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const stream = await docker.buildImage(tar.stdout, { t: BASE_IMAGE, rm: true, forcerm: true });
+  await new Promise((resolve, reject) => docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve(undefined))));
+}
+
+/** A one-commit repository of the given files. */
+async function appRepo(files: Record<string, string>): Promise<{ dir: string; sha: string }> {
+  const dir = mkdtempSync(join(work, 'app-'));
+  for (const [path, content] of Object.entries(files)) writeFileSync(join(dir, path), content);
+  const git = (args: string[]) => run('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir });
+  await git(['init', '-q', '-b', 'main']);
+  await git(['add', '-A']);
+  await git(['commit', '-q', '-m', 'first']);
+  const sha = (await git(['rev-parse', 'HEAD'])).output.trim();
+  return { dir, sha };
+}
+
+function sshPush(dir: string, appName: string, onSpawn?: (kill: () => void) => void): Promise<Completed> {
+  const ssh = `ssh -i ${keyPath} -p ${builder.sshPort} -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR`;
+  return run('git', ['push', `ssh://git@127.0.0.1:${builder.sshPort}/${appName}.git`, 'main'], {
+    cwd: dir,
+    env: { GIT_SSH_COMMAND: ssh, GIT_TERMINAL_PROMPT: '0' },
+    ...(onSpawn ? { onSpawn } : {}),
+  });
+}
+
+function httpPush(dir: string, appName: string, token = TOKEN): Promise<Completed> {
+  return run('git', ['push', `http://alice:${token}@127.0.0.1:${builder.httpPort}/${appName}.git`, 'main'], { cwd: dir, env: { GIT_TERMINAL_PROMPT: '0' } });
+}
+
+const dockerfile = (extra = ''): string =>
+  `FROM ${BASE_IMAGE}\nARG GREETING\nRUN echo "greeting=$GREETING" > /greeting.txt && cat /greeting.txt\n${extra}EXPOSE 5000\nCMD ["/bin/busybox", "httpd", "-f", "-p", "5000"]\n`;
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'deis-builder-test-'));
+  keyPath = join(work, 'id_ed25519');
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyPath]);
+  controller.fingerprint = md5Fingerprint(Buffer.from(readFileSync(`${keyPath}.pub`, 'utf8').split(' ')[1] ?? '', 'base64'));
+  await makeBaseImage();
+  builder = await startBuilder({
+    controllerUrl: await controller.listen(),
+    builderKey: BUILDER_KEY,
+    dataDir: join(work, 'data'),
+    sshPort: 0,
+    httpPort: 0,
+    hostKeyPath: join(work, 'data', 'ssh_host_ed25519_key'),
+    docker,
+    log: () => undefined,
+  });
+});
+
+afterAll(async () => {
+  await builder?.stop();
+  controller.server.close();
+  const images = await docker.listImages();
+  for (const image of images) {
+    for (const tag of image.RepoTags ?? []) {
+      if (tag.startsWith(`bt${RUN}-`) || tag === BASE_IMAGE) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+    }
+  }
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('git push to the builder', () => {
+  it('builds a Dockerfile app pushed over SSH, reports it to the controller, and tells the pusher', async () => {
+    const repo = await appRepo({ Dockerfile: dockerfile(), Procfile: 'web: /bin/busybox httpd -f -p 5000\n' });
+    const pushed = await sshPush(repo.dir, app('web'));
+    expect(pushed.output).toContain('remote: Starting build... but first, coffee!');
+    expect(pushed.code).toBe(0);
+    // The build args come from the app's config when DEIS_DOCKER_BUILD_ARGS_ENABLED is set.
+    expect(pushed.output).toContain('remote: greeting=hello-from-config');
+    expect(pushed.output).toMatch(/remote: Step 1\/\d+ : FROM /);
+    expect(pushed.output).toContain('remote: Build complete.');
+    expect(pushed.output).toContain('remote: Launching App...');
+    expect(pushed.output).toContain(`remote: Done, ${app('web')}:v2 deployed to Workflow`);
+    expect(pushed.output).toContain("remote: Use 'deis open' to view this application in your browser");
+    expect(pushed.output).toContain("remote: To learn more, use 'deis help' or visit https://deis.com/");
+    const image = `${app('web')}:git-${repo.sha.slice(0, 8)}`;
+    expect(controller.builds.at(-1)).toEqual({
+      receive_user: 'alice',
+      receive_repo: app('web'),
+      image,
+      sha: repo.sha.slice(0, 8),
+      procfile: { web: '/bin/busybox httpd -f -p 5000' },
+      dockerfile: 'true',
+    });
+    const inspected = await docker.getImage(image).inspect();
+    expect(inspected.Config.ExposedPorts).toHaveProperty('5000/tcp');
+  });
+
+  it('builds a push over smart HTTP with the user token, and refuses a bad token', async () => {
+    const repo = await appRepo({ Dockerfile: dockerfile() });
+    const refused = await httpPush(repo.dir, app('http'), 'not-the-token');
+    expect(refused.code).not.toBe(0);
+    expect(controller.builds.some((b) => b.receive_repo === app('http'))).toBe(false);
+
+    const pushed = await httpPush(repo.dir, app('http'));
+    expect(pushed.output).toContain(`remote: Done, ${app('http')}:v`);
+    expect(pushed.code).toBe(0);
+    expect(controller.builds.at(-1)).toMatchObject({ receive_repo: app('http'), procfile: {}, image: `${app('http')}:git-${repo.sha.slice(0, 8)}` });
+    await docker.getImage(`${app('http')}:git-${repo.sha.slice(0, 8)}`).inspect();
+    // The pushed commit is in the app's repository afterwards: it can be fetched back.
+    const clone = join(work, `clone-${RUN}`);
+    const cloned = await run('git', ['clone', '-q', '-b', 'main', `http://alice:${TOKEN}@127.0.0.1:${builder.httpPort}/${app('http')}.git`, clone]);
+    expect(cloned.code).toBe(0);
+    expect((await run('git', ['rev-parse', 'HEAD'], { cwd: clone })).output.trim()).toBe(repo.sha);
+  });
+
+  it('rejects a push whose Dockerfile does not build, with the engine error, and creates no release', async () => {
+    const repo = await appRepo({ Dockerfile: `FROM ${BASE_IMAGE}\nBOGUS instruction\n` });
+    const pushed = await sshPush(repo.dir, app('broken'));
+    expect(pushed.code).not.toBe(0);
+    expect(pushed.output).toMatch(/remote: .*unknown instruction: BOGUS/i);
+    expect(pushed.output).toContain('failed to push some refs');
+    expect(controller.builds.some((b) => b.receive_repo === app('broken'))).toBe(false);
+    // The ref did not move: the repository still has no main branch.
+    const listed = await run('git', ['ls-remote', `http://alice:${TOKEN}@127.0.0.1:${builder.httpPort}/${app('broken')}.git`]);
+    expect(listed.output).not.toContain('refs/heads/main');
+  });
+
+  it('rejects a push without a Dockerfile, and one the controller refuses to deploy', async () => {
+    const plain = await appRepo({ 'index.html': 'hi' });
+    const noDockerfile = await sshPush(plain.dir, app('nodocker'));
+    expect(noDockerfile.code).not.toBe(0);
+    expect(noDockerfile.output).toContain('remote: No Dockerfile found');
+
+    const repo = await appRepo({ Dockerfile: dockerfile() });
+    const deployFailed = await sshPush(repo.dir, app('deployfail'));
+    expect(deployFailed.code).not.toBe(0);
+    expect(deployFailed.output).toContain('remote: web container failed to become ready');
+  });
+
+  it('refuses apps the user may not use and commands other than git', async () => {
+    const repo = await appRepo({ Dockerfile: dockerfile() });
+    const forbidden = await sshPush(repo.dir, app('forbidden'));
+    expect(forbidden.code).not.toBe(0);
+    expect(forbidden.output).toContain(`does not have permission to use app ${app('forbidden')}`);
+    const overHttp = await httpPush(repo.dir, app('forbidden'));
+    expect(overHttp.code).not.toBe(0);
+
+    const shell = await run('ssh', ['-i', keyPath, '-p', String(builder.sshPort), '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'git@127.0.0.1', 'cat /etc/passwd']);
+    expect(shell.code).toBe(1);
+    expect(shell.output).toContain('only git push and git fetch are supported');
+
+    const strangerKey = join(work, 'stranger');
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', strangerKey]);
+    const stranger = await run('ssh', ['-i', strangerKey, '-p', String(builder.sshPort), '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', 'git@127.0.0.1', `git-receive-pack '${app('web')}.git'`]);
+    expect(stranger.code).toBe(255);
+    expect(stranger.output).toContain('Permission denied');
+  });
+
+  it('refuses a second concurrent push to an app, over SSH and HTTP, and an interrupted push leaves no lock', async () => {
+    const first = await appRepo({ Dockerfile: dockerfile() });
+    const second = await appRepo({ Dockerfile: dockerfile('ENV SECOND=1\n') });
+    let unblock: () => void = () => undefined;
+    controller.hold = new Promise((resolve) => (unblock = resolve));
+    const buildsBefore = controller.builds.length;
+    let killFirst: () => void = () => undefined;
+    const firstPush = sshPush(first.dir, app('busy'), (kill) => (killFirst = kill));
+    await waitFor(() => controller.builds.length > buildsBefore);
+
+    const overSsh = await sshPush(second.dir, app('busy'));
+    expect(overSsh.code).not.toBe(0);
+    expect(overSsh.output).toContain('Another git push is ongoing');
+    const overHttp = await httpPush(second.dir, app('busy'));
+    expect(overHttp.code).not.toBe(0);
+    expect(overHttp.output).toContain('Another git push is ongoing');
+
+    // The pusher goes away mid-deploy; once the controller has answered, the app is free again.
+    killFirst();
+    await firstPush;
+    controller.hold = null;
+    unblock();
+    let again: Completed = { code: -1, output: '' };
+    const deadline = Date.now() + 30_000;
+    do {
+      again = await sshPush(second.dir, app('busy'));
+    } while (again.output.includes('Another git push is ongoing') && Date.now() < deadline);
+    expect(again.output).toContain(`remote: Done, ${app('busy')}:v`);
+    expect(again.code).toBe(0);
+  });
+});

@@ -1,0 +1,88 @@
+/**
+ * The builder: receives `git push` over SSH and smart HTTP, builds each push into an image on the Docker engine
+ * inside the push, and reports it to the controller, which releases and deploys it.
+ * @module
+ */
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Dockerode from 'dockerode';
+import { ControllerHooks } from './controller-hooks.ts';
+import { ensureHostKey } from './host-key.ts';
+import { startHookSocket } from './hook-socket.ts';
+import { startHttpServer } from './http-server.ts';
+import { PushSessions } from './push-sessions.ts';
+import { buildAndRelease } from './receive-build.ts';
+import { ensureRepository, repositoryPath } from './repositories.ts';
+import { startSshServer } from './ssh-server.ts';
+
+export interface BuilderOptions {
+  controllerUrl: string;
+  /** The shared secret sent as `X-Deis-Builder-Auth`. */
+  builderKey: string;
+  /** Repositories live in `<dataDir>/repos`. */
+  dataDir: string;
+  /** 0 picks a free port. */
+  sshPort: number;
+  httpPort: number;
+  /** Defaults to 127.0.0.1. */
+  listenAddress?: string;
+  /** Made (ed25519) on first start when missing. */
+  hostKeyPath: string;
+  docker?: Dockerode;
+  /** e.g. `127.0.0.1:5000`: images are pushed there; without it they stay in the local engine. */
+  registryPrefix?: string;
+  /** Operational messages; never receives secrets. Defaults to stderr. */
+  log?: (message: string) => void;
+}
+
+export interface RunningBuilder {
+  sshPort: number;
+  httpPort: number;
+  stop(): Promise<void>;
+}
+
+/** Unix socket paths are limited to about 100 bytes; a deep data directory gets a private temporary one. */
+async function hookSocketPath(dataDir: string): Promise<string> {
+  const preferred = join(dataDir, 'builder.sock');
+  if (Buffer.byteLength(preferred) < 100) return preferred;
+  return join(await mkdtemp(join(tmpdir(), 'deis-builder-')), 'builder.sock');
+}
+
+export async function startBuilder(options: BuilderOptions): Promise<RunningBuilder> {
+  const log = options.log ?? ((message: string) => process.stderr.write(`builder: ${message}\n`));
+  const listenAddress = options.listenAddress ?? '127.0.0.1';
+  const reposDir = join(options.dataDir, 'repos');
+  await mkdir(reposDir, { recursive: true, mode: 0o700 });
+  const hostKey = await ensureHostKey(options.hostKeyPath);
+  const docker = options.docker ?? new Dockerode();
+  const hooks = new ControllerHooks(options.controllerUrl, options.builderKey);
+  const sessions = new PushSessions();
+  const socketPath = await hookSocketPath(options.dataDir);
+  const repository = (app: string): Promise<string> => ensureRepository(reposDir, app);
+
+  const hookSocket = await startHookSocket({
+    socketPath,
+    sessions,
+    repositoryPath: (app) => repositoryPath(reposDir, app),
+    build: async (session, commit, out) => {
+      const released = await buildAndRelease(
+        { hooks, docker, ...(options.registryPrefix ? { registryPrefix: options.registryPrefix } : {}) },
+        { app: session.app, user: session.user, commit, signal: session.signal, out },
+      );
+      log(`${session.user} released ${session.app} v${released.version} from ${released.image}`);
+    },
+  });
+  const shared = { listenAddress, hooks, sessions, socketPath, ensureRepository: repository, log };
+  const ssh = await startSshServer({ ...shared, hostKey, port: options.sshPort });
+  const http = await startHttpServer({ ...shared, port: options.httpPort, reposDir });
+
+  return {
+    sshPort: ssh.port,
+    httpPort: http.port,
+    stop: async () => {
+      sessions.abortAll();
+      await Promise.all([ssh.close(), http.close(), hookSocket.close()]);
+    },
+  };
+}

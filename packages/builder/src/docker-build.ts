@@ -1,0 +1,105 @@
+/**
+ * Runs a Docker build on the engine from a tar context, relaying every line the engine writes, and (for a registry
+ * setup) pushes the image. Failures carry the engine's own error text, which is what the pusher needs to see.
+ * @module
+ */
+import type { Readable } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { LineSplitter } from './push-output.ts';
+
+export class ImageBuildError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ImageBuildError';
+  }
+}
+
+interface EngineEvent {
+  stream?: string;
+  status?: string;
+  progress?: string;
+  id?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+}
+
+/** The engine's message of a failed API call (dockerode puts the JSON body's `message` in `json`). */
+function engineMessage(error: unknown): string {
+  const json = (error as { json?: unknown }).json;
+  if (json && typeof json === 'object' && typeof (json as { message?: unknown }).message === 'string') {
+    return (json as { message: string }).message;
+  }
+  if (typeof json === 'string' && json.trim() !== '') return json.trim();
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Follows an engine progress stream to its end; rejects with the first error event's message. */
+function followEvents(docker: Dockerode, stream: NodeJS.ReadableStream, onEvent: (event: EngineEvent) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let failure: string | null = null;
+    docker.modem.followProgress(
+      stream,
+      (error: Error | null) => {
+        if (failure !== null) reject(new ImageBuildError(failure));
+        else if (error) reject(new ImageBuildError(engineMessage(error)));
+        else resolve();
+      },
+      (event: EngineEvent) => {
+        if (failure === null && (event.error || event.errorDetail?.message)) failure = event.errorDetail?.message ?? event.error ?? 'unknown engine error';
+        onEvent(event);
+      },
+    );
+  });
+}
+
+export interface ImageBuildRequest {
+  docker: Dockerode;
+  /** A tar stream of the build context, with the Dockerfile at its root. */
+  context: Readable;
+  tag: string;
+  buildArgs?: Record<string, string>;
+  signal?: AbortSignal;
+  onLine: (line: string) => void;
+}
+
+export async function buildImage(request: ImageBuildRequest): Promise<void> {
+  const lines = new LineSplitter();
+  let stream: NodeJS.ReadableStream;
+  try {
+    stream = await request.docker.buildImage(request.context, {
+      t: request.tag,
+      rm: true,
+      forcerm: true,
+      ...(request.buildArgs && Object.keys(request.buildArgs).length > 0 ? { buildargs: request.buildArgs } : {}),
+      ...(request.signal ? { abortSignal: request.signal } : {}),
+    });
+  } catch (error) {
+    throw new ImageBuildError(engineMessage(error));
+  }
+  try {
+    await followEvents(request.docker, stream, (event) => {
+      if (typeof event.stream === 'string') for (const line of lines.push(event.stream)) request.onLine(line);
+    });
+  } finally {
+    for (const line of lines.flush()) request.onLine(line);
+  }
+  if (request.signal?.aborted) throw new ImageBuildError('the build was interrupted');
+}
+
+/** Pushes a built image to the registry its name points at, relaying each layer's status once. */
+export async function pushImage(docker: Dockerode, image: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
+  let stream: NodeJS.ReadableStream;
+  try {
+    stream = await docker.getImage(image).push(signal ? { abortSignal: signal } : {});
+  } catch (error) {
+    throw new ImageBuildError(engineMessage(error));
+  }
+  const seen = new Set<string>();
+  await followEvents(docker, stream, (event) => {
+    if (!event.status) return;
+    const line = event.id ? `${event.id}: ${event.status}` : event.status;
+    if (seen.has(line)) return;
+    seen.add(line);
+    onLine(line);
+  });
+}

@@ -1,0 +1,26 @@
+/**
+ * The SSH server's host key: made once and kept, so that pushers' known_hosts entries stay valid across restarts.
+ * @module
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { utils } from 'ssh2';
+
+/** Reads the host key at `path`, generating an ed25519 key there first if there is none. */
+export async function ensureHostKey(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const pair = utils.generateKeyPairSync('ed25519', { comment: 'deis-builder host key' });
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  // `wx` so that two builders starting at once keep the first key rather than overwrite each other.
+  try {
+    await writeFile(path, pair.private, { mode: 0o600, flag: 'wx' });
+    await writeFile(`${path}.pub`, `${pair.public}\n`, { mode: 0o644 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return readFile(path);
+}
