@@ -11,6 +11,7 @@ import { insertConfig } from '../config/config-store.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { announceRelease, insertInitialRelease } from '../releases/release-store.ts';
 import { summarizeRelease } from '../releases/release-summary.ts';
+import { createAppDefaults } from '../settings/app-defaults.ts';
 import { appIdTaken, findAppById } from './app-store.ts';
 import type { VisibleApp } from './app-store.ts';
 import { checkAppName, generateAppName } from './app-names.ts';
@@ -47,12 +48,7 @@ export async function createApp(deps: ControllerDeps, owner: { id: number; usern
       await trx.insertInto('apps').values({ uuid: appUuid, id: appId, owner_id: owner.id, structure: '{}', created: now, updated: now }).execute();
       const config = await insertConfig(trx, appUuid, owner.id, EMPTY_CONFIG);
       const release = await insertInitialRelease(trx, { appUuid, ownerId: owner.id, configUuid: config.uuid, buildUuid: null, summary });
-      await trx
-        .insertInto('app_settings')
-        .values({ uuid: randomUUID(), app_uuid: appUuid, owner_id: owner.id, maintenance: 0, routable: 1, whitelist: '[]', autoscale: '{}', label: '{}', created: now, updated: now })
-        .execute();
-      await trx.insertInto('tls').values({ uuid: randomUUID(), app_uuid: appUuid, owner_id: owner.id, https_enforced: null, created: now, updated: now }).execute();
-      await trx.insertInto('domains').values({ uuid: randomUUID(), app_uuid: appUuid, owner_id: owner.id, domain: appId, cert_id: null, created: now, updated: now }).execute();
+      await createAppDefaults(trx, { uuid: appUuid, id: appId, owner_id: owner.id });
       return release;
     });
   } catch (error) {
