@@ -75,6 +75,8 @@ export function runProgram(command: string, args: string[], options: { cwd: stri
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+    // A command that exits without reading its stdin closes the pipe; that is not the test's failure.
+    child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
   });
 }
