@@ -226,7 +226,7 @@ describe('git push to the builder', () => {
     const repo = await appRepo({ Dockerfile: `FROM ${BASE_IMAGE}\nBOGUS instruction\n` });
     const pushed = await sshPush(repo.dir, app('broken'));
     expect(pushed.code).not.toBe(0);
-    expect(pushed.output).toMatch(/remote: .*unknown instruction: BOGUS/i);
+    expect(pushed.output).toMatch(/remote: dockerfile parse error line 2: unknown instruction: BOGUS/i);
     expect(pushed.output).toContain('failed to push some refs');
     expect(controller.builds.some((b) => b.receive_repo === app('broken'))).toBe(false);
     // The ref did not move: the repository still has no main branch.

@@ -23,14 +23,17 @@ interface EngineEvent {
   errorDetail?: { message?: string };
 }
 
-/** The engine's message of a failed API call (dockerode puts the JSON body's `message` in `json`). */
-function engineMessage(error: unknown): string {
-  const json = (error as { json?: unknown }).json;
+/**
+ * The engine's own words from a failed API call: dockerode puts the JSON body's `message` in `json` when it could
+ * parse it, and otherwise wraps it as `(HTTP code 400) unexpected - <message>`.
+ */
+export function engineMessage(error: unknown): string {
+  const json = (error as { json?: unknown } | null)?.json;
   if (json && typeof json === 'object' && typeof (json as { message?: unknown }).message === 'string') {
-    return (json as { message: string }).message;
+    return (json as { message: string }).message.trim();
   }
-  if (typeof json === 'string' && json.trim() !== '') return json.trim();
-  return error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
 }
 
 /** Follows an engine progress stream to its end; rejects with the first error event's message. */
