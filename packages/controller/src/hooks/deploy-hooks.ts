@@ -38,7 +38,7 @@ export function deployHookUrl(base: string, notice: ReleaseNotice): string {
     ['user', notice.username],
   ];
   params.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `${base}?${params.map(([k, v]) => `${quotePlus(k)}=${quotePlus(v)}`).join('&')}`;
+  return `${base}${base.includes('?') ? '&' : '?'}${params.map(([k, v]) => `${quotePlus(k)}=${quotePlus(v)}`).join('&')}`;
 }
 
 export function signDeployHook(url: string, secret: string): string {
@@ -55,14 +55,26 @@ function displayUrl(base: string): string {
   }
 }
 
+/** fetch refuses credentials in a URL: they become a Basic header, unless the signature needs the header. */
+function requestTarget(url: string, secret: string | null): { target: string; authorization: string | null } {
+  const parsed = new URL(url);
+  let authorization = secret ? signDeployHook(url, secret) : null;
+  if (parsed.username || parsed.password) {
+    if (!authorization) authorization = `Basic ${Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64')}`;
+    parsed.username = '';
+    parsed.password = '';
+  }
+  return { target: parsed.toString(), authorization };
+}
+
 async function postHook(deps: ControllerDeps, base: string, notice: ReleaseNotice): Promise<void> {
-  const url = deployHookUrl(base, notice);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (deps.settings.deployHookSecret) headers.authorization = signDeployHook(url, deps.settings.deployHookSecret);
   const body = JSON.stringify({ app: notice.appId, release: `v${notice.version}`, release_summary: notice.summary, sha: notice.sha, user: notice.username });
   let outcome: string;
   try {
-    const response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(DEPLOY_HOOK_TIMEOUT_MS), redirect: 'manual' });
+    const { target, authorization } = requestTarget(deployHookUrl(base, notice), deps.settings.deployHookSecret);
+    if (authorization) headers.authorization = authorization;
+    const response = await fetch(target, { method: 'POST', headers, body, signal: AbortSignal.timeout(DEPLOY_HOOK_TIMEOUT_MS), redirect: 'manual' });
     await response.body?.cancel();
     outcome = response.ok ? `Deploy hook sent to ${displayUrl(base)}` : `Deploy hook to ${displayUrl(base)} answered ${response.status}`;
   } catch (error) {
@@ -72,7 +84,8 @@ async function postHook(deps: ControllerDeps, base: string, notice: ReleaseNotic
         ? `no answer within ${DEPLOY_HOOK_TIMEOUT_MS / 1000}s`
         : typeof cause?.code === 'string'
           ? cause.code
-          : (error as Error).message;
+          : // Messages of URL and fetch errors quote the URL, credentials and all.
+            String((error as Error).message).replace(/\S*:\/\/\S*/g, '(the hook URL)');
     outcome = `An error occurred while sending the deploy hook to ${displayUrl(base)}: ${reason}`;
   }
   // The app may be gone by now; a lost log line is no reason to fail anything.

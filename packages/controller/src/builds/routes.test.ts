@@ -1,0 +1,108 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startTestController } from '../testing/test-controller.ts';
+import type { TestController } from '../testing/test-controller.ts';
+
+interface WireBuild {
+  uuid: string;
+  owner: string;
+  app: string;
+  image: string;
+  sha: string;
+  procfile: Record<string, string>;
+  dockerfile: string;
+}
+interface WireRelease {
+  version: number;
+  summary: string;
+  failed: boolean;
+  build: string | null;
+}
+
+describe('builds (contract §1.2, §1.4)', () => {
+  let controller: TestController;
+  let alice: string;
+  beforeEach(async () => {
+    controller = await startTestController();
+    alice = await controller.user('alice');
+    await controller.call('POST', '/v2/apps/', { token: alice, body: { id: 'myapp' } });
+    controller.scheduler.defineImage('example/web:1', [5000]);
+    controller.scheduler.defineImage('example/web:2', [5000]);
+  });
+  afterEach(async () => controller.close());
+
+  const pull = (body: unknown, token = alice) => controller.call('POST', '/v2/apps/myapp/builds/', { token, body });
+  const releases = async () => ((await controller.call('GET', '/v2/apps/myapp/releases/', { token: alice })).json as { results: WireRelease[] }).results;
+
+  it('starts with no builds', async () => {
+    const response = await controller.call('GET', '/v2/apps/myapp/builds/', { token: alice });
+    expect(response.json).toEqual({ count: 0, next: null, previous: null, results: [] });
+  });
+
+  it('creates a build from an image, releases v2 and deploys it', async () => {
+    const response = await pull({ image: 'example/web:1', procfile: { web: 'node server.js' } });
+    expect(response.status).toBe(201);
+    const build = response.json as WireBuild;
+    expect(Object.keys(build).sort()).toEqual(['app', 'created', 'dockerfile', 'image', 'owner', 'procfile', 'sha', 'updated', 'uuid']);
+    expect(build).toMatchObject({ app: 'myapp', owner: 'alice', image: 'example/web:1', sha: '', procfile: { web: 'node server.js' }, dockerfile: '' });
+
+    const [latest] = await releases();
+    expect(latest).toMatchObject({ version: 2, summary: 'alice deployed example/web:1', failed: false, build: build.uuid });
+    const specs = controller.scheduler.specs().filter((s) => s.env.WORKFLOW_RELEASE === 'v2');
+    expect(specs.length).toBe(1);
+    expect(specs[0]!.name).toMatch(/^myapp-web-/);
+  });
+
+  it('names the short sha in the summary of a git build, and lists builds newest first', async () => {
+    await pull({ image: 'example/web:1', sha: 'abcdef1234567' });
+    await pull({ image: 'example/web:2', sha: '1234567abcdef' });
+    const list = (await controller.call('GET', '/v2/apps/myapp/builds/', { token: alice })).json as { count: number; results: WireBuild[] };
+    expect(list.count).toBe(2);
+    expect(list.results.map((b) => b.image)).toEqual(['example/web:2', 'example/web:1']);
+    expect((await releases()).map((r) => r.summary).slice(0, 2)).toEqual(['alice deployed 1234567', 'alice deployed abcdef1']);
+    // Deis's quirk: any uuid shows the serving release's build.
+    const one = await controller.call('GET', `/v2/apps/myapp/builds/${list.results[1]!.uuid}/`, { token: alice });
+    expect((one.json as WireBuild).image).toBe('example/web:2');
+  });
+
+  it('validates the image and the procfile', async () => {
+    const blank = await pull({ image: '' });
+    expect(blank.status).toBe(400);
+    expect(blank.json).toEqual({ image: ['This field may not be blank.'] });
+    expect((await pull({})).json).toEqual({ image: ['This field is required.'] });
+    expect((await pull({ image: 'example/web:1', procfile: { web: '' } })).json).toEqual({ procfile: ["Command can't be empty for process type"] });
+    expect((await pull({ image: 'example/web:1', procfile: { Web_1: 'x' } })).json).toEqual({ procfile: ['Process types can only contain lowercase alphanumeric characters'] });
+    expect(await releases()).toHaveLength(1);
+  });
+
+  it('marks the release failed and answers with the reason when the deploy fails', async () => {
+    controller.scheduler.crashImage('example/broken:1');
+    const response = await pull({ image: 'example/broken:1' });
+    expect(response.status).toBe(400);
+    expect(typeof (response.json as { detail: string }).detail).toBe('string');
+    const [latest] = await releases();
+    expect(latest!.failed).toBe(true);
+    expect(latest!.summary).toMatch(/^alice deployed [0-9a-f-]{7} which failed$/);
+  });
+
+  it('refuses a Procfile that drops a type when DEIS_DEPLOY_REJECT_IF_PROCFILE_MISSING is on', async () => {
+    await controller.close();
+    controller = await startTestController({ rejectIfProcfileMissing: true });
+    alice = await controller.user('alice');
+    await controller.call('POST', '/v2/apps/', { token: alice, body: { id: 'myapp' } });
+    controller.scheduler.defineImage('example/web:1', [5000]);
+    expect((await pull({ image: 'example/web:1', procfile: { web: 'serve', worker: 'work' } })).status).toBe(201);
+    const response = await pull({ image: 'example/web:1', procfile: { web: 'serve' } });
+    expect(response.status).toBe(409);
+    expect((response.json as { detail: string }).detail).toContain('worker');
+    expect((await controller.call('GET', '/v2/apps/myapp/builds/', { token: alice })).json).toMatchObject({ count: 1 });
+  });
+
+  it('lets an admin build on another user’s app, not a stranger', async () => {
+    const bob = await controller.user('bob');
+    expect((await pull({ image: 'example/web:1' }, bob)).status).toBe(403);
+    const admin = await controller.user('root', { admin: true });
+    const response = await pull({ image: 'example/web:1' }, admin);
+    expect(response.status).toBe(201);
+    expect((response.json as WireBuild).owner).toBe('root');
+  });
+});
