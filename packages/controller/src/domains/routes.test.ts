@@ -98,6 +98,23 @@ describe('/v2/apps/{app}/domains', () => {
     expect((await controller.call('DELETE', '/v2/apps/myapp/domains/bob.example.com', { token: alice })).status).toBe(404);
   });
 
+  it('finds an international domain named in the URL in either form', async () => {
+    await controller.call('POST', '/v2/apps/myapp/domains/', { token: alice, body: { domain: 'bücher.example' } });
+    expect((await controller.call('DELETE', `/v2/apps/myapp/domains/${encodeURIComponent('Bücher.example')}`, { token: alice })).status).toBe(204);
+    await controller.call('POST', '/v2/apps/myapp/domains/', { token: alice, body: { domain: 'bücher.example' } });
+    expect((await controller.call('DELETE', '/v2/apps/myapp/domains/xn--bcher-kva.example', { token: alice })).status).toBe(204);
+  });
+
+  it('serves an app made through POST /v2/apps with its default domain, settings and TLS', async () => {
+    expect((await controller.call('POST', '/v2/apps/', { token: alice, body: { id: 'fresh' } })).status).toBe(201);
+    const domains = (await controller.call('GET', '/v2/apps/fresh/domains/', { token: alice })).json as Page<Domain>;
+    expect(domains.results.map((d) => d.domain)).toEqual(['fresh']);
+    expect((await controller.call('GET', '/v2/apps/fresh/settings/', { token: alice })).json).toMatchObject({ maintenance: false, routable: true, owner: 'alice' });
+    expect((await controller.call('GET', '/v2/apps/fresh/tls/', { token: alice })).json).toMatchObject({ https_enforced: null, owner: 'alice' });
+    expect((await controller.call('DELETE', '/v2/apps/fresh/domains/fresh', { token: alice })).status).toBe(204);
+    expect((await controller.call('POST', '/v2/apps/fresh/domains/', { token: alice, body: { domain: 'fresh' } })).status).toBe(201);
+  });
+
   it('pages by limit and offset, ordered by name', async () => {
     for (const name of ['c', 'a', 'b']) await controller.call('POST', '/v2/apps/myapp/domains/', { token: alice, body: { domain: `${name}.example.com` } });
     const first = await list(alice, '?limit=2');
