@@ -5,7 +5,6 @@
  * after the engine reports a container exiting.
  * @module
  */
-import type { Container } from '@deis/scheduler/scheduler';
 import { findAppById } from '../apps/app-store.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { appContainers } from './deploy.ts';
@@ -14,6 +13,7 @@ import { appsWithBuilds, findAppByUuid, latestGoodRelease, parseStructure } from
 import type { FormationApp } from './formation-store.ts';
 import { formationState, isAppBusy, withAppLock } from './formation-state.ts';
 import { loadReleaseContext } from './release-context.ts';
+import { planFormation } from './formation-plan.ts';
 import { executeRollout } from './rollout.ts';
 
 /** New containers one app gets per pass, so a crash-looping app cannot flood the engine. */
@@ -32,15 +32,6 @@ export interface Reconciler {
   reconcileNow(): Promise<void>;
   /** Stops the timer and the event subscription, then waits for a pass in progress. */
   stop(): Promise<void>;
-}
-
-function isHealthy(container: Container): boolean {
-  return container.state === 'up' || container.state === 'starting';
-}
-
-/** Newest first, so that scaling down keeps the containers that have served longest. */
-function byStartDescending(a: Container, b: Container): number {
-  return (b.startedAt?.getTime() ?? Infinity) - (a.startedAt?.getTime() ?? Infinity);
 }
 
 /**
@@ -62,23 +53,12 @@ export async function reconcileApp(deps: ControllerDeps, appUuid: string): Promi
     const age = Date.now() - new Date(release.created).getTime();
     if (current.length === 0 && older.length > 0 && age < 2 * deps.settings.deployTimeoutMs) return;
 
-    const { draining } = formationState(deps);
     const structure = parseStructure(app);
-    const start: Record<string, number> = {};
-    const stop: Container[] = [...older];
-    let budget = MAX_STARTS_PER_PASS;
     const types = new Set([...Object.keys(structure), ...current.map((c) => c.labels[LABEL.type] ?? '')]);
-    for (const type of types) {
-      if (type === RUN_TYPE) continue;
-      const want = structure[type] ?? 0;
-      const ofType = current.filter((c) => c.labels[LABEL.type] === type);
-      const healthy = ofType.filter((c) => isHealthy(c) && !draining.has(c.name)).sort(byStartDescending);
-      stop.push(...ofType.filter((c) => !isHealthy(c) || draining.has(c.name)));
-      if (healthy.length > want) stop.push(...healthy.slice(0, healthy.length - want));
-      const missing = Math.min(Math.max(0, want - healthy.length), budget);
-      if (missing > 0) start[type] = missing;
-      budget -= missing;
-    }
+    types.delete(RUN_TYPE);
+    const plan = planFormation(current, version, structure, types, formationState(deps).draining, MAX_STARTS_PER_PASS);
+    const start = plan.start;
+    const stop = [...older, ...plan.stop];
     if (Object.keys(start).length === 0 && stop.length === 0) return;
     const context = await loadReleaseContext(deps, app, release);
     if (!context) return;

@@ -2,10 +2,11 @@
  * Loads what the containers of a release need (its build, its config, its port) into a ReleaseContext.
  * @module
  */
+import { ValidationError } from '@deis/core/errors';
 import type { ControllerDeps } from '../deps.ts';
 import { buildType, releasePort } from './container-spec.ts';
 import type { ReleaseBuild, ReleaseConfig, ReleaseContext } from './container-spec.ts';
-import { findBuild, findConfig } from './formation-store.ts';
+import { findBuild, findConfig, latestGoodRelease } from './formation-store.ts';
 import type { BuildRow, ConfigRow, ReleaseRow } from './formation-store.ts';
 
 function jsonObject(text: string | null | undefined): Record<string, unknown> {
@@ -60,4 +61,15 @@ export async function loadReleaseContext(deps: ControllerDeps, app: { uuid: stri
     config,
     port: releasePort(build, config.values, imagePorts),
   };
+}
+
+/**
+ * The context of the release the app should be running (its newest good one).
+ * @throws ValidationError with `noBuildMessage` when that release has no build, as Deis answers scale and run then
+ */
+export async function currentReleaseContext(deps: ControllerDeps, app: { uuid: string; id: string }, noBuildMessage: string): Promise<ReleaseContext> {
+  const release = await latestGoodRelease(deps.db, app.uuid);
+  const context = release ? await loadReleaseContext(deps, app, release) : null;
+  if (!context) throw new ValidationError(noBuildMessage);
+  return context;
 }

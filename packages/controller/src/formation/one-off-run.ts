@@ -1,0 +1,28 @@
+/**
+ * `deis run <command>`: a one-off container of the current release, run to completion.
+ * @module
+ */
+import { ValidationError } from '@deis/core/errors';
+import type { RunResult } from '@deis/sdk/types';
+import type { ControllerDeps } from '../deps.ts';
+import { recordEvent } from '../events/event-log.ts';
+import { runSpec } from './container-spec.ts';
+import { rolloutError } from './deploy.ts';
+import { runPodName } from './pod-names.ts';
+import { currentReleaseContext } from './release-context.ts';
+
+/** A one-off command longer than this is killed; the HTTP request waits for it. */
+const RUN_TIMEOUT_MS = 30 * 60 * 1000;
+
+export async function runOneOff(deps: ControllerDeps, app: { uuid: string; id: string }, username: string, command: unknown): Promise<RunResult> {
+  if (typeof command !== 'string' || command.trim() === '') throw new ValidationError('command is a required field');
+  const context = await currentReleaseContext(deps, app, 'No build associated with this release to run this command');
+  const name = runPodName(app.id);
+  await recordEvent(deps.db, app.uuid, `${username} on ${name} runs '${command}'`);
+  try {
+    const result = await deps.scheduler.run(runSpec(deps.settings.platformName, context, name, command), { timeoutMs: RUN_TIMEOUT_MS });
+    return { exit_code: result.exitCode, output: result.output };
+  } catch (error) {
+    throw rolloutError(error, 'the command could not run: ');
+  }
+}

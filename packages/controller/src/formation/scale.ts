@@ -1,0 +1,78 @@
+/**
+ * `deis scale web=3`: validates the request as Deis does, then starts or stops containers of the current release.
+ * The stored structure changes only once the containers match it, so a failure half-way leaves the old structure
+ * and the old containers.
+ * @module
+ */
+import { NotFoundError, ValidationError } from '@deis/core/errors';
+import type { ControllerDeps } from '../deps.ts';
+import { recordEvent } from '../events/event-log.ts';
+import { appContainers, rolloutError } from './deploy.ts';
+import { planFormation } from './formation-plan.ts';
+import { findAppByUuid, parseStructure, saveStructure } from './formation-store.ts';
+import { formationState, withAppLock } from './formation-state.ts';
+import { currentReleaseContext } from './release-context.ts';
+import { executeRollout } from './rollout.ts';
+
+/** Python's `type(x).__name__`, for Deis's own wording of a bad count. */
+function pythonTypeName(value: unknown): string {
+  if (value === null || value === undefined) return 'NoneType';
+  if (Array.isArray(value)) return 'list';
+  return typeof value === 'object' ? 'dict' : typeof value;
+}
+
+/** Python's `int(value)`, with its error messages, which Deis puts after `Invalid scaling format: `. */
+function pythonInt(value: unknown): number {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'number' && Number.isFinite(value)) return Math.trunc(value);
+  if (typeof value === 'string') {
+    if (/^\s*[+-]?\d+\s*$/.test(value)) return Number.parseInt(value, 10);
+    throw new Error(`invalid literal for int() with base 10: '${value}'`);
+  }
+  throw new Error(`int() argument must be a string, a bytes-like object or a number, not '${pythonTypeName(value)}'`);
+}
+
+/** The requested counts, or the 400 Deis gives (`Invalid scaling format: …`). */
+export function parseScaleRequest(body: Record<string, unknown>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  try {
+    for (const [type, value] of Object.entries(body)) counts[type] = pythonInt(value);
+  } catch (error) {
+    throw new ValidationError(`Invalid scaling format: ${(error as Error).message}`);
+  }
+  if (Object.values(counts).some((count) => count < 0)) throw new ValidationError("Invalid scaling format: ['Must be greater than or equal to zero']");
+  return counts;
+}
+
+/** Thrown for a type the current build does not have; the route answers 404 `{"detail"}`, as DRF's NotFound does. */
+export class UnknownProcessTypeError extends NotFoundError {
+  constructor(type: string) {
+    super(`Container type ${type} does not exist in application`, { code: 'unknown_process_type' });
+  }
+}
+
+export async function scaleApp(deps: ControllerDeps, appUuid: string, appId: string, username: string, body: Record<string, unknown>): Promise<void> {
+  await withAppLock(deps, appId, async () => {
+    const app = await findAppByUuid(deps.db, appUuid);
+    if (!app) throw NotFoundError.of('App');
+    const context = await currentReleaseContext(deps, app, 'No build associated with this release');
+    const counts = parseScaleRequest(body);
+    for (const type of Object.keys(counts)) {
+      // `cmd` is always allowed: a Docker image's own CMD needs no Procfile entry.
+      if (type !== 'cmd' && !(type in context.build.procfile)) throw new UnknownProcessTypeError(type);
+    }
+    const current = parseStructure(app);
+    const structure = { ...current, ...counts };
+    try {
+      const containers = await appContainers(deps, app.id);
+      const plan = planFormation(containers, `v${context.version}`, structure, Object.keys(counts), formationState(deps).draining);
+      await executeRollout(deps, { context, ...plan });
+    } catch (error) {
+      throw rolloutError(error, 'scaling failed: ');
+    }
+    if (JSON.stringify(structure) !== JSON.stringify(current)) {
+      await saveStructure(deps.db, app.uuid, structure);
+      await recordEvent(deps.db, app.uuid, `${username} scaled pods ${Object.entries(counts).map(([type, n]) => `${type}=${n}`).join(' ')}`);
+    }
+  });
+}
