@@ -205,7 +205,8 @@ describe('git push to the builder', () => {
   });
 
   it('builds a push over smart HTTP with the user token, and refuses a bad token', async () => {
-    const repo = await appRepo({ Dockerfile: dockerfile() });
+    // Incompressible and over git's 1 MiB post buffer, so git sends the pack as a chunked request.
+    const repo = await appRepo({ Dockerfile: dockerfile(), 'blob.bin': randomBytes(3 * 1024 * 1024).toString('base64') });
     const refused = await httpPush(repo.dir, app('http'), 'not-the-token');
     expect(refused.code).not.toBe(0);
     expect(controller.builds.some((b) => b.receive_repo === app('http'))).toBe(false);

@@ -74,8 +74,18 @@ export async function startBuilder(options: BuilderOptions): Promise<RunningBuil
     },
   });
   const shared = { listenAddress, hooks, sessions, socketPath, ensureRepository: repository, log };
-  const ssh = await startSshServer({ ...shared, hostKey, port: options.sshPort });
-  const http = await startHttpServer({ ...shared, port: options.httpPort, reposDir });
+  const started: { close(): Promise<void> }[] = [hookSocket];
+  let ssh: Awaited<ReturnType<typeof startSshServer>>;
+  let http: Awaited<ReturnType<typeof startHttpServer>>;
+  try {
+    ssh = await startSshServer({ ...shared, hostKey, port: options.sshPort });
+    started.push(ssh);
+    http = await startHttpServer({ ...shared, port: options.httpPort, reposDir });
+  } catch (error) {
+    // A port in use must not leave the other listeners behind.
+    await Promise.all(started.map((server) => server.close()));
+    throw error;
+  }
 
   return {
     sshPort: ssh.port,

@@ -4,7 +4,8 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { utils } from 'ssh2';
+// ssh2 is CommonJS: Node's ESM loader (the bundled daemon) sees only its default export.
+import ssh2 from 'ssh2';
 
 /** Reads the host key at `path`, generating an ed25519 key there first if there is none. */
 export async function ensureHostKey(path: string): Promise<Buffer> {
@@ -13,7 +14,7 @@ export async function ensureHostKey(path: string): Promise<Buffer> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const pair = utils.generateKeyPairSync('ed25519', { comment: 'deis-builder host key' });
+  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'deis-builder host key' });
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   // `wx` so that two builders starting at once keep the first key rather than overwrite each other.
   try {

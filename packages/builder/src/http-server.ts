@@ -181,6 +181,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       else res.destroy();
     });
   });
+  // A push request lasts as long as its build and deploy, which can take many minutes: Node's default 5-minute
+  // request timeout would cut it off mid-build.
+  server.requestTimeout = 0;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.listenAddress, () => {

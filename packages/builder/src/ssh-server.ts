@@ -5,7 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
-import { Server, utils } from 'ssh2';
+// ssh2 is CommonJS: Node's ESM loader (the bundled daemon) sees only its default export.
+import ssh2 from 'ssh2';
 import type { Connection, PublicKeyAuthContext, ServerChannel } from 'ssh2';
 import { ApiError } from '@deis/sdk/client';
 import type { ControllerHooks } from './controller-hooks.ts';
@@ -39,7 +40,7 @@ async function authenticate(ctx: PublicKeyAuthContext, hooks: ControllerHooks): 
   const owner = await hooks.keyOwner(md5Fingerprint(ctx.key.data));
   if (!owner) return null;
   if (ctx.signature && ctx.blob) {
-    const key = utils.parseKey(ctx.key.data);
+    const key = ssh2.utils.parseKey(ctx.key.data);
     if (key instanceof Error) return null;
     if (key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return null;
   }
@@ -164,7 +165,7 @@ export interface RunningSshServer {
 
 export async function startSshServer(options: SshServerOptions): Promise<RunningSshServer> {
   const connections = new Set<Connection>();
-  const server = new Server({ hostKeys: [options.hostKey], ident: 'deis-builder' }, (client) => {
+  const server = new ssh2.Server({ hostKeys: [options.hostKey], ident: 'deis-builder' }, (client) => {
     connections.add(client);
     client.on('close', () => connections.delete(client));
     handleClient(client, options);
