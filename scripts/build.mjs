@@ -1,6 +1,6 @@
 // Bundles the two executables: dist/platform.js (every service; npm dependencies stay external, native ones
 // included) and dist/deis.js (the CLI: one file, no dependencies, so it starts fast).
-import { readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, readFileSync, readdirSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const external = new Set();
@@ -20,5 +20,7 @@ await Promise.all([
     // Bundled CommonJS dependencies may call require(); give ESM output one.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   }),
-  build({ ...common, entryPoints: { deis: 'packages/cli/src/main.ts' }, outdir: 'dist', minify: true }),
+  // The CLI is linked as /usr/local/bin/deis by `./platform up`, so it carries its own interpreter line.
+  build({ ...common, entryPoints: { deis: 'packages/cli/src/main.ts' }, outdir: 'dist', minify: true, banner: { js: '#!/usr/bin/env node' } }),
 ]);
+chmodSync('dist/deis.js', 0o755);
