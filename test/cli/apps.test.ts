@@ -60,6 +60,17 @@ describe('apps', () => {
     expect(apps[0]).toHaveProperty('uuid');
   });
 
+  it('keeps stdout pure JSON under --json, progress lines going to stderr', async () => {
+    const created = await user.deis(['create', 'json-app', '--no-remote', '--json']);
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ id: 'json-app', owner: 'owner' });
+    expect(created.stderr).toContain('Creating Application... done, created json-app');
+    const set = await user.deis(['config:set', 'A=1', '-a', 'json-app', '--json']);
+    expect(JSON.parse(set.stdout)).toEqual({ A: '1' });
+    const info = await user.deis(['info', '-a', 'json-app', '--json']);
+    expect(JSON.parse(info.stdout)).toMatchObject({ app: { id: 'json-app' }, url: 'json-app.localhost', domains: ['json-app'], labels: {} });
+  });
+
   it('says how to choose an app when none is given or detected', async () => {
     const repo = await gitRepo(user);
     const info = await user.deis(['info'], { cwd: repo });

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureCliBuilt, newCliUser, REPO_ROOT } from './cli-harness.ts';
@@ -129,14 +129,5 @@ describe('completion', () => {
     expect(zsh.stdout).toContain('#compdef deis');
     expect(zsh.stdout).toContain("'apps\\:create:Creates a new application.'");
     expect((await user.deis(['completion', 'fish'])).code).toBe(2);
-  });
-});
-
-describe('output', () => {
-  it('writes no colour or spinner characters when piped', async () => {
-    const user = newCliUser({ NO_COLOR: undefined });
-    const result = await user.deis(['help']);
-    expect(result.stdout).not.toContain(String.fromCharCode(27));
-    expect(existsSync(join(user.home, '.deis'))).toBe(false);
   });
 });
