@@ -71,12 +71,14 @@ class FakeController {
       const key = /^\/v2\/hooks\/key\/(.+)$/.exec(url);
       if (key) {
         if (decodeURIComponent(key[1] ?? '') !== this.fingerprint) return reply(404, 'No Key matches the given query.');
-        return reply(200, { username: 'alice', apps: [app('web'), app('http'), app('broken'), app('busy'), app('nodocker'), app('forbidden'), app('deployfail')] });
+        return reply(200, { username: 'alice', apps: [app('web'), app('http'), app('broken'), app('busy'), app('nodocker'), app('forbidden'), app('deployfail'), app('cached'), app('cached2'), app('nocache')] });
       }
       if (url === '/v2/hooks/config/' && req.method === 'POST') {
         this.configCalls.push(String(body.receive_repo));
         if (body.receive_repo === app('forbidden')) return reply(403, { detail: 'You do not have permission to perform this action.' });
-        return reply(200, { values: { DEIS_DOCKER_BUILD_ARGS_ENABLED: '1', GREETING: 'hello-from-config' } });
+        const values: Record<string, string> = { DEIS_DOCKER_BUILD_ARGS_ENABLED: '1', GREETING: 'hello-from-config' };
+        if (body.receive_repo === app('nocache')) values.DEIS_DISABLE_CACHE = 'true';
+        return reply(200, { values });
       }
       if (url === '/v2/hooks/build/' && req.method === 'POST') {
         this.builds.push(body as unknown as BuildHookRequest);
@@ -123,11 +125,13 @@ async function appRepo(files: Record<string, string>): Promise<{ dir: string; sh
   return { dir, sha };
 }
 
+const sshCommand = (): string =>
+  `ssh -i ${keyPath} -p ${builder.sshPort} -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR`;
+
 function sshPush(dir: string, appName: string, onSpawn?: (kill: () => void) => void): Promise<Completed> {
-  const ssh = `ssh -i ${keyPath} -p ${builder.sshPort} -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR`;
   return run('git', ['push', `ssh://git@127.0.0.1:${builder.sshPort}/${appName}.git`, 'main'], {
     cwd: dir,
-    env: { GIT_SSH_COMMAND: ssh, GIT_TERMINAL_PROMPT: '0' },
+    env: { GIT_SSH_COMMAND: sshCommand(), GIT_TERMINAL_PROMPT: '0' },
     ...(onSpawn ? { onSpawn } : {}),
   });
 }
@@ -202,6 +206,9 @@ describe('git push to the builder', () => {
     });
     const inspected = await docker.getImage(image).inspect();
     expect(inspected.Config.ExposedPorts).toHaveProperty('5000/tcp');
+    // The pushed commit can be fetched back over SSH.
+    const listed = await run('git', ['ls-remote', `ssh://git@127.0.0.1:${builder.sshPort}/${app('web')}.git`], { cwd: repo.dir, env: { GIT_SSH_COMMAND: sshCommand() } });
+    expect(listed.output).toContain(`${repo.sha}\trefs/heads/main`);
   });
 
   it('builds a push over smart HTTP with the user token, and refuses a bad token', async () => {
@@ -221,6 +228,18 @@ describe('git push to the builder', () => {
     const cloned = await run('git', ['clone', '-q', '-b', 'main', `http://alice:${TOKEN}@127.0.0.1:${builder.httpPort}/${app('http')}.git`, clone]);
     expect(cloned.code).toBe(0);
     expect((await run('git', ['rev-parse', 'HEAD'], { cwd: clone })).output.trim()).toBe(repo.sha);
+  });
+
+  it('reuses the engine cache unless the app sets DEIS_DISABLE_CACHE', async () => {
+    const repo = await appRepo({ Dockerfile: dockerfile('RUN echo layer\n') });
+    expect((await sshPush(repo.dir, app('cached'))).code).toBe(0);
+    const cached = await sshPush(repo.dir, app('cached2'));
+    expect(cached.code).toBe(0);
+    expect(cached.output).toContain('Using cache');
+    const fresh = await sshPush(repo.dir, app('nocache'));
+    expect(fresh.code).toBe(0);
+    expect(fresh.output).not.toContain('Using cache');
+    expect(fresh.output).toContain('remote: greeting=hello-from-config');
   });
 
   it('rejects a push whose Dockerfile does not build, with the engine error, and creates no release', async () => {

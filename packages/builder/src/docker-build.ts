@@ -61,6 +61,8 @@ export interface ImageBuildRequest {
   context: Readable;
   tag: string;
   buildArgs?: Record<string, string>;
+  /** Build every step afresh (the app's DEIS_DISABLE_CACHE). */
+  noCache?: boolean;
   signal?: AbortSignal;
   onLine: (line: string) => void;
 }
@@ -73,6 +75,7 @@ export async function buildImage(request: ImageBuildRequest): Promise<void> {
       t: request.tag,
       rm: true,
       forcerm: true,
+      ...(request.noCache ? { nocache: true } : {}),
       ...(request.buildArgs && Object.keys(request.buildArgs).length > 0 ? { buildargs: request.buildArgs } : {}),
       ...(request.signal ? { abortSignal: request.signal } : {}),
     });

@@ -74,13 +74,15 @@ export async function buildAndRelease(deps: ReceiveBuildDeps, push: ReceivedPush
   }
 
   const image = imageName(app, commit.sha, deps.registryPrefix);
-  const buildArgsEnabled = TRUE_WORDS.has((config.values.DEIS_DOCKER_BUILD_ARGS_ENABLED ?? '').toLowerCase());
+  const flag = (name: string): boolean => TRUE_WORDS.has((config.values[name] ?? '').toLowerCase());
+  const buildArgsEnabled = flag('DEIS_DOCKER_BUILD_ARGS_ENABLED');
   try {
     await buildImage({
       docker: deps.docker,
       context: archive(commit),
       tag: image,
       ...(buildArgsEnabled ? { buildArgs: { ...config.values } } : {}),
+      noCache: flag('DEIS_DISABLE_CACHE'),
       signal: push.signal,
       onLine: out,
     });
