@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureCliBuilt, newCliUser, registerUser, startCliController } from './cli-harness.ts';
+import type { CliController, CliUser } from './cli-harness.ts';
+
+let server: CliController;
+let user: CliUser;
+const app = ['-a', 'procs'];
+
+beforeAll(async () => {
+  await ensureCliBuilt();
+  server = await startCliController();
+  server.controller.scheduler.behaviour = () => ({ output: [{ stream: 'stdout', text: 'listening on 5000' }] });
+  server.controller.scheduler.runHandler = (spec) => {
+    const command = [...(spec.entrypoint ?? []), ...(spec.command ?? [])].join(' ');
+    return command.includes('fail') ? { exitCode: 3, output: 'it failed\n' } : { exitCode: 0, output: `ran: ${command}\n` };
+  };
+  user = newCliUser();
+  if ((await registerUser(user, server.url, 'runner')).code !== 0) throw new Error('register failed');
+  await user.deis(['create', 'procs', '--no-remote']);
+  await user.deis(['config:set', 'PORT=5000', ...app]);
+  const pulled = await user.deis(['pull', 'example/procs:1', ...app, '--procfile', 'web: ./web\nworker: ./work']);
+  if (pulled.code !== 0) throw new Error(pulled.stderr);
+}, 60_000);
+afterAll(async () => server?.close());
+
+describe('processes', () => {
+  it('lists processes by type', async () => {
+    const ps = await user.deis(['ps', ...app]);
+    expect(ps.stderr).toBe('');
+    expect(ps.stdout).toMatch(/^=== procs Processes\n--- web:\nprocs-web-\d{8,10}-[a-z0-9]{5} up \(v3\)\n$/);
+  });
+
+  it('scales and prints the new processes', async () => {
+    const scaled = await user.deis(['scale', 'web=2', 'worker=1', ...app]);
+    expect(scaled.stderr).toBe('');
+    expect(scaled.stdout).toContain('Scaling processes... but first, coffee!');
+    expect(scaled.stdout).toMatch(/done in \d+s/);
+    expect(scaled.stdout.match(/^procs-web-\S+ up \(v3\)$/gm)).toHaveLength(2);
+    expect(scaled.stdout).toMatch(/^--- worker:\nprocs-worker-\S+ up \(v3\)$/m);
+    const drink = await user.deis(['ps:scale', 'worker=0', ...app], { env: { DEIS_DRINK_OF_CHOICE: 'tea' } });
+    expect(drink.stdout).toContain('but first, tea!');
+    const bad = await user.deis(['scale', 'web', ...app]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("'web' does not match the pattern 'type=num', ex: web=2");
+    const unknown = await user.deis(['scale', 'nope=1', ...app]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('Container type nope does not exist in application');
+  });
+
+  it('restarts all processes, one type, or one process', async () => {
+    const before = JSON.parse((await user.deis(['ps', ...app, '--json'])).stdout) as { name: string; type: string }[];
+    const all = await user.deis(['ps:restart', ...app]);
+    expect(all.stdout).toContain('Restarting processes... but first, coffee!');
+    expect(all.stdout).toContain('=== procs Processes');
+    const after = JSON.parse((await user.deis(['ps', ...app, '--json'])).stdout) as { name: string }[];
+    expect(after.map((pod) => pod.name).some((name) => before.some((old) => old.name === name))).toBe(false);
+
+    expect((await user.deis(['ps:restart', 'web', ...app])).stdout).toMatch(/^procs-web-\S+ up/m);
+    const current = JSON.parse((await user.deis(['ps', ...app, '--json'])).stdout) as { name: string }[];
+    const one = current[0]!.name;
+    const single = await user.deis(['ps:restart', one, ...app, '--json']);
+    expect(JSON.parse(single.stdout)).toHaveLength(1);
+    expect((await user.deis(['ps:restart', 'nothere', ...app])).stdout).toContain('Could not find any processes to restart');
+  });
+});
+
+describe('run and logs', () => {
+  it('runs a command, prints its output and exits with its exit code', async () => {
+    const ok = await user.deis(['run', ...app, 'echo hello']);
+    expect(ok.stdout).toContain("Running 'echo hello'...");
+    expect(ok.stdout).toContain('echo hello');
+    expect(ok.code).toBe(0);
+    const failed = await user.deis(['run', ...app, '--', 'sh', '-c', 'fail now']);
+    expect(failed.stdout).toContain("Running 'sh -c 'fail now''...");
+    expect(failed.stderr).toBe('it failed\n');
+    expect(failed.code).toBe(3);
+    const json = await user.deis(['run', '--json', ...app, 'ls', '-la']);
+    expect(JSON.parse(json.stdout)).toEqual({ exit_code: 0, output: expect.stringContaining('ls -la') });
+    expect((await user.deis(['run', ...app])).code).toBe(2);
+  });
+
+  it('prints the app\'s log lines', async () => {
+    const logs = await user.deis(['logs', ...app]);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toMatch(/procs\[web\.v3\.[a-z0-9]+\]: listening on 5000/);
+    const limited = await user.deis(['logs', '-n', '1', ...app, '--json']);
+    expect(JSON.parse(limited.stdout)).toHaveLength(1);
+    expect((await user.deis(['logs', '--lines=many', ...app])).code).toBe(2);
+  });
+});
