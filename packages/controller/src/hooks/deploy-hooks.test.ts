@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recentEvents } from '../events/event-log.ts';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
-import { deployHookUrl } from './deploy-hooks.ts';
+import { deployHookUrl, sendDeployHooks } from './deploy-hooks.ts';
 
 interface Received {
   url: string;
@@ -101,6 +101,30 @@ describe('deploy hooks (contract §1.4)', () => {
     expect(lines).toContain(`An error occurred while sending the deploy hook to http://127.0.0.1:${closed}/hook`);
     expect(lines).not.toContain('pa55word');
     expect(lines).not.toContain('t0ken');
+  });
+
+  it('does not hold up the release for a receiver that never answers, and gives up after the timeout', async () => {
+    const held: (() => void)[] = [];
+    const silent = createServer((_request, response) => held.push(() => response.end()));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/hook`;
+    try {
+      controller = await startTestController({ deployHookUrls: [url] });
+      const alice = await controller.user('alice');
+      const started = Date.now();
+      expect((await controller.call('POST', '/v2/apps/', { token: alice, body: { id: 'myapp' } })).status).toBe(201);
+      expect(Date.now() - started).toBeLessThan(2000);
+      await expect.poll(() => held.length).toBe(1);
+
+      const app = await controller.deps.db.selectFrom('apps').select('uuid').where('id', '=', 'myapp').executeTakeFirstOrThrow();
+      await sendDeployHooks(controller.deps, { appUuid: app.uuid, appId: 'myapp', version: 1, summary: 's', sha: '', username: 'alice' }, 200);
+      const lines = (await recentEvents(controller.deps.db, app.uuid, 50)).map((e) => e.line).join('\n');
+      expect(lines).toContain(`An error occurred while sending the deploy hook to ${url}: no answer within 0.2s`);
+    } finally {
+      held.forEach((release) => release());
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('encodes the parameters as Python quote_plus does', () => {

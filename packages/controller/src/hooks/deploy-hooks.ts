@@ -67,21 +67,21 @@ function requestTarget(url: string, secret: string | null): { target: string; au
   return { target: parsed.toString(), authorization };
 }
 
-async function postHook(deps: ControllerDeps, base: string, notice: ReleaseNotice): Promise<void> {
+async function postHook(deps: ControllerDeps, base: string, notice: ReleaseNotice, timeoutMs: number): Promise<void> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   const body = JSON.stringify({ app: notice.appId, release: `v${notice.version}`, release_summary: notice.summary, sha: notice.sha, user: notice.username });
   let outcome: string;
   try {
     const { target, authorization } = requestTarget(deployHookUrl(base, notice), deps.settings.deployHookSecret);
     if (authorization) headers.authorization = authorization;
-    const response = await fetch(target, { method: 'POST', headers, body, signal: AbortSignal.timeout(DEPLOY_HOOK_TIMEOUT_MS), redirect: 'manual' });
+    const response = await fetch(target, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
     await response.body?.cancel();
     outcome = response.ok ? `Deploy hook sent to ${displayUrl(base)}` : `Deploy hook to ${displayUrl(base)} answered ${response.status}`;
   } catch (error) {
     const cause = (error as { cause?: { code?: unknown } }).cause;
     const reason =
       error instanceof Error && error.name === 'TimeoutError'
-        ? `no answer within ${DEPLOY_HOOK_TIMEOUT_MS / 1000}s`
+        ? `no answer within ${timeoutMs / 1000}s`
         : typeof cause?.code === 'string'
           ? cause.code
           : // Messages of URL and fetch errors quote the URL, credentials and all.
@@ -93,6 +93,6 @@ async function postHook(deps: ControllerDeps, base: string, notice: ReleaseNotic
 }
 
 /** Posts to every configured hook at once; resolves when all have answered or failed, and never rejects. */
-export async function sendDeployHooks(deps: ControllerDeps, notice: ReleaseNotice): Promise<void> {
-  await Promise.all(deps.settings.deployHookUrls.map((base) => postHook(deps, base, notice)));
+export async function sendDeployHooks(deps: ControllerDeps, notice: ReleaseNotice, timeoutMs = DEPLOY_HOOK_TIMEOUT_MS): Promise<void> {
+  await Promise.all(deps.settings.deployHookUrls.map((base) => postHook(deps, base, notice, timeoutMs)));
 }
