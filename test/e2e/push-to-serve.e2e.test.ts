@@ -211,6 +211,7 @@ describe('from git push to a routed app', () => {
     // Off the default port, the redirect names the router's HTTPS port.
     expect(redirected.headers.location).toBe(`https://www.example.test:${platform.routerHttpsPort}/`);
     expectOk(await deis(['tls:disable', '-a', app]));
+    expect((await pollRouter(platform.routerPort, appHost(), (r) => r.status === 200, { timeoutMs: 10_000 })).status).toBe(200);
   });
 
   it('rejects a push with a broken Dockerfile and keeps the old release serving', async () => {
