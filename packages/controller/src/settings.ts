@@ -98,7 +98,7 @@ export function loadControllerSettings(env: Record<string, string | undefined> =
     databaseUrl: env.DATABASE_URL || join(dataDir, 'controller.sqlite'),
     builderKey,
     registrationMode,
-    platformDomain: env.DEIS_PLATFORM_DOMAIN || '127.0.0.1.nip.io',
+    platformDomain: env.DEIS_PLATFORM_DOMAIN || 'localhost',
     deployHookUrls: (env.DEIS_DEPLOY_HOOK_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean),
     deployHookSecret: env.DEIS_DEPLOY_HOOK_SECRET_KEY || null,
     deployTimeoutMs: integer('DEIS_DEPLOY_TIMEOUT', 120, 1, 3600) * 1000,
