@@ -5,7 +5,6 @@
  * @module
  */
 import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
@@ -28,10 +27,12 @@ function readBody(response: IncomingMessage): Promise<Buffer> {
 }
 
 export function createTransport(options: TransportOptions): FetchLike {
-  return (url, init) =>
-    new Promise<Response>((resolve, reject) => {
-      const target = new URL(url);
-      const secure = target.protocol === 'https:';
+  return async (url, init) => {
+    const target = new URL(url);
+    const secure = target.protocol === 'https:';
+    // TLS costs startup time; only https controllers load it.
+    const send = secure ? (await import('node:https')).request : httpRequest;
+    return new Promise<Response>((resolve, reject) => {
       const headers: Record<string, string> = {};
       new Headers(init.headers).forEach((value, key) => {
         headers[key] = value;
@@ -39,7 +40,7 @@ export function createTransport(options: TransportOptions): FetchLike {
       headers.host = target.host;
       const body = typeof init.body === 'string' ? init.body : undefined;
       if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
-      const request = (secure ? httpsRequest : httpRequest)({
+      const request = send({
         host: isLocalhostName(target.hostname) ? '127.0.0.1' : target.hostname,
         port: target.port || (secure ? 443 : 80),
         path: `${target.pathname}${target.search}`,
@@ -68,4 +69,5 @@ export function createTransport(options: TransportOptions): FetchLike {
       });
       request.end(body);
     });
+  };
 }
