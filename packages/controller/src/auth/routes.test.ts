@@ -117,18 +117,28 @@ describe('POST /v2/auth/register', () => {
 });
 
 describe('POST /v2/auth/login/', () => {
-  it('returns a new 40-hex token that authenticates, and the previous token stops working', async () => {
+  it('returns a new 40-hex token per login that authenticates; earlier logins keep working', async () => {
     await start();
-    const oldToken = await controller.user('alice', { password: 's3cret' });
+    const earlier = await controller.user('alice', { password: 's3cret' });
     const response = await login('alice', 's3cret');
     expect(response.status).toBe(200);
     expect(Object.keys(response.json as object)).toEqual(['token']);
     const { token } = response.json as { token: string };
     expect(token).toMatch(/^[0-9a-f]{40}$/);
+    expect(token).not.toBe(earlier);
     const whoami = await controller.call('GET', '/v2/auth/whoami/', { token });
     expect(whoami.status).toBe(200);
     expect((whoami.json as { last_login: string }).last_login).toMatch(/Z$/);
-    expect((await controller.call('GET', '/v2/auth/whoami', { token: oldToken })).status).toBe(401);
+    expect((await controller.call('GET', '/v2/auth/whoami', { token: earlier })).status).toBe(200);
+  });
+
+  it('keeps the newest 20 logins of a user', async () => {
+    await start();
+    const first = await controller.user('alice', { password: 's3cret' });
+    const second = ((await login('alice', 's3cret')).json as { token: string }).token;
+    for (let i = 0; i < 19; i += 1) expect((await login('alice', 's3cret')).status).toBe(200);
+    expect((await controller.call('GET', '/v2/auth/whoami', { token: first })).status).toBe(401);
+    expect((await controller.call('GET', '/v2/auth/whoami', { token: second })).status).toBe(200);
   });
 
   it('gives the same 400 for a wrong password and an unknown user', async () => {
@@ -294,15 +304,17 @@ describe('DELETE /v2/auth/cancel', () => {
 });
 
 describe('POST /v2/auth/tokens/', () => {
-  it('regenerates the own token; the old one stops working at once', async () => {
+  it('regenerates the own token; the old ones stop working at once', async () => {
     await start();
     const old = await controller.user('alice');
+    const otherLogin = ((await login('alice', 'password')).json as { token: string }).token;
     const response = await controller.call('POST', '/v2/auth/tokens/', { token: old, body: {} });
     expect(response.status).toBe(200);
     const { token } = response.json as { token: string };
     expect(token).toMatch(/^[0-9a-f]{40}$/);
     expect(token).not.toBe(old);
     expect((await controller.call('GET', '/v2/auth/whoami', { token: old })).status).toBe(401);
+    expect((await controller.call('GET', '/v2/auth/whoami', { token: otherLogin })).status).toBe(401);
     expect((await controller.call('GET', '/v2/auth/whoami', { token })).status).toBe(200);
   });
 

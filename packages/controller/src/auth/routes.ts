@@ -10,6 +10,7 @@ import { currentUser } from '../http/auth.ts';
 import { bodyOf, optionalString } from '../http/body.ts';
 import { readNewUser } from '../users/registration.ts';
 import {
+  addToken,
   anyAdminExists,
   countAppsOwnedBy,
   countCertsOwnedBy,
@@ -103,8 +104,8 @@ export async function authRoutes(app: FastifyInstance, deps: ControllerDeps): Pr
       const user = await checkPassword(db, throttle, { username, address: request.ip }, body.password as string);
       if (!user) throw badCredentials();
       await recordLogin(db, user.id);
-      // Only hashes are stored, so the existing token cannot be handed back: a login issues a new one.
-      return { token: await issueToken(db, user.id) };
+      // Only hashes are stored, so an existing token cannot be handed back: each login gets its own.
+      return { token: await addToken(db, user.id) };
     });
   });
 

@@ -165,8 +165,30 @@ function initialSchema(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * A token per login instead of per user: only hashes are stored, so a login cannot hand back an existing token, and
+ * replacing it would log the user out everywhere else.
+ */
+function tokenPerLogin(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('tokens_per_login')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('created', 'text', (c) => c.notNull())
+        .execute();
+      await sql`INSERT INTO tokens_per_login (token_hash, user_id, created) SELECT token_hash, user_id, created FROM tokens`.execute(db);
+      await db.schema.dropTable('tokens').execute();
+      await db.schema.alterTable('tokens_per_login').renameTo('tokens').execute();
+      await db.schema.createIndex('tokens_user_created').on('tokens').columns(['user_id', 'created']).execute();
+    },
+  };
+}
+
 const migrations: Record<string, (dialect: Dialect) => Migration> = {
   '0001_initial_schema': initialSchema,
+  '0002_token_per_login': tokenPerLogin,
 };
 
 /** Brings the store up to the newest migration; safe to call on every start. */

@@ -25,7 +25,7 @@ export interface UsersTable {
   date_joined: Time;
 }
 
-/** One API token per user; only its SHA-256 is stored. */
+/** API tokens, one per login (a user may have several); only their SHA-256 is stored. */
 export interface TokensTable {
   user_id: number;
   token_hash: string;

@@ -51,11 +51,28 @@ export async function findUserByUsername(db: Database, username: string): Promis
   return db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
 }
 
-/** Replaces the user's token; the old one stops working at once. Returns the new plain token. */
+/** Replaces all the user's tokens with one new one; the old ones stop working at once. Returns the new plain token. */
 export async function issueToken(db: Database, userId: number): Promise<string> {
   const token = newToken();
-  await db.deleteFrom('tokens').where('user_id', '=', userId).execute();
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('tokens').where('user_id', '=', userId).execute();
+    await trx.insertInto('tokens').values({ user_id: userId, token_hash: hashToken(token), created: storeTime() }).execute();
+  });
+  return token;
+}
+
+/** Logins a user may keep at once; a new login past this ends the oldest. */
+export const MAX_TOKENS_PER_USER = 20;
+
+/** A token for one more login, beside the user's other tokens. Returns the new plain token. */
+export async function addToken(db: Database, userId: number): Promise<string> {
+  const token = newToken();
   await db.insertInto('tokens').values({ user_id: userId, token_hash: hashToken(token), created: storeTime() }).execute();
+  await db
+    .deleteFrom('tokens')
+    .where('user_id', '=', userId)
+    .where('token_hash', 'not in', (eb) => eb.selectFrom('tokens').select('token_hash').where('user_id', '=', userId).orderBy('created', 'desc').orderBy('token_hash').limit(MAX_TOKENS_PER_USER))
+    .execute();
   return token;
 }
 
