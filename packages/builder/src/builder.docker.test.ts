@@ -28,13 +28,24 @@ interface Completed {
   output: string;
 }
 
-function run(program: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; onSpawn?: (kill: () => void) => void } = {}): Promise<Completed> {
+interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  onSpawn?: (kill: () => void) => void;
+  onOutput?: (output: string) => void;
+}
+
+function run(program: string, args: string[], options: RunOptions = {}): Promise<Completed> {
   return new Promise((resolve, reject) => {
     // Its own process group, so that killing it also kills the ssh that git starts, as a pusher's Ctrl-C would.
     const child = spawn(program, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const collect = (chunk: Buffer): void => {
+      output += chunk.toString();
+      options.onOutput?.(output);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, output }));
     options.onSpawn?.(() => process.kill(-(child.pid ?? 0), 'SIGKILL'));
@@ -71,7 +82,7 @@ class FakeController {
       const key = /^\/v2\/hooks\/key\/(.+)$/.exec(url);
       if (key) {
         if (decodeURIComponent(key[1] ?? '') !== this.fingerprint) return reply(404, 'No Key matches the given query.');
-        return reply(200, { username: 'alice', apps: [app('web'), app('http'), app('broken'), app('busy'), app('nodocker'), app('forbidden'), app('deployfail'), app('cached'), app('cached2'), app('nocache')] });
+        return reply(200, { username: 'alice', apps: [app('web'), app('http'), app('broken'), app('busy'), app('nodocker'), app('forbidden'), app('deployfail'), app('cached'), app('cached2'), app('nocache'), app('slow')] });
       }
       if (url === '/v2/hooks/config/' && req.method === 'POST') {
         this.configCalls.push(String(body.receive_repo));
@@ -128,11 +139,11 @@ async function appRepo(files: Record<string, string>): Promise<{ dir: string; sh
 const sshCommand = (): string =>
   `ssh -i ${keyPath} -p ${builder.sshPort} -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR`;
 
-function sshPush(dir: string, appName: string, onSpawn?: (kill: () => void) => void): Promise<Completed> {
+function sshPush(dir: string, appName: string, options: Pick<RunOptions, 'onSpawn' | 'onOutput'> = {}): Promise<Completed> {
   return run('git', ['push', `ssh://git@127.0.0.1:${builder.sshPort}/${appName}.git`, 'main'], {
     cwd: dir,
     env: { GIT_SSH_COMMAND: sshCommand(), GIT_TERMINAL_PROMPT: '0' },
-    ...(onSpawn ? { onSpawn } : {}),
+    ...options,
   });
 }
 
@@ -292,7 +303,7 @@ describe('git push to the builder', () => {
     controller.hold = new Promise((resolve) => (unblock = resolve));
     const buildsBefore = controller.builds.length;
     let killFirst: () => void = () => undefined;
-    const firstPush = sshPush(first.dir, app('busy'), (kill) => (killFirst = kill));
+    const firstPush = sshPush(first.dir, app('busy'), { onSpawn: (kill) => (killFirst = kill) });
     await waitFor(() => controller.builds.length > buildsBefore);
 
     const overSsh = await sshPush(second.dir, app('busy'));
@@ -314,5 +325,27 @@ describe('git push to the builder', () => {
     } while (again.output.includes('Another git push is ongoing') && Date.now() < deadline);
     expect(again.output).toContain(`remote: Done, ${app('busy')}:v`);
     expect(again.code).toBe(0);
+  });
+
+  it('stops the build of a push interrupted mid-build, and frees the app', async () => {
+    const slow = await appRepo({ Dockerfile: `FROM ${BASE_IMAGE}\nRUN echo sleeping && sleep 60\n` });
+    const buildsBefore = controller.builds.length;
+    let kill: () => void = () => undefined;
+    const started = Date.now();
+    await sshPush(slow.dir, app('slow'), {
+      onSpawn: (k) => (kill = k),
+      onOutput: (output) => {
+        if (output.includes('remote: sleeping')) kill();
+      },
+    });
+    const quick = await appRepo({ Dockerfile: dockerfile() });
+    let again: Completed;
+    do {
+      again = await sshPush(quick.dir, app('slow'));
+    } while (again.output.includes('Another git push is ongoing') && Date.now() - started < 30_000);
+    expect(again.output).toContain(`remote: Done, ${app('slow')}:v`);
+    // Well before the interrupted build's 60 seconds: it was stopped, not waited for.
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(controller.builds.slice(buildsBefore).map((b) => b.sha)).toEqual([quick.sha.slice(0, 8)]);
   });
 });
