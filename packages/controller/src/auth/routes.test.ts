@@ -223,6 +223,18 @@ describe('POST /v2/auth/passwd', () => {
     expect((await login('alice', 'new-pass')).status).toBe(200);
   });
 
+  it('counts wrong current passwords against the login throttle', async () => {
+    await start();
+    const token = await controller.user('alice', { password: 'old-pass' });
+    for (let i = 0; i < 10; i += 1) {
+      expect((await controller.call('POST', '/v2/auth/passwd', { token, body: { password: `guess${i}`, new_password: 'x' } })).status).toBe(401);
+    }
+    const blocked = await controller.call('POST', '/v2/auth/passwd', { token, body: { password: 'old-pass', new_password: 'x' } });
+    expect(blocked.status).toBe(429);
+    expect(blocked.json).toMatchObject({ detail: expect.stringMatching(/^Too many failed login attempts/) });
+    expect((await login('alice', 'old-pass')).status).toBe(429);
+  });
+
   it("lets an admin set another user's password without the current one; others get 403", async () => {
     await start();
     const admin = await controller.user('admin', { admin: true });

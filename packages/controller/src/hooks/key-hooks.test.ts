@@ -51,6 +51,11 @@ describe('builder key hooks', () => {
       expect((await hook(`/v2/hooks/key/${ED25519_KEY_2.fingerprint}`)).json).toEqual({ username: 'admin', apps: ['alpha', 'bobs-app', 'zeta'] });
     });
 
+    it('accepts the fingerprint URL-encoded and in upper case', async () => {
+      const response = await hook(`/v2/hooks/key/${encodeURIComponent(RSA_KEY.fingerprint.toUpperCase())}`);
+      expect(response.json).toEqual({ username: 'owner', apps: ['alpha', 'zeta'] });
+    });
+
     it('answers 404 for an unknown or malformed fingerprint', async () => {
       for (const fingerprint of ['54:6d:da:1f:91:b5:2b:6f:a2:83:90:c4:f9:73:76:wooooo', 'nope']) {
         const response = await hook(`/v2/hooks/key/${fingerprint}`);
