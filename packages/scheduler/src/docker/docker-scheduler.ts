@@ -31,7 +31,11 @@ import { ensurePlatformNetwork } from './platform-network.ts';
 export const PLATFORM_LABEL = 'io.deis.platform';
 /** The port of ContainerSpec, kept on the container so `list` can report the address. */
 const PORT_LABEL = 'io.deis.scheduler.port';
-const INTERNAL_LABELS = new Set([PLATFORM_LABEL, PORT_LABEL]);
+/**
+ * The spec's own labels as JSON: the engine reports a container's labels merged with its image's, and the caller
+ * must get back exactly what it gave.
+ */
+const SPEC_LABELS_LABEL = 'io.deis.scheduler.labels';
 
 /** How many of a container's last lines a NotReadyError carries. */
 const LAST_LINES = 20;
@@ -77,8 +81,13 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function userLabels(labels: Record<string, string> | undefined | null): Record<string, string> {
-  return Object.fromEntries(Object.entries(labels ?? {}).filter(([key]) => !INTERNAL_LABELS.has(key)));
+function specLabels(labels: Record<string, string> | undefined | null): Record<string, string> {
+  try {
+    const parsed: unknown = JSON.parse(labels?.[SPEC_LABELS_LABEL] ?? '{}');
+    return parsed && typeof parsed === 'object' ? (parsed as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
 }
 
 function stateOf(info: ContainerInspectInfo): ContainerState {
@@ -136,7 +145,7 @@ export class DockerScheduler implements Scheduler {
   }
 
   #createOptions(spec: ContainerSpec): ContainerCreateOptions {
-    const labels: Record<string, string> = { ...spec.labels, [PLATFORM_LABEL]: this.platformName };
+    const labels: Record<string, string> = { ...spec.labels, [PLATFORM_LABEL]: this.platformName, [SPEC_LABELS_LABEL]: JSON.stringify(spec.labels) };
     if (spec.port !== undefined) labels[PORT_LABEL] = String(spec.port);
     return {
       name: spec.name,
@@ -201,7 +210,7 @@ export class DockerScheduler implements Scheduler {
     const started = info.State.StartedAt && !info.State.StartedAt.startsWith('0001-') ? new Date(info.State.StartedAt) : null;
     return {
       name: info.Name.replace(/^\//, ''),
-      labels: userLabels(info.Config.Labels),
+      labels: specLabels(info.Config.Labels),
       state,
       startedAt: started,
       address: state === 'up' && ip && Number.isInteger(port) && port > 0 ? { host: ip, port } : null,
@@ -323,10 +332,13 @@ export class DockerScheduler implements Scheduler {
   }
 
   async run(spec: ContainerSpec, options: RunOptions): Promise<RunResult> {
-    const container = await this.#create(spec, { AttachStdout: true, AttachStderr: true, Tty: false, OpenStdin: false });
+    const container = await this.#create(spec);
     let output = '';
     try {
-      const stream = await container.attach({ stream: true, stdout: true, stderr: true, logs: true });
+      await this.#start(container, spec.name);
+      // Following the log from its beginning misses nothing, however early the process prints; an attach made before
+      // the start can (the engine answers the attach before it subscribes to the output).
+      const stream = await container.logs({ follow: true, stdout: true, stderr: true });
       const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
       const emit = (text: string) => {
         if (text === '') return;
@@ -339,8 +351,6 @@ export class DockerScheduler implements Scheduler {
         stream.once('close', resolve);
         stream.once('error', () => resolve());
       });
-      await this.#start(container, spec.name);
-
       let timer: ReturnType<typeof setTimeout> | undefined;
       const exited = await Promise.race([
         container.wait().then((result: { StatusCode: number }) => result.StatusCode),
@@ -351,8 +361,8 @@ export class DockerScheduler implements Scheduler {
       if (exited === null) {
         throw new Error(`one-off container ${spec.name} did not finish within ${Math.round(options.timeoutMs / 1000)} s and was stopped`);
       }
-      // The output stream may still hold the last frames when the exit is reported.
-      await Promise.race([ended, sleep(2_000)]);
+      // The log stream ends once the engine has copied the last output, which can be just after the exit.
+      await Promise.race([ended, sleep(5_000)]);
       (stream as unknown as { destroy(): void }).destroy();
       emit(decoders.stdout.end() + decoders.stderr.end());
       const info = await this.#inspect(spec.name);
@@ -406,8 +416,7 @@ export class DockerScheduler implements Scheduler {
       const attributes = event.Actor?.Attributes ?? {};
       const state = eventState(event.Action ?? event.status ?? '', attributes);
       if (!state) return;
-      const { name, image: _image, exitCode: _exitCode, signal: _signal, ...containerLabels } = attributes;
-      listener({ name: name ?? '', labels: userLabels(containerLabels), state });
+      listener({ name: attributes.name ?? '', labels: specLabels(attributes), state });
     };
 
     const connect = async (backoffMs: number): Promise<void> => {

@@ -1,0 +1,136 @@
+/**
+ * What the Docker backend promises beyond the contract: how containers sit on the engine (network, init, limits,
+ * no published ports), commands that cannot run, run timeouts, stop grace, isolation between platforms.
+ * @module
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScheduler } from '../create-scheduler.ts';
+import { NotReadyError } from '../scheduler.ts';
+import type { ContainerSpec } from '../scheduler.ts';
+import { BASE_IMAGE } from '../stack-images.ts';
+import { buildContractImage } from './contract-app-image.ts';
+import { DockerScheduler, PLATFORM_LABEL } from './docker-scheduler.ts';
+import { ensurePlatformNetwork, removePlatformNetwork } from './platform-network.ts';
+
+const docker = new Docker();
+const id = randomBytes(4).toString('hex');
+const platformName = `deis-test-docker-${id}`;
+const otherPlatform = `deis-test-other-${id}`;
+const subnetPrefix = `100.${randomInt(96, 128)}.${randomInt(0, 256)}`;
+const subnet = `${subnetPrefix}.0/24`;
+const image = `deis-test/contract:${id}`;
+let scheduler: DockerScheduler;
+let counter = 0;
+
+function spec(extra: Partial<ContainerSpec>): ContainerSpec {
+  counter += 1;
+  return { name: `${platformName}-${counter}`, image, env: {}, labels: { test: id }, ...extra };
+}
+
+beforeAll(async () => {
+  const created = await createScheduler({ kind: 'docker', platformName, networkName: platformName, networkSubnet: subnet });
+  expect(created).toBeInstanceOf(DockerScheduler);
+  scheduler = created as DockerScheduler;
+  await buildContractImage(docker, image);
+});
+
+afterAll(async () => {
+  scheduler?.close();
+  for (const platform of [platformName, otherPlatform]) {
+    for (const container of await docker.listContainers({ all: true, filters: { label: [`${PLATFORM_LABEL}=${platform}`] } })) {
+      await docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
+    }
+  }
+  await removePlatformNetwork(docker, platformName);
+  await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+});
+
+describe('DockerScheduler on the engine', () => {
+  it('attaches a container to the platform network only, with init, limits, no restart and no published ports', async () => {
+    const server = spec({ env: { PORT: '5000', GREETING: 'hi' }, port: 5000, memoryBytes: 64 * 1024 * 1024, cpuMillis: 500 });
+    const started = await scheduler.start(server);
+    const info = await docker.getContainer(server.name).inspect();
+    expect(Object.keys(info.NetworkSettings.Networks)).toEqual([platformName]);
+    const ip = info.NetworkSettings.Networks[platformName]?.IPAddress ?? '';
+    expect(ip.startsWith(`${subnetPrefix}.`)).toBe(true);
+    expect(started.address).toEqual({ host: ip, port: 5000 });
+    expect(info.HostConfig.Init).toBe(true);
+    expect(info.HostConfig.Memory).toBe(64 * 1024 * 1024);
+    expect(info.HostConfig.NanoCpus).toBe(500_000_000);
+    expect(info.HostConfig.RestartPolicy?.Name).toBe('no');
+    expect(Object.keys(info.HostConfig.PortBindings ?? {})).toEqual([]);
+    expect(info.Config.Hostname).toBe(server.name);
+    expect(info.Config.Env).toEqual(expect.arrayContaining(['PORT=5000', 'GREETING=hi']));
+    expect(info.Config.Labels).toMatchObject({ test: id, [PLATFORM_LABEL]: platformName });
+    // The platform's labels are its own business, not the caller's.
+    expect(started.labels).toEqual({ test: id });
+
+    await scheduler.waitReady(server.name, { kind: 'http', port: 5000, path: '/ok' }, 30_000);
+    const response = await fetch(`http://${ip}:5000/ok`);
+    expect(await response.text()).toBe('ok');
+    await scheduler.stop(server.name, 5);
+  });
+
+  it('runs the given entrypoint and command with the env, and says which container ran it', async () => {
+    const oneOff = spec({ image: BASE_IMAGE, entrypoint: ['/bin/bash', '-c'], command: ['echo "$GREETING from $(hostname)"; echo oops >&2; exit 4'], env: { GREETING: 'hello' } });
+    const result = await scheduler.run(oneOff, { timeoutMs: 30_000 });
+    expect(result.exitCode).toBe(4);
+    // stdout and stderr are separate pipes; the engine keeps each in order, not their interleaving.
+    expect(result.output.split('\n').sort()).toEqual(['', `hello from ${oneOff.name}`, 'oops']);
+  });
+
+  it('reports a command that cannot be executed as a crash with the engine’s reason', async () => {
+    const broken = spec({ image: BASE_IMAGE, entrypoint: ['/no/such/program'], port: 5000 });
+    const started = await scheduler.start(broken);
+    expect(started.state).toBe('crashed');
+    expect(started.address).toBeNull();
+    const error = await scheduler.waitReady(broken.name, { kind: 'tcp', port: 5000 }, 30_000).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotReadyError);
+    expect((error as NotReadyError).lastLines.join('\n')).toMatch(/no such file|not found/i);
+    await scheduler.stop(broken.name, 1);
+    expect(await scheduler.list({ test: id })).toEqual([]);
+
+    const result = await scheduler.run(spec({ image: BASE_IMAGE, entrypoint: ['/no/such/program'] }), { timeoutMs: 30_000 });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.output).toMatch(/no such file|not found/i);
+  });
+
+  it('kills and removes a one-off container that outlives its timeout', async () => {
+    const sleeper = spec({ image: BASE_IMAGE, command: ['sleep', '60'] });
+    const began = Date.now();
+    await expect(scheduler.run(sleeper, { timeoutMs: 1_000 })).rejects.toThrow(/did not finish within/);
+    expect(Date.now() - began).toBeLessThan(10_000);
+    await expect(docker.getContainer(sleeper.name).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('kills a container that ignores SIGTERM once the grace period is over', async () => {
+    const stubborn = spec({ image: BASE_IMAGE, command: ['sh', '-c', 'trap "" TERM; echo ready; while true; do sleep 1; done'] });
+    await scheduler.start(stubborn);
+    await scheduler.waitReady(stubborn.name, { kind: 'exec', command: ['true'] }, 30_000);
+    const began = Date.now();
+    await scheduler.stop(stubborn.name, 2);
+    const took = Date.now() - began;
+    expect(took).toBeGreaterThanOrEqual(1_500);
+    expect(took).toBeLessThan(10_000);
+    expect(await scheduler.list({ test: id })).toEqual([]);
+  });
+
+  it('neither sees nor touches the containers of another platform', async () => {
+    const other = new DockerScheduler({ docker, platformName: otherPlatform, networkName: platformName, networkSubnet: subnet });
+    const theirs = spec({ image: BASE_IMAGE, command: ['sh', '-c', 'echo theirs; sleep 60'] });
+    await other.start(theirs);
+    expect(await scheduler.list({ test: id })).toEqual([]);
+    expect(await scheduler.logs(theirs.name, 10)).toEqual([]);
+    await scheduler.stop(theirs.name, 0);
+    expect((await other.list({ test: id })).map((c) => c.name)).toEqual([theirs.name]);
+    await other.stop(theirs.name, 0);
+  });
+
+  it('refuses a network of the same name with another subnet, and subnets outside 100.64.0.0/10', async () => {
+    await ensurePlatformNetwork(docker, platformName, subnet);
+    await expect(ensurePlatformNetwork(docker, platformName, `${subnetPrefix}.0/25`)).rejects.toThrow(/exists with subnet/);
+    await expect(ensurePlatformNetwork(docker, `${platformName}-x`, '172.17.0.0/16')).rejects.toThrow(/100\.64\.0\.0\/10/);
+  });
+});
