@@ -142,8 +142,12 @@ export async function executeRollout(deps: ControllerDeps, plan: RolloutPlan): P
   // The switch: new containers in, old ones out, in one routing generation.
   for (const spec of specs) state.notReady.delete(spec.name);
   for (const old of plan.stop) state.draining.add(old.name);
-  const routable = [...specs.map((s) => s.labels[LABEL.type] ?? ''), ...plan.stop.map((c) => c.labels[LABEL.type] ?? '')].some(isRoutableType);
-  if (routable) await switchRouter(deps);
+  const serves = (type: string | undefined) => isRoutableType(type ?? '');
+  // Only containers that may be in the router's upstreams now need the router to have moved on before they stop;
+  // new containers alone, or exited ones, just need the router told.
+  const leavingUpstreams = plan.stop.some((c) => serves(c.labels[LABEL.type]) && c.state === 'up');
+  if (leavingUpstreams) await switchRouter(deps);
+  else if (specs.some((s) => serves(s.labels[LABEL.type])) || plan.stop.some((c) => serves(c.labels[LABEL.type]))) deps.routing.changed();
   await stopContainers(deps, plan.stop.map((c) => c.name), graceSeconds).catch(() => undefined);
   return started;
 }

@@ -89,6 +89,25 @@ describe('formation routes (scale, pods, restart, run, logs)', () => {
       expect(logs.body).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00 deis\[controller\]: INFO alice scaled pods web=0$/m);
     });
 
+    it('waits for the router before stopping serving containers, but not to add new ones', async () => {
+      await pushBuild({ image: 'example/app:1', procfile: { web: 'serve' } });
+      const routing = controller.deps.routing;
+      routing.markApplied(routing.generation);
+      expect((await scale({ web: 3 })).status).toBe(204);
+      const before = routing.generation;
+      let answered = false;
+      const down = scale({ web: 1 }).then((response) => {
+        answered = true;
+        return response;
+      });
+      await expect.poll(() => routing.generation).toBeGreaterThan(before);
+      expect(answered).toBe(false);
+      expect(controller.scheduler.specs()).toHaveLength(3);
+      routing.markApplied(routing.generation);
+      expect((await down).status).toBe(204);
+      expect(controller.scheduler.specs()).toHaveLength(1);
+    });
+
     it('lets only app users scale', async () => {
       await pushBuild({ image: 'example/app:1' });
       const mallory = await controller.user('mallory');
