@@ -288,6 +288,8 @@ describe('git push to the builder', () => {
     const shell = await run('ssh', ['-i', keyPath, '-p', String(builder.sshPort), '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'git@127.0.0.1', 'cat /etc/passwd']);
     expect(shell.code).toBe(1);
     expect(shell.output).toContain('only git push and git fetch are supported');
+    const ping = await run('ssh', ['-i', keyPath, '-p', String(builder.sshPort), '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'git@127.0.0.1', 'ping']);
+    expect(ping).toEqual({ code: 0, output: 'pong\n' });
 
     const strangerKey = join(work, 'stranger');
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', strangerKey]);

@@ -96,7 +96,12 @@ export interface HookSocket {
 export async function startHookSocket(options: HookSocketOptions): Promise<HookSocket> {
   // A socket file left by a builder that died stops a new one from listening.
   await rm(options.socketPath, { force: true });
-  const server = createServer((socket) => serve(socket, options));
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    serve(socket, options);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.socketPath, () => {
@@ -109,6 +114,8 @@ export async function startHookSocket(options: HookSocketOptions): Promise<HookS
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
+        // On shutdown a hook still waiting is told no: its push is rejected rather than left hanging.
+        for (const socket of sockets) socket.destroy();
       }),
   };
 }

@@ -148,6 +148,13 @@ function handleClient(client: Connection, options: SshServerOptions): void {
       session.on('exec', (accept, _reject, info) => {
         const channel = accept();
         if (!identity) return refuse(channel, 'Not authenticated.');
+        // Deis's health probe of the SSH side.
+        if (info.command.trim() === 'ping') {
+          channel.write('pong\n');
+          channel.exit(0);
+          channel.end();
+          return;
+        }
         runGitCommand(channel, info.command, identity, options).catch((error: unknown) => {
           if (error instanceof Refusal || error instanceof GitCommandError) return refuse(channel, error.message);
           options.log(`push failed: ${error instanceof Error ? error.message : String(error)}`);
