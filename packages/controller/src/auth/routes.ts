@@ -26,7 +26,7 @@ import {
   toWireUser,
 } from '../users/user-store.ts';
 import type { UserRow } from '../users/user-store.ts';
-import { badCredentials, checkPassword, ThrottledError } from './login.ts';
+import { badCredentials, checkPassword, prepareLogin, ThrottledError } from './login.ts';
 import { LoginThrottle } from './login-throttle.ts';
 
 const USERNAME_TAKEN = 'A user with that username already exists.';
@@ -66,6 +66,7 @@ async function targetUser(deps: ControllerDeps, request: FastifyRequest, body: R
 export async function authRoutes(app: FastifyInstance, deps: ControllerDeps): Promise<void> {
   const { db } = deps;
   const throttle = new LoginThrottle();
+  void prepareLogin();
 
   app.post('/v2/auth/register', { config: { auth: 'optional' } }, async (request, reply) => {
     const mode = deps.settings.registrationMode;
