@@ -13,6 +13,19 @@ export interface FormationState {
   /** Being replaced: no traffic, stopped once the router has moved on. */
   readonly draining: Set<string>;
   readonly locks: Map<string, Promise<void>>;
+  /** Containers the platform itself stopped, with when: their exits are no crash (the engine reports them late). */
+  readonly stoppedByUs: Map<string, number>;
+}
+
+/** How long a stop the platform made explains a container's exit event. */
+const STOP_MEMORY_MS = 60_000;
+
+/** Notes that the platform is stopping these containers, so their exits are not taken for crashes. */
+export function noteStopping(deps: Pick<ControllerDeps, 'scheduler'>, names: string[]): void {
+  const { stoppedByUs } = formationState(deps);
+  const now = Date.now();
+  for (const [name, at] of stoppedByUs) if (now - at > STOP_MEMORY_MS) stoppedByUs.delete(name);
+  for (const name of names) stoppedByUs.set(name, now);
 }
 
 const states = new WeakMap<Scheduler, FormationState>();
@@ -20,7 +33,7 @@ const states = new WeakMap<Scheduler, FormationState>();
 export function formationState(deps: Pick<ControllerDeps, 'scheduler'>): FormationState {
   let state = states.get(deps.scheduler);
   if (!state) {
-    state = { notReady: new Set(), draining: new Set(), locks: new Map() };
+    state = { notReady: new Set(), draining: new Set(), locks: new Map(), stoppedByUs: new Map() };
     states.set(deps.scheduler, state);
   }
   return state;

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
+import { noteStopping } from './formation-state.ts';
 import { startReconciler } from './reconciler.ts';
 import type { Reconciler } from './reconciler.ts';
 import { deploySeeded, seedApp, seedRelease } from './test-fixtures.ts';
@@ -50,6 +51,36 @@ describe('the reconciler', () => {
     expect(controller.deps.routing.generation).toBeGreaterThan(generation);
     await expect.poll(async () => (await controller.scheduler.list({ 'io.deis.app': 'demo' })).map((c) => c.name)).not.toContain(victim!.name);
     expect(await countByType()).toEqual({ web: 2, worker: 1 });
+  });
+
+  it('takes no exit of a container the platform stopped itself for a crash', async () => {
+    reconciler = startReconciler(controller.deps, { intervalMs: 60_000, reactAfterMs: 10 });
+    await reconciler.reconcileNow();
+    const [web] = (await running()).filter((c) => c.labels['io.deis.type'] === 'web');
+    noteStopping(controller.deps, [web!.name]);
+    const generation = controller.deps.routing.generation;
+    controller.scheduler.crash(web!.name, 0);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(controller.deps.routing.generation).toBe(generation);
+    expect((await controller.scheduler.list({ 'io.deis.app': 'demo' })).map((c) => c.name)).toContain(web!.name);
+  });
+
+  it('backs off from an app that keeps crashing', async () => {
+    await controller.deps.db.updateTable('apps').set({ structure: JSON.stringify({ web: 1 }) }).where('uuid', '=', app.uuid).execute();
+    reconciler = startReconciler(controller.deps, { intervalMs: 60_000, reactAfterMs: 40 });
+    await reconciler.reconcileNow();
+    const crashAndTime = async () => {
+      const [web] = await running();
+      const started = Date.now();
+      controller.scheduler.crash(web!.name);
+      await expect.poll(async () => (await running()).length, { timeout: 5000, interval: 5 }).toBe(1);
+      return Date.now() - started;
+    };
+    const first = await crashAndTime();
+    for (let i = 0; i < 3; i++) await crashAndTime();
+    const fifth = await crashAndTime();
+    expect(first).toBeLessThan(300);
+    expect(fifth).toBeGreaterThanOrEqual(40 * 16);
   });
 
   it('removes extra containers and those of older releases', async () => {

@@ -18,6 +18,8 @@ import { executeRollout } from './rollout.ts';
 
 /** New containers one app gets per pass, so a crash-looping app cannot flood the engine. */
 const MAX_STARTS_PER_PASS = 10;
+/** How long an exit counts towards an app's crash-loop backoff. */
+const CRASH_WINDOW_MS = 5 * 60 * 1000;
 
 export interface ReconcilerOptions {
   intervalMs: number;
@@ -70,6 +72,19 @@ export function startReconciler(deps: ControllerDeps, options: ReconcilerOptions
   let stopped = false;
   let pass: Promise<void> | null = null;
   const soon = new Map<string, ReturnType<typeof setTimeout>>();
+  const exits = new Map<string, number[]>();
+  const reactAfterMs = options.reactAfterMs ?? 1000;
+  /**
+   * A crash-looping app would otherwise be replaced as fast as it crashes: each exit of the last window doubles the
+   * wait, up to the interval of the periodic pass (Kubernetes' CrashLoopBackOff, in short).
+   */
+  const delayAfterExit = (appId: string): number => {
+    const now = Date.now();
+    const recent = (exits.get(appId) ?? []).filter((at) => now - at < CRASH_WINDOW_MS);
+    recent.push(now);
+    exits.set(appId, recent);
+    return Math.min(reactAfterMs * 2 ** Math.min(recent.length - 1, 10), Math.max(options.intervalMs, reactAfterMs));
+  };
   const report = (appId: string, error: unknown) => options.onError?.(appId, error);
 
   const reconcileOne = async (app: Pick<FormationApp, 'uuid' | 'id'>) => {
@@ -106,10 +121,14 @@ export function startReconciler(deps: ControllerDeps, options: ReconcilerOptions
   const unwatch = deps.scheduler.watch({ [LABEL.platform]: deps.settings.platformName }, (event) => {
     if (stopped || event.labels[LABEL.type] === RUN_TYPE) return;
     if (event.state !== 'crashed' && event.state !== 'down') return;
+    // Exits the platform caused (a replaced container, a rollout's failed new one) are handled where they happen.
+    const state = formationState(deps);
+    if (state.stoppedByUs.has(event.name) || state.notReady.has(event.name)) return;
     const appId = event.labels[LABEL.app];
     if (!appId) return;
     // An exited container leaves the upstreams; the router must hear of it before the replacement is up.
     deps.routing.changed();
+    const delay = delayAfterExit(appId);
     if (soon.has(appId)) return;
     soon.set(
       appId,
@@ -119,7 +138,7 @@ export function startReconciler(deps: ControllerDeps, options: ReconcilerOptions
           const app = await findAppById(deps.db, appId);
           if (app && !stopped) await reconcileOne(app);
         })().catch((error: unknown) => report(appId, error));
-      }, options.reactAfterMs ?? 1000),
+      }, delay),
     );
   });
 

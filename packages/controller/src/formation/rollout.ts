@@ -10,7 +10,7 @@ import type { Container, ContainerSpec } from '@deis/scheduler/scheduler';
 import type { ControllerDeps } from '../deps.ts';
 import { containerSpec, isRoutableType, LABEL, readinessCheck } from './container-spec.ts';
 import type { ReleaseContext } from './container-spec.ts';
-import { formationState } from './formation-state.ts';
+import { formationState, noteStopping } from './formation-state.ts';
 import { newPodName, podTemplateHash } from './pod-names.ts';
 
 /** How long a rollout waits for the router to apply the switch before it stops old containers anyway. */
@@ -69,6 +69,7 @@ async function inBatches<T, R>(items: T[], work: (item: T) => Promise<R>): Promi
 export async function stopContainers(deps: ControllerDeps, names: string[], graceSeconds: number): Promise<void> {
   const { draining } = formationState(deps);
   for (const name of names) draining.add(name);
+  noteStopping(deps, names);
   const results = await inBatches(names, (name) => deps.scheduler.stop(name, graceSeconds));
   results.forEach((result, i) => {
     if (result.status === 'fulfilled') draining.delete(names[i]!);
