@@ -1,7 +1,7 @@
 /**
  * The scheduler: one interface, several backends. It speaks container specs, never apps or releases; the controller
  * turns a release and a formation into specs and owns the desired state.
- * Every backend proves itself by passing the suite in `scheduler.contract.ts`.
+ * Every backend proves itself by passing the suite in `scheduler-contract.ts`.
  * @module
  */
 

@@ -124,9 +124,10 @@ let inFlight: Promise<StackImagesResult> | undefined;
 
 /**
  * Makes `deis/base:busybox` and `deis/node:20` exist and match this host's files, building only what is missing or
- * out of date; nothing is pulled. Concurrent calls in one process share one build.
+ * out of date; nothing is pulled. Concurrent calls with the default sources share one build.
  */
 export function ensureStackImages(docker: Docker = new Docker(), sources: StackImageSources = {}): Promise<StackImagesResult> {
+  if (Object.keys(sources).length > 0) return makeStackImages(docker, sources);
   inFlight ??= makeStackImages(docker, sources).finally(() => {
     inFlight = undefined;
   });
