@@ -91,6 +91,7 @@ function runHttpBackend(req: IncomingMessage, res: ServerResponse, options: Http
     const git = spawn('git', ['http-backend'], { env: gitProcessEnv(options.socketPath, session, cgi), stdio: ['pipe', 'pipe', 'pipe'] });
     req.pipe(git.stdin);
     git.stdin.on('error', () => undefined);
+    res.on('error', () => undefined);
     git.stderr.on('data', (chunk: Buffer) => options.log(`git http-backend: ${chunk.toString().trim()}`));
     let head = Buffer.alloc(0);
     let headersSent = false;

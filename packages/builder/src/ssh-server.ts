@@ -147,6 +147,9 @@ function handleClient(client: Connection, options: SshServerOptions): void {
       });
       session.on('exec', (accept, _reject, info) => {
         const channel = accept();
+        // A pusher that hangs up mid-write must cost a failed write, never the builder process.
+        channel.on('error', () => undefined);
+        channel.stderr.on('error', () => undefined);
         if (!identity) return refuse(channel, 'Not authenticated.');
         // Deis's health probe of the SSH side.
         if (info.command.trim() === 'ping') {
@@ -184,6 +187,7 @@ export async function startSshServer(options: SshServerOptions): Promise<Running
       resolve();
     });
   });
+  server.on('error', (error: Error) => options.log(`SSH server: ${error.message}`));
   return {
     port: (server.address() as AddressInfo).port,
     close: () =>
