@@ -186,9 +186,20 @@ function tokenPerLogin(): Migration {
   };
 }
 
+/** The app list of a non-admin filters apps by owner and by collaborator; without these it reads every app. */
+function appListIndexes(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.createIndex('apps_owner').on('apps').column('owner_id').execute();
+      await db.schema.createIndex('perms_user').on('perms').column('user_id').execute();
+    },
+  };
+}
+
 const migrations: Record<string, (dialect: Dialect) => Migration> = {
   '0001_initial_schema': initialSchema,
   '0002_token_per_login': tokenPerLogin,
+  '0003_app_list_indexes': appListIndexes,
 };
 
 /** Brings the store up to the newest migration; safe to call on every start. */
