@@ -96,7 +96,8 @@ export async function buildImage(request: ImageBuildRequest): Promise<void> {
 export async function pushImage(docker: Dockerode, image: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
   let stream: NodeJS.ReadableStream;
   try {
-    stream = await docker.getImage(image).push(signal ? { abortSignal: signal } : {});
+    // The engine insists on an X-Registry-Auth header even for a registry without auth; `{}` means "no credentials".
+    stream = await docker.getImage(image).push({ authconfig: {}, ...(signal ? { abortSignal: signal } : {}) });
   } catch (error) {
     throw new ImageBuildError(engineMessage(error));
   }
