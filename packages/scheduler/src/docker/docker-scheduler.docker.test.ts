@@ -71,6 +71,13 @@ describe('DockerScheduler on the engine', () => {
     const response = await fetch(`http://${ip}:5000/ok`);
     expect(await response.text()).toBe('ok');
     await scheduler.stop(server.name, 5);
+
+    // More CPU than the host has means no limit: lowered to the host's cores instead of refused by the engine.
+    const greedy = spec({ image: BASE_IMAGE, command: ['sleep', '60'], cpuMillis: 1_000_000 });
+    await scheduler.start(greedy);
+    const cores = (await docker.info()).NCPU as number;
+    expect((await docker.getContainer(greedy.name).inspect()).HostConfig.NanoCpus).toBe(cores * 1_000_000_000);
+    await scheduler.stop(greedy.name, 0);
   });
 
   it('runs the given entrypoint and command with the env, and says which container ran it', async () => {

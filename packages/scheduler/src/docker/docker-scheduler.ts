@@ -119,6 +119,7 @@ export class DockerScheduler implements Scheduler {
   readonly networkName: string;
   readonly networkSubnet: string;
   readonly #watches = new Set<() => void>();
+  #hostCpus: Promise<number> | undefined;
 
   constructor(options: DockerSchedulerOptions) {
     this.docker = options.docker ?? new Docker();
@@ -144,7 +145,20 @@ export class DockerScheduler implements Scheduler {
     for (const stop of [...this.#watches]) stop();
   }
 
-  #createOptions(spec: ContainerSpec): ContainerCreateOptions {
+  /**
+   * The engine refuses a CPU limit above the host's core count or below a hundredth of a core; a limit above the
+   * host's capacity means no limit, so it is lowered to the capacity rather than failing the deploy.
+   */
+  async #nanoCpus(cpuMillis: number): Promise<number> {
+    this.#hostCpus ??= this.docker.info().then((info: { NCPU?: number }) => info.NCPU ?? 1).catch((error: unknown) => {
+      this.#hostCpus = undefined;
+      throw engineError(error, 'reading the host CPU count');
+    });
+    const cores = await this.#hostCpus;
+    return Math.max(10_000_000, Math.min(Math.round(cpuMillis * 1_000_000), cores * 1_000_000_000));
+  }
+
+  #createOptions(spec: ContainerSpec, nanoCpus: number | undefined): ContainerCreateOptions {
     const labels: Record<string, string> = { ...spec.labels, [PLATFORM_LABEL]: this.platformName, [SPEC_LABELS_LABEL]: JSON.stringify(spec.labels) };
     if (spec.port !== undefined) labels[PORT_LABEL] = String(spec.port);
     return {
@@ -161,16 +175,17 @@ export class DockerScheduler implements Scheduler {
         NetworkMode: this.networkName,
         RestartPolicy: { Name: 'no' },
         ...(spec.memoryBytes !== undefined ? { Memory: spec.memoryBytes } : {}),
-        ...(spec.cpuMillis !== undefined ? { NanoCpus: spec.cpuMillis * 1_000_000 } : {}),
+        ...(nanoCpus !== undefined ? { NanoCpus: nanoCpus } : {}),
         LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
       },
       NetworkingConfig: { EndpointsConfig: { [this.networkName]: {} } },
     };
   }
 
-  async #create(spec: ContainerSpec, extra: Partial<ContainerCreateOptions> = {}): Promise<Docker.Container> {
+  async #create(spec: ContainerSpec): Promise<Docker.Container> {
+    const nanoCpus = spec.cpuMillis !== undefined && spec.cpuMillis > 0 ? await this.#nanoCpus(spec.cpuMillis) : undefined;
     try {
-      return await this.docker.createContainer({ ...this.#createOptions(spec), ...extra });
+      return await this.docker.createContainer(this.#createOptions(spec, nanoCpus));
     } catch (error) {
       const status = statusOf(error);
       if (status === 404 && /no such image/i.test(messageOf(error))) throw new ImageNotFoundError(spec.image);
