@@ -83,6 +83,14 @@ describe('releases and rollback (contract §1.2, §1.4)', () => {
     expect((await releases()).count).toBe(2);
   });
 
+  it('numbers concurrent releases without gaps or duplicates', async () => {
+    const responses = await Promise.all(
+      ['A', 'B', 'C', 'D', 'E'].map((key) => controller.call('POST', '/v2/apps/myapp/config/', { token: alice, body: { values: { [key]: '1' } } })),
+    );
+    expect(responses.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+    expect((await releases()).results.map((r) => r.version)).toEqual([6, 5, 4, 3, 2, 1]);
+  });
+
   it('keeps strangers out: 403', async () => {
     const bob = await controller.user('bob');
     expect((await controller.call('GET', '/v2/apps/myapp/releases/', { token: bob })).status).toBe(403);
