@@ -2,14 +2,16 @@
  * Release orchestration on the scheduler (ARCHITECTURE.md, "Deploying a release").
  * @module
  */
-import { DeisError, NotFoundError, UnavailableError, ValidationError } from '@deis/core/errors';
+import { NotFoundError } from '@deis/core/errors';
 import type { ControllerDeps } from '../deps.ts';
-import { buildType, defaultStructure, LABEL, RUN_TYPE } from './container-spec.ts';
+import { appContainers } from './app-containers.ts';
+import { buildType, defaultStructure, LABEL } from './container-spec.ts';
 import type { ReleaseBuild } from './container-spec.ts';
 import { findAppByUuid, findBuild, findReleaseByVersion, latestGoodRelease, markReleaseFailed, parseStructure, saveStructure } from './formation-store.ts';
 import { formationState, withAppLock } from './formation-state.ts';
 import { loadReleaseContext, toReleaseBuild } from './release-context.ts';
-import { executeRollout, RolloutFailure, stopContainers } from './rollout.ts';
+import { executeRollout, stopContainers } from './rollout.ts';
+import { rolloutError, rolloutErrorMessage } from './rollout-errors.ts';
 
 export interface DeployRequest {
   appUuid: string;
@@ -34,32 +36,6 @@ export function nextStructure(current: Record<string, number>, build: ReleaseBui
     for (const type of Object.keys(previous.procfile)) if (!(type in build.procfile)) structure[type] = 0;
   }
   return structure;
-}
-
-/** The user-facing sentence for a failed rollout, with the app's own last words. */
-export function rolloutErrorMessage(error: unknown): string {
-  if (error instanceof RolloutFailure) {
-    const output = error.lastLines.length > 0 ? `; its last output:\n${error.lastLines.join('\n')}` : '';
-    return `the ${error.type} container ${error.containerName} did not become ready: ${error.message}${output}`;
-  }
-  return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * The DeisError for a rollout that failed: the engine being unavailable is a 503; anything about the app itself
- * (a crash, a failed readiness check, a missing image) is a 400 `{"detail"}`, as Deis answers a failed deploy.
- */
-export function rolloutError(error: unknown, prefix = ''): DeisError {
-  if (error instanceof DeisError) return error;
-  const message = `${prefix}${rolloutErrorMessage(error)}`;
-  if (error instanceof Error && error.name === 'SchedulerUnavailableError') return new UnavailableError(message, { cause: error });
-  return new ValidationError(message, { code: 'deploy_failed', cause: error });
-}
-
-/** Every container of the app except one-off runs. */
-export async function appContainers(deps: ControllerDeps, appId: string) {
-  const containers = await deps.scheduler.list({ [LABEL.platform]: deps.settings.platformName, [LABEL.app]: appId });
-  return containers.filter((c) => c.labels[LABEL.type] !== RUN_TYPE);
 }
 
 /**

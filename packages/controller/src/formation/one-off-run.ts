@@ -7,7 +7,7 @@ import type { RunResult } from '@deis/sdk/types';
 import type { ControllerDeps } from '../deps.ts';
 import { recordEvent } from '../events/event-log.ts';
 import { runSpec } from './container-spec.ts';
-import { rolloutError } from './deploy.ts';
+import { rolloutError } from './rollout-errors.ts';
 import { runPodName } from './pod-names.ts';
 import { currentReleaseContext } from './release-context.ts';
 

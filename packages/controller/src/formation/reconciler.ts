@@ -7,7 +7,7 @@
  */
 import { findAppById } from '../apps/app-store.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { appContainers } from './deploy.ts';
+import { appContainers } from './app-containers.ts';
 import { LABEL, RUN_TYPE } from './container-spec.ts';
 import { appsWithBuilds, findAppByUuid, latestGoodRelease, parseStructure } from './formation-store.ts';
 import type { FormationApp } from './formation-store.ts';

@@ -7,7 +7,8 @@
 import { NotFoundError, ValidationError } from '@deis/core/errors';
 import type { ControllerDeps } from '../deps.ts';
 import { recordEvent } from '../events/event-log.ts';
-import { appContainers, rolloutError } from './deploy.ts';
+import { appContainers } from './app-containers.ts';
+import { rolloutError } from './rollout-errors.ts';
 import { planFormation } from './formation-plan.ts';
 import { findAppByUuid, parseStructure, saveStructure } from './formation-store.ts';
 import { formationState, withAppLock } from './formation-state.ts';
