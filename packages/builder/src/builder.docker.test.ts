@@ -362,11 +362,11 @@ describe('git push to the builder', () => {
     await waitFor(() => controller.builds.length > buildsBefore);
 
     const overSsh = await sshPush(second.dir, app('busy'));
-    expect(overSsh.code).not.toBe(0);
-    expect(overSsh.output).toContain('Another git push is ongoing');
+    expect(overSsh.code).toBe(128);
+    expect(overSsh.output).toContain('fatal: remote error: Another git push is ongoing');
     const overHttp = await httpPush(second.dir, app('busy'));
-    expect(overHttp.code).not.toBe(0);
-    expect(overHttp.output).toContain('Another git push is ongoing');
+    expect(overHttp.code).toBe(128);
+    expect(overHttp.output).toContain('fatal: remote error: Another git push is ongoing');
 
     // The pusher goes away mid-deploy; once the controller has answered, the app is free again.
     killFirst();
