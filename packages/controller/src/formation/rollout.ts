@@ -144,11 +144,12 @@ export async function executeRollout(deps: ControllerDeps, plan: RolloutPlan): P
   for (const spec of specs) state.notReady.delete(spec.name);
   for (const old of plan.stop) state.draining.add(old.name);
   const serves = (type: string | undefined) => isRoutableType(type ?? '');
-  // Only containers that may be in the router's upstreams now need the router to have moved on before they stop;
-  // new containers alone, or exited ones, just need the router told.
-  const leavingUpstreams = plan.stop.some((c) => serves(c.labels[LABEL.type]) && c.state === 'up');
-  if (leavingUpstreams) await switchRouter(deps);
-  else if (specs.some((s) => serves(s.labels[LABEL.type])) || plan.stop.some((c) => serves(c.labels[LABEL.type]))) deps.routing.changed();
+  // The router must have moved on before serving containers stop, and should have before the caller hears that new
+  // ones serve (`deis scale` then a request); exited containers are out of the upstreams already.
+  const joining = specs.some((s) => serves(s.labels[LABEL.type]));
+  const leaving = plan.stop.some((c) => serves(c.labels[LABEL.type]) && c.state === 'up');
+  if (joining || leaving) await switchRouter(deps);
+  else if (plan.stop.some((c) => serves(c.labels[LABEL.type]))) deps.routing.changed();
   await stopContainers(deps, plan.stop.map((c) => c.name), graceSeconds).catch(() => undefined);
   return started;
 }

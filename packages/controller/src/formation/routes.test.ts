@@ -89,23 +89,26 @@ describe('formation routes (scale, pods, restart, run, logs)', () => {
       expect(logs.body).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00 deis\[controller\]: INFO alice scaled pods web=0$/m);
     });
 
-    it('waits for the router before stopping serving containers, but not to add new ones', async () => {
-      await pushBuild({ image: 'example/app:1', procfile: { web: 'serve' } });
+    it('answers a scale once the router has applied it, and stops nothing before', async () => {
+      await pushBuild({ image: 'example/app:1', procfile: { web: 'serve', worker: 'work' } });
       const routing = controller.deps.routing;
       routing.markApplied(routing.generation);
-      expect((await scale({ web: 3 })).status).toBe(204);
-      const before = routing.generation;
-      let answered = false;
-      const down = scale({ web: 1 }).then((response) => {
-        answered = true;
-        return response;
-      });
-      await expect.poll(() => routing.generation).toBeGreaterThan(before);
-      expect(answered).toBe(false);
-      expect(controller.scheduler.specs()).toHaveLength(3);
-      routing.markApplied(routing.generation);
-      expect((await down).status).toBe(204);
-      expect(controller.scheduler.specs()).toHaveLength(1);
+      for (const [body, containers] of [[{ web: 3 }, 3], [{ web: 1 }, 1]] as const) {
+        const before = routing.generation;
+        let answered = false;
+        const scaling = scale(body).then((response) => {
+          answered = true;
+          return response;
+        });
+        await expect.poll(() => routing.generation).toBeGreaterThan(before);
+        expect(answered).toBe(false);
+        expect(controller.scheduler.specs()).toHaveLength(3);
+        routing.markApplied(routing.generation);
+        expect((await scaling).status).toBe(204);
+        expect(controller.scheduler.specs()).toHaveLength(containers);
+      }
+      // Workers receive no traffic: nothing to wait for.
+      expect((await scale({ worker: 2 })).status).toBe(204);
     });
 
     it('lets only app users scale', async () => {
