@@ -135,6 +135,17 @@ describe('DockerScheduler on the engine', () => {
     await other.stop(theirs.name, 0);
   });
 
+  it('makes the platform network again when someone removed it', async () => {
+    await removePlatformNetwork(docker, platformName);
+    const server = spec({ port: 5000, env: { PORT: '5000' } });
+    const started = await scheduler.start(server);
+    expect(started.address?.host.startsWith(`${subnetPrefix}.`)).toBe(true);
+    await scheduler.waitReady(server.name, { kind: 'http', port: 5000, path: '/ok' }, 30_000);
+    await scheduler.stop(server.name, 5);
+    await removePlatformNetwork(docker, platformName);
+    expect(await scheduler.run(spec({ image: BASE_IMAGE, command: ['echo', 'back'] }), { timeoutMs: 30_000 })).toEqual({ exitCode: 0, output: 'back\n' });
+  });
+
   it('refuses a network of the same name with another subnet, and subnets outside 100.64.0.0/10', async () => {
     await ensurePlatformNetwork(docker, platformName, subnet);
     await expect(ensurePlatformNetwork(docker, platformName, `${subnetPrefix}.0/25`)).rejects.toThrow(/exists with subnet/);

@@ -200,7 +200,10 @@ export class DockerScheduler implements Scheduler {
       await container.start();
     } catch (error) {
       const status = statusOf(error);
-      if (status === undefined) throw engineError(error, `starting container ${name}`);
+      // Only the runtime's refusal to execute the process is the app's failure; anything else is the engine's.
+      if (status === undefined || !/OCI runtime|exec:|executable|exec format|permission denied/i.test(messageOf(error))) {
+        throw engineError(error, `starting container ${name}`);
+      }
       const info = await this.#inspect(name);
       if (!info || stateOf(info) !== 'crashed') throw engineError(error, `starting container ${name}`);
     }
@@ -233,9 +236,25 @@ export class DockerScheduler implements Scheduler {
     };
   }
 
-  async start(spec: ContainerSpec): Promise<Container> {
+  async #createAndStart(spec: ContainerSpec, networkRetried = false): Promise<Docker.Container> {
     const container = await this.#create(spec);
-    await this.#start(container, spec.name);
+    try {
+      await this.#start(container, spec.name);
+      return container;
+    } catch (error) {
+      // A container that never ran would only hold its name.
+      await container.remove({ force: true }).catch(() => undefined);
+      // The engine looks the network up at start: someone removed it (`docker network prune` does, when it is empty).
+      if (statusOf(error) === 404 && /network/i.test(messageOf(error)) && !networkRetried) {
+        await ensurePlatformNetwork(this.docker, this.networkName, this.networkSubnet);
+        return this.#createAndStart(spec, true);
+      }
+      throw error;
+    }
+  }
+
+  async start(spec: ContainerSpec): Promise<Container> {
+    await this.#createAndStart(spec);
     const info = await this.#inspect(spec.name);
     if (!info) throw new SchedulerUnavailableError(`Docker engine: container ${spec.name} vanished right after it started`);
     return this.#toContainer(info);
@@ -347,10 +366,9 @@ export class DockerScheduler implements Scheduler {
   }
 
   async run(spec: ContainerSpec, options: RunOptions): Promise<RunResult> {
-    const container = await this.#create(spec);
+    const container = await this.#createAndStart(spec);
     let output = '';
     try {
-      await this.#start(container, spec.name);
       // Following the log from its beginning misses nothing, however early the process prints; an attach made before
       // the start can (the engine answers the attach before it subscribes to the output).
       const stream = await container.logs({ follow: true, stdout: true, stderr: true });
