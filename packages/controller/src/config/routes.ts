@@ -4,7 +4,6 @@
  * @module
  */
 import type { FastifyInstance } from 'fastify';
-import { findBuild } from '../builds/build-store.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { loadApp } from '../http/app-access.ts';
 import { bodyOf, jsonField } from '../http/body.ts';
@@ -30,14 +29,10 @@ export async function configRoutes(app: FastifyInstance, deps: ControllerDeps): 
     const { app: row, user } = await loadApp(db, request, request.params.id);
     const body = bodyOf(request.body);
     const change = parseConfigChange(Object.fromEntries(FIELDS.map((field) => [field, jsonField(body, field)])));
-    const { release, config } = await currentConfig(db, row.uuid);
-    const data = mergeConfig(config.data, change, deps.settings.nodeLabels);
-    const build = release.build_uuid ? ((await findBuild(db, release.build_uuid)) ?? null) : null;
     const created = await createRelease(deps, {
       app: row,
       user,
-      config: { data },
-      build,
+      config: { derive: (current) => mergeConfig(current, change, deps.settings.nodeLabels) },
       failureSummary: `${user.username} deployed a config that failed`,
     });
     if (!created.config) throw new Error('a config change stored no config');

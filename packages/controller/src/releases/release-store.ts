@@ -11,6 +11,7 @@ import type { Release } from '@deis/sdk/types';
 import type { BuildRow } from '../builds/build-store.ts';
 import { findBuild } from '../builds/build-store.ts';
 import { storeTime, wireTime } from '../clock.ts';
+import { EMPTY_CONFIG } from '../config/config-data.ts';
 import type { ConfigData } from '../config/config-data.ts';
 import { configDataOf, findConfig, insertConfig } from '../config/config-store.ts';
 import type { ConfigRow } from '../config/config-store.ts';
@@ -74,6 +75,24 @@ export async function listReleases(db: Kysely<Schema>, appUuid: string, limit: n
     .offset(offset)
     .execute();
   return { count: Number(counted.count), rows };
+}
+
+/** Per store, the tail of each app's queue of changes being stored. */
+const changeQueues = new WeakMap<object, Map<string, Promise<unknown>>>();
+
+/** Runs `work` after every earlier change of the app in this process has been stored. */
+async function oneChangeAtATime<T>(db: Kysely<Schema>, appUuid: string, work: () => Promise<T>): Promise<T> {
+  let queues = changeQueues.get(db);
+  if (!queues) changeQueues.set(db, (queues = new Map()));
+  const previous = queues.get(appUuid) ?? Promise.resolve();
+  const mine = previous.then(work, work);
+  const tail = mine.catch(() => undefined);
+  queues.set(appUuid, tail);
+  try {
+    return await mine;
+  } finally {
+    if (queues.get(appUuid) === tail) queues.delete(appUuid);
+  }
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -148,9 +167,13 @@ export async function announceRelease(deps: ControllerDeps, announcement: Releas
 export interface ReleaseRequest {
   app: { uuid: string; id: string };
   user: { id: number; username: string };
-  /** An existing config row, or the data of a new one, stored together with the release. */
-  config: { uuid: string } | { data: ConfigData };
-  build: BuildRow | null;
+  /**
+   * An existing config row, or a new one derived from the config in force, stored together with the release.
+   * `derive` runs while no other change of the app is being stored, so concurrent changes build on each other.
+   */
+  config: { uuid: string } | { derive: (current: ConfigData) => ConfigData };
+  /** The release's build; absent, the build of the release in force (a config change keeps it). */
+  build?: BuildRow | null;
   /** Given by rollbacks; otherwise made from what changed since the latest good release (409 when nothing did). */
   summary?: string;
   /** The summary the release gets if its deploy fails, e.g. `alice deployed a config that failed`. */
@@ -178,40 +201,44 @@ export async function markReleaseFailed(db: Kysely<Schema>, releaseUuid: string,
  */
 export async function createRelease(deps: ControllerDeps, request: ReleaseRequest): Promise<CreatedRelease> {
   const { db } = deps;
-  const previous = await latestGoodRelease(db, request.app.uuid);
-  let previousSide: SummarySide | null = null;
-  if (previous) {
-    const previousConfig = await findConfig(db, previous.config_uuid);
-    const previousBuild = previous.build_uuid ? await findBuild(db, previous.build_uuid) : undefined;
-    if (!previousConfig) throw new Error(`release ${previous.uuid} has no config`);
-    previousSide = { build: previousBuild ?? null, config: configDataOf(previousConfig) };
-  }
-  let configData: ConfigData;
-  if ('data' in request.config) {
-    configData = request.config.data;
-  } else if (previousSide && previous?.config_uuid === request.config.uuid) {
-    configData = previousSide.config;
-  } else {
-    const row = await findConfig(db, request.config.uuid);
-    if (!row) throw new Error(`config ${request.config.uuid} does not exist`);
-    configData = configDataOf(row);
-  }
-  const summary = request.summary ?? summarizeRelease(request.user.username, { build: request.build, config: configData }, previousSide);
-  if (summary === '') throw new ConflictError(`${request.user.username} changed nothing - release stopped`);
+  const { release, config, build } = await oneChangeAtATime(db, request.app.uuid, async () => {
+    const previous = await latestGoodRelease(db, request.app.uuid);
+    let previousSide: SummarySide | null = null;
+    let previousBuild: BuildRow | null = null;
+    if (previous) {
+      const previousConfig = await findConfig(db, previous.config_uuid);
+      previousBuild = previous.build_uuid ? ((await findBuild(db, previous.build_uuid)) ?? null) : null;
+      if (!previousConfig) throw new Error(`release ${previous.uuid} has no config`);
+      previousSide = { build: previousBuild, config: configDataOf(previousConfig) };
+    }
+    const build = request.build === undefined ? previousBuild : request.build;
+    let configData: ConfigData;
+    if ('derive' in request.config) {
+      configData = request.config.derive(previousSide?.config ?? EMPTY_CONFIG);
+    } else if (previousSide && previous?.config_uuid === request.config.uuid) {
+      configData = previousSide.config;
+    } else {
+      const row = await findConfig(db, request.config.uuid);
+      if (!row) throw new Error(`config ${request.config.uuid} does not exist`);
+      configData = configDataOf(row);
+    }
+    const summary = request.summary ?? summarizeRelease(request.user.username, { build, config: configData }, previousSide);
+    if (summary === '') throw new ConflictError(`${request.user.username} changed nothing - release stopped`);
 
-  const { release, config } = await withVersionRetry(db, async (trx) => {
-    const config = 'data' in request.config ? await insertConfig(trx, request.app.uuid, request.user.id, request.config.data) : null;
-    const release = await insertNextRelease(trx, {
-      appUuid: request.app.uuid,
-      ownerId: request.user.id,
-      configUuid: config ? config.uuid : (request.config as { uuid: string }).uuid,
-      buildUuid: request.build?.uuid ?? null,
-      summary,
+    return withVersionRetry(db, async (trx) => {
+      const config = 'derive' in request.config ? await insertConfig(trx, request.app.uuid, request.user.id, configData) : null;
+      const release = await insertNextRelease(trx, {
+        appUuid: request.app.uuid,
+        ownerId: request.user.id,
+        configUuid: config ? config.uuid : (request.config as { uuid: string }).uuid,
+        buildUuid: build?.uuid ?? null,
+        summary,
+      });
+      return { release, config, build };
     });
-    return { release, config };
   });
   if (config) await recordEvent(db, request.app.uuid, `config ${request.app.id}-${config.uuid.slice(0, 7)} updated`);
-  await announceRelease(deps, { app: request.app, release, username: request.user.username, sha: request.build?.sha ?? '' });
+  await announceRelease(deps, { app: request.app, release, username: request.user.username, sha: build?.sha ?? '' });
 
   if (release.build_uuid !== null) {
     try {
