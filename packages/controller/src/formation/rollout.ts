@@ -113,28 +113,28 @@ export async function executeRollout(deps: ControllerDeps, plan: RolloutPlan): P
     await stopContainers(deps, specs.map((s) => s.name), 0).catch(() => undefined);
     for (const spec of specs) state.notReady.delete(spec.name);
   };
+  const checkReady = async (container: Container): Promise<void> => {
+    const type = container.labels[LABEL.type] ?? '';
+    if (container.state === 'crashed' || container.state === 'down') {
+      throw new RolloutFailure(type, container.name, `container ${container.name} exited with code ${container.exitCode ?? 'unknown'}`, await lastLinesOf(deps, container.name));
+    }
+    const check = readinessCheck(context, type);
+    if (!check) return;
+    try {
+      await deps.scheduler.waitReady(container.name, check, timeoutMs);
+    } catch (error) {
+      if (error instanceof NotReadyError) throw new RolloutFailure(type, container.name, error.message, error.lastLines);
+      throw error;
+    }
+  };
   try {
     const results = await inBatches(specs, (spec) => deps.scheduler.start(spec));
     const failedStart = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     for (const result of results) if (result.status === 'fulfilled') started.push(result.value);
     if (failedStart) throw failedStart.reason;
 
-    const readiness = await inBatches(started, async (container) => {
-      const type = container.labels[LABEL.type] ?? '';
-      if (container.state === 'crashed' || container.state === 'down') {
-        throw new RolloutFailure(type, container.name, `container ${container.name} exited with code ${container.exitCode ?? 'unknown'}`, await lastLinesOf(deps, container.name));
-      }
-      const check = readinessCheck(context, type);
-      if (!check) return;
-      try {
-        await deps.scheduler.waitReady(container.name, check, timeoutMs);
-      } catch (error) {
-        if (error instanceof NotReadyError) throw new RolloutFailure(type, container.name, error.message, error.lastLines);
-        throw error;
-      }
-    });
-    const notReady = readiness.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (notReady) throw notReady.reason;
+    // All at once, and the first failure decides: the rest would be undone anyway.
+    await Promise.all(started.map(checkReady));
   } catch (error) {
     await undo();
     throw error;
