@@ -1,0 +1,363 @@
+/**
+ * Turns the controller's routing table into nginx's configuration: one `server` per app (and per certificate the app's
+ * host names use), the controller at `deis.<domain>`, the builder at `deis-builder.<domain>`, and a default server that
+ * answers 404 to every other host (contract §6.7). Pure: it returns the text and the certificate files to write, and
+ * the problems it stepped around. Anything a user chose (host names, whitelist entries, certificates, app names) is
+ * checked before it reaches the configuration, so no value can add a directive of its own.
+ * @module
+ */
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { AppRoute, RouteCertificate, RouteUpstream, RoutingTable } from '@deis/sdk/types';
+
+export interface NginxPaths {
+  pidFile: string;
+  errorLog: string;
+  /** nginx's temporary files (request bodies, buffered responses) go in subfolders of it. */
+  tempDir: string;
+  /** Where the apps' certificates are written. */
+  certDir: string;
+}
+
+export interface RenderOptions {
+  httpPort: number;
+  httpsPort: number;
+  /** Listen on this address only; absent: every IPv4 address. */
+  listenAddress?: string;
+  paths: NginxPaths;
+  /** Serves HTTPS for every host name without a certificate of its own (the platform's names, unknown hosts). */
+  defaultCertificate: { certificatePath: string; keyPath: string };
+  workerProcesses?: number | 'auto';
+  /** Served in the revision header, so the router can tell this configuration from an earlier one of the same generation. */
+  revision?: number;
+}
+
+export interface NginxFile {
+  path: string;
+  content: string;
+  mode: number;
+}
+
+export interface RenderedNginxConfig {
+  config: string;
+  /** Certificates and keys the configuration refers to; written before nginx reads it. */
+  files: NginxFile[];
+  /** What was left out and why, for the operator; the rest of the table is served all the same. */
+  problems: string[];
+}
+
+/** Answers the default server's `/healthz` with the generation it serves, so the router sees when a reload took. */
+export const GENERATION_HEADER = 'X-Deis-Router-Generation';
+export const REVISION_HEADER = 'X-Deis-Router-Revision';
+
+/** The page a maintenance-mode app answers with (contract §6.7: 503 with `<title>Site Maintenance</title>`). */
+export const MAINTENANCE_PAGE =
+  '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Site Maintenance</title></head>' +
+  '<body><h1>Down for maintenance</h1><p>This app is undergoing maintenance. Please check back soon.</p></body></html>';
+
+const HOST_NAME = /^(\*\.)?[a-z0-9]([a-z0-9-]{0,62})(\.[a-z0-9]([a-z0-9-]{0,62}))*$/;
+const APP_NAME = /^[a-z0-9]([a-z0-9-]{0,62})$/;
+const UPSTREAM_HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/;
+
+/** Idle connections to upstreams close before Node's default 5 s keep-alive does, so nginx never reuses one it is closing. */
+const UPSTREAM_KEEPALIVE = ['keepalive 32;', 'keepalive_timeout 4s;'];
+
+function validHostName(name: string): boolean {
+  return name.length <= 253 && HOST_NAME.test(name);
+}
+
+/** An address or CIDR nginx's `allow` accepts; anything else is left out. */
+export function validWhitelistEntry(entry: string): boolean {
+  const [address = '', prefix, extra] = entry.split('/');
+  if (extra !== undefined) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+function upstreamAddress(upstream: RouteUpstream): string | null {
+  if (!Number.isInteger(upstream.port) || upstream.port < 1 || upstream.port > 65535) return null;
+  const family = isIP(upstream.host);
+  if (family === 6) return `[${upstream.host}]:${upstream.port}`;
+  if (family === 4 || UPSTREAM_HOST_NAME.test(upstream.host)) return `${upstream.host}:${upstream.port}`;
+  return null;
+}
+
+function listenAddress(options: RenderOptions, port: number): string {
+  if (!options.listenAddress) return String(port);
+  return isIP(options.listenAddress) === 6 ? `[${options.listenAddress}]:${port}` : `${options.listenAddress}:${port}`;
+}
+
+/** A certificate nginx will load: both parts parse and belong together. */
+function certificateProblem(certificate: RouteCertificate): string | null {
+  try {
+    const parsed = new X509Certificate(certificate.certificate);
+    if (!parsed.checkPrivateKey(createPrivateKey(certificate.key))) return 'its key does not match it';
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+function indent(lines: string[], depth: number): string {
+  const pad = '    '.repeat(depth);
+  return lines.map((line) => (line === '' ? '' : `${pad}${line}`)).join('\n');
+}
+
+interface ServerBlock {
+  names: string[];
+  certificate: { certificatePath: string; keyPath: string } | null;
+}
+
+class Renderer {
+  readonly #options: RenderOptions;
+  readonly #files = new Map<string, NginxFile>();
+  readonly #problems = new Set<string>();
+
+  constructor(options: RenderOptions) {
+    this.#options = options;
+  }
+
+  get problems(): string[] {
+    return [...this.#problems];
+  }
+
+  problem(text: string): void {
+    this.#problems.add(text);
+  }
+
+  get files(): NginxFile[] {
+    return [...this.#files.values()];
+  }
+
+  #listens(extra = ''): string[] {
+    return [`listen ${listenAddress(this.#options, this.#options.httpPort)}${extra};`, `listen ${listenAddress(this.#options, this.#options.httpsPort)} ssl${extra};`];
+  }
+
+  /** Certificate files are named after their content, so a new certificate never overwrites one nginx is serving. */
+  #certificateFiles(certificate: RouteCertificate): { certificatePath: string; keyPath: string } {
+    const digest = createHash('sha256').update(certificate.certificate).update('\0').update(certificate.key).digest('hex').slice(0, 32);
+    const certificatePath = `${this.#options.paths.certDir}/${digest}.crt`;
+    const keyPath = `${this.#options.paths.certDir}/${digest}.key`;
+    this.#files.set(certificatePath, { path: certificatePath, content: certificate.certificate, mode: 0o600 });
+    this.#files.set(keyPath, { path: keyPath, content: certificate.key, mode: 0o600 });
+    return { certificatePath, keyPath };
+  }
+
+  /** Host names grouped by the certificate they are served with: nginx picks the certificate by server (SNI). */
+  serverBlocks(route: AppRoute, names: string[]): ServerBlock[] {
+    const blocks = new Map<string, ServerBlock>();
+    for (const name of names) {
+      const certificate = route.certificates[name];
+      let files: ServerBlock['certificate'] = null;
+      if (certificate) {
+        const problem = certificateProblem(certificate);
+        if (problem) this.problem(`app ${route.app}: certificate ${certificate.name} for ${name} left out: ${problem}`);
+        else files = this.#certificateFiles(certificate);
+      }
+      const key = files ? files.certificatePath : '';
+      const block = blocks.get(key) ?? { names: [], certificate: files };
+      block.names.push(name);
+      blocks.set(key, block);
+    }
+    return [...blocks.values()];
+  }
+
+  platformServer(name: string, upstream: string): string {
+    return indent(
+      [
+        'server {',
+        ...this.#listens().map((l) => `    ${l}`),
+        `    server_name ${name};`,
+        // git pushes and the API's own limits: the controller and builder check sizes themselves.
+        '    client_max_body_size 0;',
+        '    proxy_request_buffering off;',
+        '    location / {',
+        `        proxy_pass http://${upstream};`,
+        '    }',
+        '}',
+      ],
+      1,
+    );
+  }
+
+  appServer(route: AppRoute, block: ServerBlock, upstreamName: string | null): string {
+    const lines = ['server {', ...this.#listens().map((l) => `    ${l}`), `    server_name ${block.names.join(' ')};`];
+    if (block.certificate) {
+      lines.push(`    ssl_certificate ${block.certificate.certificatePath};`, `    ssl_certificate_key ${block.certificate.keyPath};`);
+    }
+    if (route.httpsEnforced) {
+      const port = this.#options.httpsPort === 443 ? '' : `:${this.#options.httpsPort}`;
+      lines.push('    if ($scheme = "http") {', `        return 301 https://$host${port}$request_uri;`, '    }');
+    }
+    lines.push('    location / {');
+    if (route.whitelist.length > 0) {
+      for (const entry of route.whitelist) {
+        if (validWhitelistEntry(entry)) lines.push(`        allow ${entry};`);
+        else this.problem(`app ${route.app}: whitelist entry "${entry}" left out: not an address or CIDR`);
+      }
+      // A whitelist whose every entry was refused still denies everyone: it fails closed.
+      lines.push('        deny all;');
+    }
+    // `return` would run before allow/deny; try_files runs after them, so a refused client sees 403 whatever the state.
+    if (route.maintenance) lines.push('        try_files /.deis-router-no-such-file @maintenance;');
+    else if (upstreamName === null) lines.push('        try_files /.deis-router-no-such-file @unavailable;');
+    else lines.push(`        proxy_pass http://${upstreamName};`);
+    lines.push('    }');
+    if (route.maintenance) {
+      lines.push('    location @maintenance {', '        default_type text/html;', `        return 503 '${MAINTENANCE_PAGE}';`, '    }');
+    } else if (upstreamName === null) {
+      lines.push('    location @unavailable {', '        return 503;', '    }');
+    }
+    lines.push('}');
+    return indent(lines, 1);
+  }
+}
+
+function upstreamBlock(name: string, servers: string[], perServer = ''): string {
+  return indent([`upstream ${name} {`, ...servers.map((s) => `    server ${s}${perServer};`), ...UPSTREAM_KEEPALIVE.map((l) => `    ${l}`), '}'], 1);
+}
+
+/** Renders the whole configuration for one routing table. */
+export function renderNginxConfig(table: RoutingTable, options: RenderOptions): RenderedNginxConfig {
+  const renderer = new Renderer(options);
+  const { paths } = options;
+  const platformDomain = table.platformDomain.toLowerCase();
+  const controllerName = `deis.${platformDomain}`;
+  const builderName = `deis-builder.${platformDomain}`;
+  const taken = new Set<string>([controllerName, builderName]);
+
+  const upstreams: string[] = [];
+  const servers: string[] = [];
+
+  const controllerAddress = upstreamAddress(table.controller);
+  if (controllerAddress && validHostName(controllerName)) {
+    upstreams.push(upstreamBlock('deis-controller', [controllerAddress]));
+    servers.push(renderer.platformServer(controllerName, 'deis-controller'));
+  } else {
+    renderer.problem(`the controller route left out: bad host name ${controllerName} or address ${table.controller.host}:${table.controller.port}`);
+  }
+  if (table.builder) {
+    const builderAddress = upstreamAddress(table.builder);
+    if (builderAddress && validHostName(builderName)) {
+      upstreams.push(upstreamBlock('deis-builder', [builderAddress]));
+      servers.push(renderer.platformServer(builderName, 'deis-builder'));
+    } else {
+      renderer.problem(`the builder route left out: bad address ${table.builder.host}:${table.builder.port}`);
+    }
+  }
+
+  const routes = [...table.apps].sort((a, b) => a.app.localeCompare(b.app));
+  for (const route of routes) {
+    if (!APP_NAME.test(route.app)) {
+      renderer.problem(`app "${route.app}" left out: not a valid app name`);
+      continue;
+    }
+    const names: string[] = [];
+    for (const raw of route.domains) {
+      const name = raw.toLowerCase();
+      if (!validHostName(name)) renderer.problem(`app ${route.app}: host name "${raw}" left out: not a valid host name`);
+      else if (taken.has(name)) renderer.problem(`app ${route.app}: host name ${name} left out: already routed elsewhere`);
+      else {
+        taken.add(name);
+        names.push(name);
+      }
+    }
+    if (names.length === 0) continue;
+
+    const addresses = [...new Set(route.upstreams.map(upstreamAddress).filter((a): a is string => a !== null))];
+    if (addresses.length < route.upstreams.length) renderer.problem(`app ${route.app}: an upstream with a bad address left out`);
+    const upstreamName = addresses.length > 0 && !route.maintenance ? `app-${route.app}` : null;
+    // One failed connect takes a container out for a few seconds; the request goes on to the next one.
+    if (upstreamName) upstreams.push(upstreamBlock(upstreamName, addresses, ' max_fails=1 fail_timeout=5s'));
+    for (const block of renderer.serverBlocks(route, names)) servers.push(renderer.appServer(route, block, upstreamName));
+  }
+
+  const temp = (name: string) => `${paths.tempDir}/${name}`;
+  const config = [
+    `# Rendered by the deis router from routing table generation ${table.generation}; rewritten on every change.`,
+    `worker_processes ${options.workerProcesses ?? 'auto'};`,
+    `pid ${paths.pidFile};`,
+    `error_log ${paths.errorLog} warn;`,
+    'worker_rlimit_nofile 16384;',
+    // Long-lived connections (websockets, log streams) keep old workers alive after a reload; this bounds that.
+    'worker_shutdown_timeout 60s;',
+    '',
+    'events {',
+    '    worker_connections 4096;',
+    '}',
+    '',
+    'http {',
+    `    client_body_temp_path ${temp('client_body')};`,
+    `    proxy_temp_path ${temp('proxy')};`,
+    `    fastcgi_temp_path ${temp('fastcgi')};`,
+    `    uwsgi_temp_path ${temp('uwsgi')};`,
+    `    scgi_temp_path ${temp('scgi')};`,
+    '    access_log off;',
+    '    server_tokens off;',
+    '    default_type application/octet-stream;',
+    '    tcp_nodelay on;',
+    '    keepalive_timeout 65s;',
+    '    keepalive_requests 10000;',
+    '    server_names_hash_max_size 4096;',
+    '    server_names_hash_bucket_size 512;',
+    '    large_client_header_buffers 4 32k;',
+    // Request bodies up to the limit stay in memory: no temporary file, which an unprivileged worker may not be able to write.
+    '    client_max_body_size 1m;',
+    '    client_body_buffer_size 1m;',
+    '',
+    `    ssl_certificate ${options.defaultCertificate.certificatePath};`,
+    `    ssl_certificate_key ${options.defaultCertificate.keyPath};`,
+    '    ssl_protocols TLSv1.2 TLSv1.3;',
+    '    ssl_session_cache shared:SSL:10m;',
+    '    ssl_session_timeout 10m;',
+    '',
+    '    map $http_upgrade $connection_upgrade {',
+    '        default upgrade;',
+    "        '' '';",
+    '    }',
+    '    map $http_x_request_id $deis_request_id {',
+    '        default $http_x_request_id;',
+    "        '' $request_id;",
+    '    }',
+    '    proxy_http_version 1.1;',
+    '    proxy_set_header Host $host;',
+    '    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+    '    proxy_set_header X-Forwarded-Proto $scheme;',
+    '    proxy_set_header X-Forwarded-Port $server_port;',
+    '    proxy_set_header X-Request-Id $deis_request_id;',
+    '    proxy_set_header Upgrade $http_upgrade;',
+    // Empty unless upgrading, which lets nginx keep upstream connections alive.
+    '    proxy_set_header Connection $connection_upgrade;',
+    '    proxy_connect_timeout 30s;',
+    '    proxy_send_timeout 1200s;',
+    '    proxy_read_timeout 1200s;',
+    '    proxy_next_upstream error timeout;',
+    '    proxy_next_upstream_tries 3;',
+    '    proxy_redirect off;',
+    '    proxy_buffer_size 16k;',
+    '    proxy_buffers 8 16k;',
+    '    proxy_max_temp_file_size 0;',
+    '',
+    ...upstreams.flatMap((u) => [u, '']),
+    '    server {',
+    ...indent([`listen ${listenAddress(options, options.httpPort)} default_server;`, `listen ${listenAddress(options, options.httpsPort)} ssl default_server;`, 'server_name _;'], 2).split('\n'),
+    '        location = /healthz {',
+    '            default_type text/plain;',
+    `            add_header ${GENERATION_HEADER} ${table.generation} always;`,
+    `            add_header ${REVISION_HEADER} ${options.revision ?? 0} always;`,
+    "            return 200 'OK\\n';",
+    '        }',
+    '        location / {',
+    '            return 404;',
+    '        }',
+    '    }',
+    ...servers.flatMap((s) => ['', s]),
+    '}',
+    '',
+  ].join('\n');
+
+  return { config, files: renderer.files, problems: renderer.problems };
+}

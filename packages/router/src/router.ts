@@ -1,0 +1,316 @@
+/**
+ * The router's control loop: long-polls the controller for the routing table, renders nginx's configuration, has
+ * nginx check it, swaps it in with a graceful reload, waits until nginx serves it, and reports the generation it
+ * applied (deploys wait for that before they stop old containers). A table nginx refuses leaves the last good
+ * configuration serving; a controller that is away is retried with backoff while nginx keeps serving.
+ * @module
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { ApiClient, ApiError, errorMessageOf } from '@deis/sdk/client';
+import type { RouteUpstream, RoutingTable } from '@deis/sdk/types';
+import { NginxError, NginxProcess, testNginxConfig } from './nginx-process.ts';
+import { renderNginxConfig, REVISION_HEADER } from './render-nginx-config.ts';
+import type { RenderOptions } from './render-nginx-config.ts';
+
+export interface RouterOptions {
+  /** e.g. `http://127.0.0.1:8000` */
+  controllerUrl: string;
+  builderKey: string;
+  /** nginx's configuration, certificates, pid file, logs and temporary files live here. */
+  dataDir: string;
+  httpPort: number;
+  httpsPort: number;
+  /** Absent: every IPv4 address. */
+  listenAddress?: string;
+  /** Problems: the controller away, a table nginx refused, parts of a table left out. The loop goes on. */
+  onError?: (error: Error) => void;
+  nginxPath?: string;
+  workerProcesses?: number | 'auto';
+  /** How long the controller may hold a poll open, in seconds (at most 25). */
+  pollSeconds?: number;
+}
+
+export interface RunningRouter {
+  stop(): Promise<void>;
+  /** The generation of the routing table nginx serves now; 0 before the first one. */
+  generation(): number;
+}
+
+/** Must match the controller's routing routes. */
+const INSTANCE_HEADER = 'x-deis-routing-instance';
+const MAX_BACKOFF_MS = 5000;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** A self-signed certificate for HTTPS on host names without a certificate of their own; made once. */
+async function ensureDefaultCertificate(dir: string): Promise<{ certificatePath: string; keyPath: string }> {
+  const certificatePath = join(dir, 'default.crt');
+  const keyPath = join(dir, 'default.key');
+  if (existsSync(certificatePath) && existsSync(keyPath)) return { certificatePath, keyPath };
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=deis-router', '-days', '3650', '-keyout', keyPath, '-out', certificatePath];
+  const child = spawn('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let output = '';
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  if (code !== 0) throw new Error(`openssl could not make the router's default certificate: ${output.trim()}`);
+  return { certificatePath, keyPath };
+}
+
+function upstreamOf(url: string): RouteUpstream {
+  const parsed = new URL(url);
+  return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port: Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80)) };
+}
+
+/** The loopback address that reaches a listener on `listenAddress`. */
+function probeHost(listenAddress: string | undefined): string {
+  if (!listenAddress || listenAddress === '0.0.0.0') return '127.0.0.1';
+  if (listenAddress === '::') return '::1';
+  return listenAddress;
+}
+
+/** The revision nginx serves now, read on a fresh connection (a kept-alive one may still reach an old worker). */
+function servedRevision(host: string, port: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    const request = httpRequest({ host, port, path: '/healthz', agent: false, headers: { host: 'deis-router-probe.invalid', connection: 'close' }, timeout: 1000 }, (response) => {
+      response.resume();
+      const value = Number(response.headers[REVISION_HEADER.toLowerCase()]);
+      resolve(Number.isInteger(value) ? value : null);
+    });
+    request.once('timeout', () => request.destroy());
+    request.once('error', () => resolve(null));
+    request.end();
+  });
+}
+
+interface ControllerAnswer {
+  status: number;
+  body: unknown;
+  instance: string | undefined;
+}
+
+/**
+ * One request to the controller on a connection of its own, closed when the answer is in or the router stops. A
+ * pooled `fetch` connection would outlive the router and hold the controller's `close()` open.
+ */
+function callController(client: ApiClient, method: string, path: string, options: { query?: Record<string, string | number | undefined>; body?: unknown; timeoutMs: number; signal: AbortSignal }): Promise<ControllerAnswer> {
+  return new Promise((resolve, reject) => {
+    if (options.signal.aborted) return reject(new Error('the router is stopping'));
+    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const headers: Record<string, string> = { accept: 'application/json', 'x-deis-builder-auth': client.options.builderKey ?? '', 'user-agent': 'deis-router', connection: 'close' };
+    if (payload !== undefined) headers['content-type'] = 'application/json';
+    const request = httpRequest(client.url(path, options.query), { method, agent: false, headers, signal: options.signal, timeout: options.timeoutMs }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('error', reject);
+      response.on('end', () => {
+        const header = response.headers[INSTANCE_HEADER];
+        const status = response.statusCode ?? 0;
+        let body: unknown = text === '' ? undefined : text;
+        try {
+          if (text !== '') body = JSON.parse(text);
+        } catch {
+          // Not JSON: kept as text for the error.
+        }
+        if (status >= 200 && status < 300) resolve({ status, body, instance: typeof header === 'string' ? header : undefined });
+        else reject(new ApiError(status, body, `the controller answered ${method} ${path} with ${status}: ${errorMessageOf(body)}`));
+      });
+    });
+    request.once('timeout', () => request.destroy(new Error(`the controller did not answer ${method} ${path} within ${options.timeoutMs} ms`)));
+    request.once('error', reject);
+    request.end(payload);
+  });
+}
+
+export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
+  const onError = options.onError ?? (() => {});
+  const dataDir = options.dataDir;
+  const certDir = join(dataDir, 'certs');
+  const tempDir = join(dataDir, 'tmp');
+  const logDir = join(dataDir, 'logs');
+  for (const dir of [dataDir, certDir, tempDir, logDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const configPath = join(dataDir, 'nginx.conf');
+  const candidatePath = join(dataDir, 'nginx.conf.next');
+  const pidFile = join(dataDir, 'nginx.pid');
+  const location = { nginxPath: options.nginxPath, prefix: dataDir };
+  const renderOptions: Omit<RenderOptions, 'revision'> = {
+    httpPort: options.httpPort,
+    httpsPort: options.httpsPort,
+    listenAddress: options.listenAddress,
+    paths: { pidFile, errorLog: join(logDir, 'error.log'), tempDir, certDir },
+    defaultCertificate: await ensureDefaultCertificate(join(dataDir, 'default-tls')),
+    workerProcesses: options.workerProcesses,
+  };
+  const client = new ApiClient({ baseUrl: options.controllerUrl, builderKey: options.builderKey, userAgent: 'deis-router' });
+  const pollSeconds = Math.max(0, Math.min(options.pollSeconds ?? 25, 25));
+  const stopping = new AbortController();
+
+  let revision = 0;
+  let servedGeneration = 0;
+  let instance: string | undefined;
+  let lastProblems = '';
+  let nginx: NginxProcess | null = null;
+
+  /** Renders a table and writes it as the candidate configuration (certificate files first); returns the revision. */
+  const writeCandidate = async (table: RoutingTable): Promise<{ revision: number; files: Set<string> }> => {
+    revision += 1;
+    const rendered = renderNginxConfig(table, { ...renderOptions, revision });
+    const problems = rendered.problems.join('\n');
+    if (problems !== lastProblems && problems !== '') onError(new Error(`routing table generation ${table.generation}: ${rendered.problems.join('; ')}`));
+    lastProblems = problems;
+    for (const file of rendered.files) if (!existsSync(file.path)) writeFileSync(file.path, file.content, { mode: file.mode });
+    writeFileSync(candidatePath, rendered.config, { mode: 0o600 });
+    await testNginxConfig({ ...location, configPath: candidatePath });
+    return { revision, files: new Set(rendered.files.map((f) => f.path)) };
+  };
+
+  /** Certificates no configuration uses any more; only after nginx has loaded the one that replaced them. */
+  const removeUnusedCertificates = (inUse: Set<string>) => {
+    for (const name of readdirSync(certDir)) {
+      const path = join(certDir, name);
+      if (!inUse.has(path)) rmSync(path, { force: true });
+    }
+  };
+
+  const startNginx = async (): Promise<NginxProcess> =>
+    NginxProcess.start({
+      ...location,
+      configPath,
+      pidFile,
+      onExit: (error) => {
+        if (stopping.signal.aborted) return;
+        onError(error);
+        void restartNginx();
+      },
+    });
+
+  const restartNginx = async () => {
+    let backoff = 500;
+    while (!stopping.signal.aborted) {
+      await sleep(backoff, stopping.signal);
+      if (stopping.signal.aborted) return;
+      try {
+        nginx = await startNginx();
+        return;
+      } catch (error) {
+        onError(asError(error));
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      }
+    }
+  };
+
+  const apply = async (table: RoutingTable) => {
+    const candidate = await writeCandidate(table);
+    renameSync(candidatePath, configPath);
+    if (!nginx?.running) throw new NginxError('nginx is not running; the new configuration waits for its restart', nginx?.output() ?? '');
+    await nginx.reload();
+    const host = probeHost(options.listenAddress);
+    const deadline = Date.now() + 15_000;
+    while ((await servedRevision(host, options.httpPort)) !== candidate.revision) {
+      if (Date.now() > deadline) throw new NginxError(`nginx did not take the configuration of generation ${table.generation} within 15 s`, nginx.output());
+      await sleep(10, stopping.signal);
+      if (stopping.signal.aborted) return;
+    }
+    servedGeneration = table.generation;
+    removeUnusedCertificates(candidate.files);
+  };
+
+  /** The table when it changed since `after`, null when the poll ran out (204). */
+  const poll = async (after: number, waitSeconds: number): Promise<{ table: RoutingTable | null; instance: string | undefined }> => {
+    const answer = await callController(client, 'GET', '/v2/hooks/routes', {
+      query: { after, wait: waitSeconds, instance },
+      timeoutMs: (waitSeconds + 15) * 1000,
+      signal: stopping.signal,
+    });
+    const table = answer.status === 200 && answer.body && typeof answer.body === 'object' ? (answer.body as RoutingTable) : null;
+    return { table, instance: answer.instance };
+  };
+
+  // The first table before nginx starts, so a router whose controller is up serves its routes from its first request.
+  let first: RoutingTable | null = null;
+  try {
+    const response = await poll(0, 0);
+    instance = response.instance;
+    first = response.table;
+  } catch (error) {
+    onError(new Error(`the controller is not answering yet (${asError(error).message}); starting with no routes`));
+  }
+  const bootstrap: RoutingTable = { generation: 0, platformDomain: 'invalid', controller: upstreamOf(options.controllerUrl), builder: null, apps: [] };
+  let firstApplied = false;
+  if (first) {
+    try {
+      const candidate = await writeCandidate(first);
+      renameSync(candidatePath, configPath);
+      removeUnusedCertificates(candidate.files);
+      firstApplied = true;
+    } catch (error) {
+      onError(asError(error));
+    }
+  }
+  if (!firstApplied) {
+    await writeCandidate(bootstrap);
+    renameSync(candidatePath, configPath);
+  }
+  nginx = await startNginx();
+  if (firstApplied && first) servedGeneration = first.generation;
+
+  let unreported: number | null = firstApplied && first ? first.generation : null;
+  let after = firstApplied && first ? first.generation : 0;
+
+  const loop = (async () => {
+    let backoff = 250;
+    while (!stopping.signal.aborted) {
+      try {
+        if (unreported !== null) {
+          await callController(client, 'POST', '/v2/hooks/routes/applied', { body: { generation: unreported }, timeoutMs: 10_000, signal: stopping.signal });
+          unreported = null;
+        }
+        const response = await poll(after, pollSeconds);
+        backoff = 250;
+        instance = response.instance;
+        const table = response.table;
+        if (!table) continue;
+        // Seen, even if nginx refuses it: asking again would only bring the same table back until the next change.
+        after = table.generation;
+        await apply(table);
+        if (servedGeneration === table.generation) unreported = table.generation;
+      } catch (error) {
+        if (stopping.signal.aborted) break;
+        onError(asError(error));
+        await sleep(backoff, stopping.signal);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      }
+    }
+  })();
+
+  return {
+    generation: () => servedGeneration,
+    async stop() {
+      stopping.abort();
+      await loop;
+      await nginx?.stop();
+    },
+  };
+}

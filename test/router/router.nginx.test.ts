@@ -1,0 +1,399 @@
+/**
+ * The router for real: a controller listening on loopback, the router's control loop, real nginx, and small HTTP
+ * servers as the apps' containers. Every request goes to 127.0.0.1 with a Host header.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { IncomingHttpHeaders, Server } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createServer as createNetServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeTime } from '@deis/controller/clock';
+import { useUpstreamSource } from '@deis/controller/routing/routing-table';
+import { startTestController, TEST_BUILDER_KEY } from '@deis/controller/testing/test-controller';
+import type { TestController } from '@deis/controller/testing/test-controller';
+import { startRouter } from '@deis/router/router';
+import type { RunningRouter } from '@deis/router/router';
+import type { RouteUpstream } from '@deis/sdk/types';
+
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  peerCommonName?: string;
+}
+
+interface Backend {
+  name: string;
+  server: Server;
+  upstream: RouteUpstream;
+}
+
+/** An app container stand-in: answers with its name and what it was sent, and echoes on an upgraded connection. */
+async function startBackend(name: string): Promise<Backend> {
+  const server = createServer((request, response) => {
+    response.setHeader('content-type', 'application/json');
+    response.end(JSON.stringify({ name, url: request.url, headers: request.headers }));
+  });
+  server.on('upgrade', (request, socket: Socket) => {
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Backend: ${name}\r\n\r\n`);
+    socket.on('data', (data) => socket.write(`${name}:${data.toString()}`));
+    socket.on('end', () => socket.end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { name, server, upstream: { host: '127.0.0.1', port: (server.address() as AddressInfo).port } };
+}
+
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function makeCertificate(dir: string, commonName: string, bits = 2048): { certificate: string; key: string } {
+  const keyPath = join(dir, `${commonName}.key`);
+  const certificatePath = join(dir, `${commonName}.crt`);
+  execFileSync('openssl', ['req', '-x509', '-newkey', `rsa:${bits}`, '-nodes', '-subj', `/CN=${commonName}`, '-addext', `subjectAltName=DNS:${commonName}`, '-days', '2', '-keyout', keyPath, '-out', certificatePath], { stdio: 'ignore' });
+  return { certificate: readFileSync(certificatePath, 'utf8'), key: readFileSync(keyPath, 'utf8') };
+}
+
+let controller: TestController;
+let router: RunningRouter;
+let dataDir: string;
+let httpPort: number;
+let httpsPort: number;
+let ownerId: number;
+const backends: Record<string, Backend> = {};
+const upstreams = new Map<string, RouteUpstream[]>();
+const errors: Error[] = [];
+const appUuids = new Map<string, string>();
+let clock = Date.parse('2026-01-01T00:00:00.000Z');
+const nextTime = () => storeTime(new Date((clock += 1000)));
+
+function get(host: string, path = '/', options: { headers?: Record<string, string> } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: '127.0.0.1', port: httpPort, path, agent: false, headers: { host, ...options.headers } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+function getTls(host: string, path = '/', ca?: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(
+      { host: '127.0.0.1', port: httpsPort, path, agent: false, servername: host, headers: { host }, ...(ca ? { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined } : { rejectUnauthorized: false }) },
+      (response) => {
+        const peer = (response.socket as TLSSocket).getPeerCertificate();
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body, peerCommonName: peer.subject ? String(peer.subject.CN) : undefined }));
+      },
+    );
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+async function addApp(id: string, options: { upstreams?: RouteUpstream[]; domains?: Array<{ domain: string; certId?: number }> } = {}): Promise<string> {
+  const uuid = randomUUID();
+  const now = nextTime();
+  await controller.deps.db.insertInto('apps').values({ uuid, id, owner_id: ownerId, structure: '{}', created: now, updated: now }).execute();
+  for (const { domain, certId } of options.domains ?? []) {
+    await controller.deps.db.insertInto('domains').values({ uuid: randomUUID(), app_uuid: uuid, owner_id: ownerId, domain, cert_id: certId ?? null, created: now, updated: now }).execute();
+  }
+  upstreams.set(id, options.upstreams ?? []);
+  appUuids.set(id, uuid);
+  return uuid;
+}
+
+async function setSettings(app: string, values: { maintenance?: boolean; routable?: boolean; whitelist?: string[] }): Promise<void> {
+  const now = nextTime();
+  await controller.deps.db
+    .insertInto('app_settings')
+    .values({
+      uuid: randomUUID(),
+      app_uuid: appUuids.get(app) ?? '',
+      owner_id: ownerId,
+      maintenance: values.maintenance ? 1 : 0,
+      routable: values.routable === false ? 0 : 1,
+      whitelist: JSON.stringify(values.whitelist ?? []),
+      autoscale: '{}',
+      label: '{}',
+      created: now,
+      updated: now,
+    })
+    .execute();
+}
+
+async function addCert(name: string, pair: { certificate: string; key: string }): Promise<number> {
+  const now = nextTime();
+  const row = await controller.deps.db
+    .insertInto('certs')
+    .values({ owner_id: ownerId, name, ...pair, common_name: name, san: '[]', fingerprint: name, expires: now, starts: now, issuer: '', subject: '', created: now, updated: now })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** Marks the table changed and resolves once nginx serves that generation. */
+async function applied(): Promise<number> {
+  const generation = controller.deps.routing.changed();
+  const deadline = Date.now() + 15_000;
+  while (router.generation() < generation) {
+    if (Date.now() > deadline) throw new Error(`the router did not apply generation ${generation}; errors: ${errors.map((e) => e.message).join(' | ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return generation;
+}
+
+const json = (answer: Answer) => JSON.parse(answer.body) as { name: string; url: string; headers: IncomingHttpHeaders };
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'deis-router-test-'));
+  for (const name of ['one', 'two', 'three']) backends[name] = await startBackend(name);
+  controller = await startTestController({ platformDomain: 'example.test' });
+  await controller.user('owner');
+  ownerId = (await controller.deps.db.selectFrom('users').select('id').where('username', '=', 'owner').executeTakeFirstOrThrow()).id;
+  useUpstreamSource(controller.deps, async (_deps, app) => upstreams.get(app.id) ?? []);
+  await controller.app.listen({ host: '127.0.0.1', port: 0 });
+  const controllerPort = (controller.app.server.address() as AddressInfo).port;
+  httpPort = await freePort();
+  httpsPort = await freePort();
+  router = await startRouter({
+    controllerUrl: `http://127.0.0.1:${controllerPort}`,
+    builderKey: TEST_BUILDER_KEY,
+    dataDir,
+    httpPort,
+    httpsPort,
+    listenAddress: '127.0.0.1',
+    workerProcesses: 2,
+    onError: (error) => errors.push(error),
+  });
+});
+
+afterAll(async () => {
+  await router?.stop();
+  await controller?.close();
+  for (const backend of Object.values(backends)) {
+    backend.server.closeAllConnections();
+    await new Promise((resolve) => backend.server.close(resolve));
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('the router with nginx', () => {
+  it('serves the table it had when it started, and answers 404 for unknown hosts and 200 on /healthz', async () => {
+    expect(router.generation()).toBe(controller.deps.routing.generation);
+    const unknown = await get('nobody.example.test');
+    expect(unknown.status).toBe(404);
+    expect((await get('nobody.example.test', '/healthz')).status).toBe(200);
+  });
+
+  it('routes the controller as deis.<domain>', async () => {
+    const answer = await get('deis.example.test', '/healthz');
+    expect(answer.status).toBe(200);
+    expect(answer.headers['deis_api_version']).toBe('2.3');
+  });
+
+  it('routes each app by host name: its own name, custom domains and wildcards', async () => {
+    await addApp('alpha', { upstreams: [backends.one!.upstream], domains: [{ domain: 'www.alpha.test' }, { domain: '*.wild.test' }] });
+    await addApp('beta', { upstreams: [backends.two!.upstream] });
+    await applied();
+    expect(json(await get('alpha.example.test')).name).toBe('one');
+    expect(json(await get('www.alpha.test')).name).toBe('one');
+    expect(json(await get('anything.wild.test')).name).toBe('one');
+    expect(json(await get('beta.example.test', '/some/path?x=1')).url).toBe('/some/path?x=1');
+    expect(json(await get('beta.example.test')).name).toBe('two');
+    expect((await get('wild.test')).status).toBe(404);
+  });
+
+  it('sends the Host and X-Forwarded-* headers upstream', async () => {
+    const { headers } = json(await get('beta.example.test', '/', { headers: { 'x-request-id': 'req-1' } }));
+    expect(headers.host).toBe('beta.example.test');
+    expect(headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(headers['x-forwarded-proto']).toBe('http');
+    expect(headers['x-forwarded-port']).toBe(String(httpPort));
+    expect(headers['x-request-id']).toBe('req-1');
+  });
+
+  it('balances over every upstream of an app', async () => {
+    upstreams.set('beta', [backends.two!.upstream, backends.three!.upstream]);
+    await applied();
+    const seen = new Set<string>();
+    for (let i = 0; i < 10; i++) seen.add(json(await get('beta.example.test')).name);
+    expect([...seen].sort()).toEqual(['three', 'two']);
+  });
+
+  it('goes on to the next upstream when one refuses connections', async () => {
+    const gone = await startBackend('gone');
+    await new Promise((resolve) => gone.server.close(resolve));
+    upstreams.set('beta', [gone.upstream, backends.two!.upstream]);
+    await applied();
+    for (let i = 0; i < 6; i++) expect((await get('beta.example.test')).status).toBe(200);
+  });
+
+  it('answers 503 for an app with no ready containers', async () => {
+    await addApp('empty');
+    await applied();
+    const answer = await get('empty.example.test');
+    expect(answer.status).toBe(503);
+  });
+
+  it('answers 503 with the maintenance page while maintenance is on, and serves again once it is off', async () => {
+    await addApp('busy', { upstreams: [backends.one!.upstream] });
+    await setSettings('busy', { maintenance: true });
+    await applied();
+    const answer = await get('busy.example.test');
+    expect(answer.status).toBe(503);
+    expect(answer.headers['content-type']).toMatch(/^text\/html/);
+    expect(answer.body).toContain('<title>Site Maintenance</title>');
+    await setSettings('busy', { maintenance: false });
+    await applied();
+    expect((await get('busy.example.test')).status).toBe(200);
+  });
+
+  it('answers 404 for an app that is not routable', async () => {
+    await addApp('hidden', { upstreams: [backends.one!.upstream] });
+    await applied();
+    expect((await get('hidden.example.test')).status).toBe(200);
+    await setSettings('hidden', { routable: false });
+    await applied();
+    expect((await get('hidden.example.test')).status).toBe(404);
+  });
+
+  it('answers 403 to a client outside the whitelist, also in maintenance, and serves one inside it', async () => {
+    await addApp('private', { upstreams: [backends.one!.upstream] });
+    await setSettings('private', { whitelist: ['100.64.9.9', '100.65.0.0/16'] });
+    await applied();
+    expect((await get('private.example.test')).status).toBe(403);
+    await setSettings('private', { whitelist: ['100.64.9.9'], maintenance: true });
+    await applied();
+    expect((await get('private.example.test')).status).toBe(403);
+    await setSettings('private', { whitelist: ['127.0.0.0/8'] });
+    await applied();
+    expect(json(await get('private.example.test')).name).toBe('one');
+    await setSettings('private', { whitelist: ['127.0.0.1'] });
+    await applied();
+    expect(json(await get('private.example.test')).name).toBe('one');
+  });
+
+  it('redirects plain HTTP to HTTPS with 301 when the app enforces TLS, and serves HTTPS', async () => {
+    const uuid = await addApp('strict', { upstreams: [backends.two!.upstream] });
+    const now = nextTime();
+    await controller.deps.db.insertInto('tls').values({ uuid: randomUUID(), app_uuid: uuid, owner_id: ownerId, https_enforced: 1, created: now, updated: now }).execute();
+    await applied();
+    const answer = await get('strict.example.test', '/path?q=1');
+    expect(answer.status).toBe(301);
+    expect(answer.headers.location).toBe(`https://strict.example.test:${httpsPort}/path?q=1`);
+    const secure = await getTls('strict.example.test', '/path?q=1');
+    expect(secure.status).toBe(200);
+    expect(secure.peerCommonName).toBe('deis-router');
+    const { headers } = json(secure);
+    expect(headers['x-forwarded-proto']).toBe('https');
+    expect(headers['x-forwarded-port']).toBe(String(httpsPort));
+  });
+
+  it('serves an attached certificate for its domain by SNI, and the default one for other names', async () => {
+    const pair = makeCertificate(dataDir, 'secure.example.com');
+    const certId = await addCert('secure-cert', pair);
+    await addApp('secure', { upstreams: [backends.three!.upstream], domains: [{ domain: 'secure.example.com', certId }] });
+    await applied();
+    const answer = await getTls('secure.example.com', '/', pair.certificate);
+    expect(answer.status).toBe(200);
+    expect(answer.peerCommonName).toBe('secure.example.com');
+    expect(json(answer).name).toBe('three');
+    const other = await getTls('secure.example.test');
+    expect(other.peerCommonName).toBe('deis-router');
+    expect(json(other).name).toBe('three');
+  });
+
+  it('passes WebSocket upgrades through', async () => {
+    const echoed = await new Promise<string>((resolve, reject) => {
+      const request = httpRequest({ host: '127.0.0.1', port: httpPort, path: '/socket', agent: false, headers: { host: 'alpha.example.test', connection: 'Upgrade', upgrade: 'websocket' } });
+      request.on('upgrade', (response, socket) => {
+        expect(response.statusCode).toBe(101);
+        expect(response.headers['x-backend']).toBe('one');
+        socket.once('data', (data) => {
+          resolve(data.toString());
+          socket.destroy();
+        });
+        socket.write('hello');
+      });
+      request.on('response', (response) => reject(new Error(`no upgrade: ${response.statusCode}`)));
+      request.on('error', reject);
+      request.end();
+    });
+    expect(echoed).toBe('one:hello');
+  });
+
+  it('keeps serving the last good configuration when nginx refuses a new one', async () => {
+    const weak = makeCertificate(dataDir, 'weak.example.com', 512);
+    const before = router.generation();
+    const certId = await addCert('weak-cert', weak);
+    await addApp('weak', { upstreams: [backends.one!.upstream], domains: [{ domain: 'weak.example.com', certId }] });
+    errors.length = 0;
+    controller.deps.routing.changed();
+    const deadline = Date.now() + 10_000;
+    while (!errors.some((e) => e.message.includes('nginx rejected')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(errors.map((e) => e.message).join('\n')).toContain('nginx rejected');
+    expect(router.generation()).toBe(before);
+    expect(json(await get('alpha.example.test')).name).toBe('one');
+    expect((await get('weak.example.test')).status).toBe(404);
+    // The next good table is served again.
+    await controller.deps.db.deleteFrom('domains').where('domain', '=', 'weak.example.com').execute();
+    await applied();
+    expect(json(await get('weak.example.test')).name).toBe('one');
+  });
+
+  it('reloads on every change without failing a request', async () => {
+    let stop = false;
+    const failures: string[] = [];
+    let served = 0;
+    const clients = Array.from({ length: 4 }, async () => {
+      while (!stop) {
+        try {
+          const answer = await get('beta.example.test');
+          if (answer.status !== 200) failures.push(`status ${answer.status}`);
+          else served += 1;
+        } catch (error) {
+          failures.push(String(error));
+        }
+      }
+    });
+    try {
+      for (let i = 0; i < 8; i++) {
+        upstreams.set('beta', [i % 2 === 0 ? backends.three!.upstream : backends.two!.upstream]);
+        await applied();
+        const expected = i % 2 === 0 ? 'three' : 'two';
+        // Every new connection, right after the switch, reaches the new configuration.
+        for (let j = 0; j < 5; j++) expect(json(await get('beta.example.test')).name).toBe(expected);
+      }
+    } finally {
+      stop = true;
+      await Promise.all(clients);
+    }
+    expect(failures).toEqual([]);
+    expect(served).toBeGreaterThan(20);
+  });
+
+  it('reports the generation it applied to the controller', async () => {
+    const generation = await applied();
+    expect(await controller.deps.routing.waitApplied(generation, 5000)).toBe(true);
+    expect(controller.deps.routing.applied).toBeGreaterThanOrEqual(generation);
+  });
+});
