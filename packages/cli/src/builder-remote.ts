@@ -4,15 +4,20 @@
  * controller keeps its address. Port 2222, or DEIS_BUILDER_SSH_PORT; DEIS_BUILDER_HOST replaces the derived host.
  * @module
  */
-import { isIP } from 'node:net';
 
 export const DEFAULT_BUILDER_SSH_PORT = 2222;
+
+/** An IPv4 or IPv6 literal (a host name never contains a colon); node:net would say the same at a startup cost. */
+function ipVersion(host: string): 0 | 4 | 6 {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return 4;
+  return host.includes(':') ? 6 : 0;
+}
 
 export function builderHost(controllerUrl: string, env: NodeJS.ProcessEnv): string {
   if (env.DEIS_BUILDER_HOST) return env.DEIS_BUILDER_HOST;
   const { hostname } = new URL(controllerUrl);
   const bare = hostname.replace(/^\[|\]$/g, '');
-  if (isIP(bare)) return bare;
+  if (ipVersion(bare)) return bare;
   const labels = hostname.split('.');
   labels[0] = `${labels[0]}-builder`;
   return labels.join('.');
@@ -26,7 +31,7 @@ export function builderPort(env: NodeJS.ProcessEnv): number {
 
 export function remoteUrl(controllerUrl: string, app: string, env: NodeJS.ProcessEnv): string {
   const host = builderHost(controllerUrl, env);
-  return `ssh://git@${isIP(host) === 6 ? `[${host}]` : host}:${builderPort(env)}/${app}.git`;
+  return `ssh://git@${ipVersion(host) === 6 ? `[${host}]` : host}:${builderPort(env)}/${app}.git`;
 }
 
 /** The app of a builder remote URL (`ssh://git@host:2222/<app>.git`, `git@host:<app>.git`, or http(s)), or null. */

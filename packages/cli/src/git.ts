@@ -2,7 +2,6 @@
  * Running git, always with an argument array (never a shell string: app names and URLs come from users).
  * @module
  */
-import { spawn } from 'node:child_process';
 
 export interface GitResult {
   code: number;
@@ -10,7 +9,9 @@ export interface GitResult {
   stderr: string;
 }
 
-export function runGit(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<GitResult> {
+export async function runGit(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<GitResult> {
+  // Loaded on first use, to keep it out of the startup of commands that never run git.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {
     let stdout = '';
     let stderr = '';

@@ -3,7 +3,6 @@
  * arguments with node:util parseArgs, running it, and reporting any failure with the right exit code.
  * @module
  */
-import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,7 +30,8 @@ function findPlugin(name: string, env: NodeJS.ProcessEnv): string | null {
   return null;
 }
 
-function runPlugin(path: string, args: string[], io: CliIO): Promise<number> {
+async function runPlugin(path: string, args: string[], io: CliIO): Promise<number> {
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {
     const child = spawn(path, args, { stdio: 'inherit', env: io.env, cwd: io.cwd });
     child.on('error', (error) => {

@@ -4,7 +4,6 @@
  * `ssl_verify: false` profiles skip certificate checks, neither of which the global fetch can do.
  * @module
  */
-import { request as httpRequest } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
@@ -30,8 +29,8 @@ export function createTransport(options: TransportOptions): FetchLike {
   return async (url, init) => {
     const target = new URL(url);
     const secure = target.protocol === 'https:';
-    // TLS costs startup time; only https controllers load it.
-    const send = secure ? (await import('node:https')).request : httpRequest;
+    // Loaded on first use: `deis --version` and `deis help` never pay for the HTTP stack, and only https loads TLS.
+    const send = secure ? (await import('node:https')).request : (await import('node:http')).request;
     return new Promise<Response>((resolve, reject) => {
       const headers: Record<string, string> = {};
       new Headers(init.headers).forEach((value, key) => {

@@ -2,7 +2,6 @@
  * `apps:*`: create (with the git remote), list, info, open, logs, run, destroy, transfer.
  * @module
  */
-import { spawn } from 'node:child_process';
 import type { App, AppSettings, Domain, Pod, RunResult } from '@deis/sdk/types';
 import { CliError, UsageError } from '../cli-errors.ts';
 import type { CommandContext, Session } from '../command-context.ts';
@@ -133,6 +132,7 @@ export const appCommands: CommandSpec[] = [
       ctx.say(url);
       if (flagOption(values, 'print') || !ctx.io.stdout.isTTY) return;
       const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+      const { spawn } = await import('node:child_process');
       await new Promise<void>((resolve) => {
         const child = spawn(opener, [url], { stdio: 'ignore', detached: true });
         child.on('error', () => resolve());
