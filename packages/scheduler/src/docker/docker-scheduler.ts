@@ -325,7 +325,8 @@ export class DockerScheduler implements Scheduler {
       if (remaining <= 0) {
         throw new NotReadyError(`container ${name} did not become ready within ${Math.round(timeoutMs / 100) / 10} s: ${why}`, await this.#lastLines(name, info));
       }
-      if (state === 'up') {
+      // An image's own HEALTHCHECK may still say "starting"; the platform's check is the one that counts here.
+      if (info.State.Running) {
         const result = await this.#probe(name, info, check, Math.min(remaining, 2_000));
         if (result === null) return;
         why = result;
