@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureCliBuilt, newCliUser, registerUser, startCliController } from './cli-harness.ts';
+import { CLI_PATH, ensureCliBuilt, newCliUser, registerUser, startCliController } from './cli-harness.ts';
 import type { CliController, CliUser } from './cli-harness.ts';
 
 let server: CliController;
@@ -86,5 +87,32 @@ describe('run and logs', () => {
     const limited = await user.deis(['logs', '-n', '1', ...app, '--json']);
     expect(JSON.parse(limited.stdout)).toHaveLength(1);
     expect((await user.deis(['logs', '--lines=many', ...app])).code).toBe(2);
+  });
+
+  it('follows the logs, printing new lines as they come', async () => {
+    const child = spawn(process.execPath, [CLI_PATH, 'logs', '-f', ...app], { cwd: user.home, env: { ...user.env, DEIS_LOGS_POLL_MS: '100' } });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const waitFor = (pattern: RegExp) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} in: ${output}`)), 15_000);
+        const check = () => {
+          if (!pattern.test(output)) return;
+          clearTimeout(timer);
+          child.stdout.off('data', check);
+          resolve();
+        };
+        child.stdout.on('data', check);
+        check();
+      });
+    try {
+      await waitFor(/procs\[web\.v3\.[a-z0-9]+\]: listening on 5000/);
+      expect((await user.deis(['scale', 'worker=1', ...app])).code).toBe(0);
+      await waitFor(/procs\[worker\.v3\.[a-z0-9]+\]: listening on 5000/);
+      const lines = output.trim().split('\n');
+      expect(new Set(lines).size).toBe(lines.length);
+    } finally {
+      child.kill();
+    }
   });
 });

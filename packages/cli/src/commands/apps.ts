@@ -147,18 +147,43 @@ export const appCommands: CommandSpec[] = [
     name: 'apps:logs',
     summary: 'Retrieves the most recent log events.',
     app: true,
-    options: { lines: { type: 'string', short: 'n', valueName: '<num>', description: 'the number of lines to display' } },
+    details: 'With --follow, keeps asking for new lines (every second) and prints them as they come, until interrupted.',
+    options: {
+      lines: { type: 'string', short: 'n', valueName: '<num>', description: 'the number of lines to display' },
+      follow: { type: 'boolean', short: 'f', description: 'keep printing new log lines as they arrive (Ctrl-C stops).' },
+    },
     json: true,
     async run(ctx, { values }) {
       const session = await ctx.session();
       const id = await ctx.app(session, stringOption(values, 'app'));
       const lines = stringOption(values, 'lines');
       if (lines !== undefined && !/^\d+$/.test(lines)) throw new UsageError(`--lines must be a whole number, not '${lines}'`);
-      const { data } = await session.client.request<string | undefined>('GET', `/v2/apps/${id}/logs`, { query: { log_lines: lines } });
-      const text = typeof data === 'string' ? data : data === undefined ? '' : JSON.stringify(data);
-      const entries = text.replace(/\n+$/, '').split('\n').filter((line) => line !== '');
-      if (ctx.json) return void ctx.emit(entries);
-      for (const line of entries) ctx.say(line);
+      const fetchLines = async (count: string | undefined) => {
+        const { data } = await session.client.request<string | undefined>('GET', `/v2/apps/${id}/logs`, { query: { log_lines: count } });
+        const text = typeof data === 'string' ? data : data === undefined ? '' : JSON.stringify(data);
+        return text.replace(/\n+$/, '').split('\n').filter((line) => line !== '');
+      };
+      const entries = await fetchLines(lines);
+      if (!flagOption(values, 'follow')) {
+        if (ctx.json) return void ctx.emit(entries);
+        for (const line of entries) ctx.say(line);
+        return;
+      }
+      // The logs API has no stream: poll, and print the lines not seen yet (each carries a timestamp and a
+      // container name, so a repeated line is an old one). The memory of seen lines is bounded.
+      const seen = new Set<string>();
+      const show = (line: string) => {
+        if (seen.has(line)) return;
+        seen.add(line);
+        if (seen.size > 10_000) seen.delete(seen.values().next().value as string);
+        ctx.io.stdout.write(ctx.json ? `${JSON.stringify(line)}\n` : `${line}\n`);
+      };
+      entries.forEach(show);
+      const interval = Number(ctx.io.env.DEIS_LOGS_POLL_MS) || 1000;
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, interval));
+        (await fetchLines('1000')).forEach(show);
+      }
     },
   },
   {
