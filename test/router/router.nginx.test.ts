@@ -397,3 +397,76 @@ describe('the router with nginx', () => {
     expect(controller.deps.routing.applied).toBeGreaterThanOrEqual(generation);
   });
 });
+
+describe('the router when the controller or nginx goes away', () => {
+  it('starts with no routes while the controller is away, then follows it through a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deis-router-test-'));
+    const controllerPort = await freePort();
+    const [http, https] = [await freePort(), await freePort()];
+    const seen: Error[] = [];
+    const lonely = await startRouter({ controllerUrl: `http://127.0.0.1:${controllerPort}`, builderKey: TEST_BUILDER_KEY, dataDir: dir, httpPort: http, httpsPort: https, listenAddress: '127.0.0.1', onError: (e) => seen.push(e) });
+    const savedPort = httpPort;
+    httpPort = http;
+    const instances: TestController[] = [];
+    try {
+      expect(lonely.generation()).toBe(0);
+      expect(seen[0]?.message).toMatch(/controller is not answering yet/);
+      expect((await get('nobody.example.test', '/healthz')).status).toBe(200);
+      expect((await get('deis.example.test')).status).toBe(404);
+
+      const waitFor = async (condition: () => Promise<boolean>) => {
+        const deadline = Date.now() + 15_000;
+        while (!(await condition())) {
+          if (Date.now() > deadline) throw new Error(`timed out; router errors: ${seen.map((e) => e.message).join(' | ')}`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      };
+      for (const [app, backend] of [['first', backends.one!], ['second', backends.two!]] as const) {
+        const instance = await startTestController({ platformDomain: 'example.test' });
+        instances.push(instance);
+        await instance.user('owner');
+        const owner = (await instance.deps.db.selectFrom('users').select('id').where('username', '=', 'owner').executeTakeFirstOrThrow()).id;
+        const now = nextTime();
+        await instance.deps.db.insertInto('apps').values({ uuid: randomUUID(), id: app, owner_id: owner, structure: '{}', created: now, updated: now }).execute();
+        useUpstreamSource(instance.deps, async () => [backend.upstream]);
+        await instance.app.listen({ host: '127.0.0.1', port: controllerPort });
+        // A new controller run starts again at generation 1; the router must take its table all the same.
+        await waitFor(async () => (await get(`${app}.example.test`)).status === 200);
+        expect(json(await get(`${app}.example.test`)).name).toBe(backend.name);
+        expect((await get('deis.example.test', '/healthz')).status).toBe(200);
+        await instance.close();
+      }
+      expect((await get('first.example.test')).status).toBe(404);
+    } finally {
+      httpPort = savedPort;
+      await lonely.stop();
+      for (const instance of instances) await instance.close().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('starts nginx again when it dies, on the last good configuration', async () => {
+    const pid = Number(readFileSync(join(dataDir, 'nginx.pid'), 'utf8'));
+    errors.length = 0;
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 15_000;
+    let answer: Answer | null = null;
+    while (Date.now() < deadline) {
+      answer = await get('alpha.example.test').catch(() => null);
+      let current = 0;
+      try {
+        current = Number(readFileSync(join(dataDir, 'nginx.pid'), 'utf8').trim());
+      } catch {
+        // Between the old nginx and the new one there is no pid file.
+      }
+      if (answer?.status === 200 && current !== pid) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(errors.map((e) => e.message).join('\n')).toMatch(/nginx exited/);
+    expect(answer && json(answer).name).toBe('one');
+    // And it still follows changes.
+    upstreams.set('alpha', [backends.two!.upstream]);
+    await applied();
+    expect(json(await get('alpha.example.test')).name).toBe('two');
+  });
+});
