@@ -57,7 +57,7 @@ export async function createApp(deps: ControllerDeps, owner: { id: number; usern
     throw error;
   }
   deps.routing.changed();
-  await announceRelease(deps, { app: { uuid: appUuid, id: appId }, release, username: owner.username, sha: '' });
+  announceRelease(deps, { app: { uuid: appUuid, id: appId }, release, username: owner.username, sha: '' });
   const created = await findAppById(deps.db, appId);
   if (!created) throw new Error(`app ${appId} vanished after creation`);
   return created;

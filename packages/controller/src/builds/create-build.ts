@@ -67,8 +67,11 @@ export async function createBuild(deps: ControllerDeps, app: { uuid: string; id:
       });
     }
   }
-  const row = await insertBuild(deps.db, app.uuid, user.id, build);
-  await recordEvent(deps.db, app.uuid, `build ${app.id}-${row.uuid.slice(0, 7)} created`);
+  const row = await deps.db.transaction().execute(async (trx) => {
+    const row = await insertBuild(trx, app.uuid, user.id, build);
+    await recordEvent(trx, app.uuid, `build ${app.id}-${row.uuid.slice(0, 7)} created`);
+    return row;
+  });
   const created = await createRelease(deps, {
     app,
     user,

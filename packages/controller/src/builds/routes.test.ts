@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recentEvents } from '../events/event-log.ts';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
 
@@ -47,6 +48,10 @@ describe('builds (contract §1.2, §1.4)', () => {
 
     const [latest] = await releases();
     expect(latest).toMatchObject({ version: 2, summary: 'alice deployed example/web:1', failed: false, build: build.uuid });
+    const app = await controller.deps.db.selectFrom('apps').select('uuid').where('id', '=', 'myapp').executeTakeFirstOrThrow();
+    const lines = (await recentEvents(controller.deps.db, app.uuid, 10)).map((e) => e.line);
+    expect(lines.some((l) => l.endsWith(`INFO build myapp-${build.uuid.slice(0, 7)} created`))).toBe(true);
+    expect(lines.some((l) => l.endsWith('INFO alice deployed example/web:1'))).toBe(true);
     const specs = controller.scheduler.specs().filter((s) => s.env.WORKFLOW_RELEASE === 'v2');
     expect(specs.length).toBe(1);
     expect(specs[0]!.name).toMatch(/^myapp-web-/);

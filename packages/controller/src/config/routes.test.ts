@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recentEvents } from '../events/event-log.ts';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
 
@@ -56,6 +57,17 @@ describe('config (contract §1.2, §1.4)', () => {
     ]);
     expect(list[0]!.config).toBe((second.json as WireConfig).uuid);
     expect(list[0]!.build).toBeNull();
+  });
+
+  it('logs the config change and the release summary to the app’s events', async () => {
+    const config = (await setConfig({ values: { FOO: 'secret-value' } })).json as WireConfig;
+    const app = await controller.deps.db.selectFrom('apps').select('uuid').where('id', '=', 'myapp').executeTakeFirstOrThrow();
+    const lines = (await recentEvents(controller.deps.db, app.uuid, 10)).map((e) => e.line.replace(/^\S+ /, ''));
+    expect(lines).toEqual([
+      'deis[controller]: INFO alice created initial release',
+      `deis[controller]: INFO config myapp-${config.uuid.slice(0, 7)} updated`,
+      'deis[controller]: INFO alice added FOO',
+    ]);
   });
 
   it('accepts the JSON fields as JSON text, as form posts send them', async () => {

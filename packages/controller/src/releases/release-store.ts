@@ -141,11 +141,21 @@ async function withVersionRetry<T>(db: Kysely<Schema>, work: (trx: Kysely<Schema
 }
 
 /**
+ * Stores a release and its summary line in the app's events. Events go in the release's own transaction: one commit
+ * per release, and no release without its log line.
+ */
+async function storeRelease(trx: Kysely<Schema>, release: StoredRelease): Promise<ReleaseRow> {
+  const row = await insertNextRelease(trx, release);
+  await recordEvent(trx, release.appUuid, row.summary);
+  return row;
+}
+
+/**
  * Stores release v1 of a new app inside the caller's transaction (the app's other rows come with it); the caller
  * announces it with `announceRelease` once committed.
  */
 export async function insertInitialRelease(trx: Kysely<Schema>, release: StoredRelease): Promise<ReleaseRow> {
-  return insertNextRelease(trx, release);
+  return storeRelease(trx, release);
 }
 
 export interface ReleaseAnnouncement {
@@ -155,10 +165,9 @@ export interface ReleaseAnnouncement {
   sha: string;
 }
 
-/** Logs a stored release's summary to the app's events and fires the deploy hooks without waiting for them. */
-export async function announceRelease(deps: ControllerDeps, announcement: ReleaseAnnouncement): Promise<void> {
+/** Fires the deploy hooks of a committed release without waiting for them. */
+export function announceRelease(deps: ControllerDeps, announcement: ReleaseAnnouncement): void {
   const { app, release } = announcement;
-  await recordEvent(deps.db, app.uuid, release.summary);
   if (deps.settings.deployHookUrls.length > 0) {
     void sendDeployHooks(deps, { appUuid: app.uuid, appId: app.id, version: release.version, summary: release.summary, sha: announcement.sha, username: announcement.username });
   }
@@ -227,7 +236,8 @@ export async function createRelease(deps: ControllerDeps, request: ReleaseReques
 
     return withVersionRetry(db, async (trx) => {
       const config = 'derive' in request.config ? await insertConfig(trx, request.app.uuid, request.user.id, configData) : null;
-      const release = await insertNextRelease(trx, {
+      if (config) await recordEvent(trx, request.app.uuid, `config ${request.app.id}-${config.uuid.slice(0, 7)} updated`);
+      const release = await storeRelease(trx, {
         appUuid: request.app.uuid,
         ownerId: request.user.id,
         configUuid: config ? config.uuid : (request.config as { uuid: string }).uuid,
@@ -237,8 +247,7 @@ export async function createRelease(deps: ControllerDeps, request: ReleaseReques
       return { release, config, build };
     });
   });
-  if (config) await recordEvent(db, request.app.uuid, `config ${request.app.id}-${config.uuid.slice(0, 7)} updated`);
-  await announceRelease(deps, { app: request.app, release, username: request.user.username, sha: build?.sha ?? '' });
+  announceRelease(deps, { app: request.app, release, username: request.user.username, sha: build?.sha ?? '' });
 
   if (release.build_uuid !== null) {
     try {
