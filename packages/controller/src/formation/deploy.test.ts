@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
 import { deployRelease, removeAppContainers } from './deploy.ts';
+import { whenAppIdle } from './formation-state.ts';
 import { deploySeeded, seedApp, seedRelease } from './test-fixtures.ts';
 import type { SeededApp } from './test-fixtures.ts';
 import { appUpstreams } from './upstreams.ts';
@@ -132,7 +133,38 @@ describe('deployRelease', () => {
     expect(done).toBe(false);
     routing.markApplied(routing.generation);
     await deploying;
+    await whenAppIdle(controller.deps, 'demo');
     expect(controller.scheduler.specs().map((s) => s.name)).not.toContain(old!.name);
+  });
+
+  it('answers once the router has switched, while the old containers finish their grace period under the app lock', async () => {
+    await deploySeeded(controller, app, { image: 'example/app:1', procfile: { web: 'serve' } });
+    const [old] = controller.scheduler.specs();
+    let letGo!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    const stop = controller.scheduler.stop.bind(controller.scheduler);
+    controller.scheduler.stop = async (name, grace) => {
+      await gate;
+      return stop(name, grace);
+    };
+    const version = await seedRelease(controller, app, { image: 'example/app:2', procfile: { web: 'serve' } });
+    await deployRelease(controller.deps, { appUuid: app.uuid, version, username: 'alice' });
+    expect(controller.scheduler.specs().map((s) => s.name)).toContain(old!.name);
+    const upstreams = await appUpstreams(controller.deps, { id: 'demo' });
+    expect(upstreams).toHaveLength(1);
+    const fresh = (await controller.scheduler.list({ 'io.deis.app': 'demo' })).find((c) => c.name !== old!.name)!;
+    expect(upstreams[0]).toEqual(fresh.address);
+    let idle = false;
+    const waiting = whenAppIdle(controller.deps, 'demo').then(() => {
+      idle = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(idle).toBe(false);
+    letGo();
+    await waiting;
+    expect(controller.scheduler.specs().map((s) => s.name)).toEqual([fresh.name]);
   });
 
   it('never interleaves two deploys of one app', async () => {
@@ -143,6 +175,7 @@ describe('deployRelease', () => {
       deployRelease(controller.deps, { appUuid: app.uuid, version: v3, username: 'alice' }),
       deployRelease(controller.deps, { appUuid: app.uuid, version: v4, username: 'alice' }),
     ]);
+    await whenAppIdle(controller.deps, 'demo');
     const specs = controller.scheduler.specs();
     expect(specs).toHaveLength(1);
     expect(specs[0]!.image).toBe('example/app:3');

@@ -46,7 +46,7 @@ export function nextStructure(current: Record<string, number>, build: ReleaseBui
 export async function deployRelease(deps: ControllerDeps, request: DeployRequest): Promise<void> {
   const found = await findAppByUuid(deps.db, request.appUuid);
   if (!found) throw NotFoundError.of('App');
-  await withAppLock(deps, found.id, async () => {
+  await withAppLock(deps, found.id, async (lock) => {
     const app = (await findAppByUuid(deps.db, request.appUuid)) ?? found;
     const release = await findReleaseByVersion(deps.db, app.uuid, request.version);
     if (!release) throw NotFoundError.of('Release');
@@ -59,7 +59,9 @@ export async function deployRelease(deps: ControllerDeps, request: DeployRequest
       const previousBuild = previousBuildRow ? toReleaseBuild(previousBuildRow) : null;
       const structure = nextStructure(parseStructure(app), context.build, previousBuild, deps.settings.procfileMissingRemove);
       const start = Object.fromEntries(Object.entries(structure).filter(([, count]) => count > 0));
-      await executeRollout(deps, { context, start, stop: await appContainers(deps, app.id) });
+      // The pusher hears of success once the router has switched; the old containers' grace period runs on, and
+      // the app stays locked until they are gone.
+      await executeRollout(deps, { context, start, stop: await appContainers(deps, app.id) }, { onStopping: (stopped) => lock.holdUntil(stopped) });
       if (JSON.stringify(structure) !== app.structure) await saveStructure(deps.db, app.uuid, structure);
     } catch (error) {
       const summary = `${request.username} deployed ${(release.build_uuid ?? release.uuid).slice(0, 7)} which failed`;

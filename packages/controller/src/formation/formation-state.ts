@@ -39,8 +39,13 @@ export function formationState(deps: Pick<ControllerDeps, 'scheduler'>): Formati
   return state;
 }
 
+export interface AppLock {
+  /** Keeps the lock after `work` has answered, until `until` settles (old containers still stopping). */
+  holdUntil(until: Promise<unknown>): void;
+}
+
 /** Runs `work` once every earlier holder of the app's lock is done; the lock is keyed by app id (names are unique). */
-export async function withAppLock<T>(deps: Pick<ControllerDeps, 'scheduler'>, appId: string, work: () => Promise<T>): Promise<T> {
+export async function withAppLock<T>(deps: Pick<ControllerDeps, 'scheduler'>, appId: string, work: (lock: AppLock) => Promise<T>): Promise<T> {
   const { locks } = formationState(deps);
   const previous = locks.get(appId) ?? Promise.resolve();
   let release!: () => void;
@@ -49,13 +54,23 @@ export async function withAppLock<T>(deps: Pick<ControllerDeps, 'scheduler'>, ap
   });
   const tail = previous.then(() => mine);
   locks.set(appId, tail);
-  await previous;
-  try {
-    return await work();
-  } finally {
+  const held: Promise<unknown>[] = [];
+  const unlock = () => {
     release();
     if (locks.get(appId) === tail) locks.delete(appId);
+  };
+  await previous;
+  try {
+    return await work({ holdUntil: (until) => held.push(until.catch(() => undefined)) });
+  } finally {
+    if (held.length === 0) unlock();
+    else void Promise.all(held).then(unlock);
   }
+}
+
+/** Resolves once no rollout of the app runs or waits (tests, and callers that need the engine settled). */
+export async function whenAppIdle(deps: Pick<ControllerDeps, 'scheduler'>, appId: string): Promise<void> {
+  await withAppLock(deps, appId, async () => undefined);
 }
 
 /** Whether some rollout of the app holds or awaits its lock now (the reconciler leaves such apps alone). */

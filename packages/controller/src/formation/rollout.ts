@@ -28,6 +28,14 @@ export interface RolloutPlan {
   stop: Container[];
 }
 
+export interface RolloutOptions {
+  /**
+   * Given: the old containers' stop (their grace period) goes on after the rollout resolves, and this receives the
+   * promise of it; absent: the rollout resolves once they are gone.
+   */
+  onStopping?: (stopped: Promise<void>) => void;
+}
+
 /** A new container did not become ready; the rollout has been undone. */
 export class RolloutFailure extends Error {
   readonly type: string;
@@ -96,7 +104,7 @@ async function switchRouter(deps: ControllerDeps): Promise<void> {
  * Carries out a plan. Resolves with the new containers; rejects with RolloutFailure (an app's container failed) or the
  * scheduler's own error (the engine failed), in both cases after removing the new containers.
  */
-export async function executeRollout(deps: ControllerDeps, plan: RolloutPlan): Promise<Container[]> {
+export async function executeRollout(deps: ControllerDeps, plan: RolloutPlan, options: RolloutOptions = {}): Promise<Container[]> {
   const { context } = plan;
   const state = formationState(deps);
   const { graceSeconds, timeoutMs } = rolloutTimings(deps, context);
@@ -150,6 +158,8 @@ export async function executeRollout(deps: ControllerDeps, plan: RolloutPlan): P
   const leaving = plan.stop.some((c) => serves(c.labels[LABEL.type]) && c.state === 'up');
   if (joining || leaving) await switchRouter(deps);
   else if (plan.stop.some((c) => serves(c.labels[LABEL.type]))) deps.routing.changed();
-  await stopContainers(deps, plan.stop.map((c) => c.name), graceSeconds).catch(() => undefined);
+  const stopping = stopContainers(deps, plan.stop.map((c) => c.name), graceSeconds).catch(() => undefined);
+  if (options.onStopping) options.onStopping(stopping);
+  else await stopping;
   return started;
 }

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
 import type { Pod } from '@deis/sdk/types';
+import { whenAppIdle } from './formation-state.ts';
 
 const POD_NAME = /^demo-(web|worker|cmd)-[0-9]{8,10}-[a-z0-9]{5}$/;
 
@@ -18,6 +19,7 @@ describe('formation routes (scale, pods, restart, run, logs)', () => {
   const pushBuild = async (body: Record<string, unknown>) => {
     const response = await controller.call('POST', '/v2/apps/demo/builds/', { token: alice, body });
     expect(response.status, response.body).toBe(201);
+    await whenAppIdle(controller.deps, 'demo');
   };
   const pods = async (path = '') => {
     const response = await controller.call('GET', `/v2/apps/demo/pods/${path}`, { token: alice });

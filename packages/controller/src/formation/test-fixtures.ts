@@ -8,6 +8,7 @@ import { storeTime } from '../clock.ts';
 import type { TestController } from '../testing/test-controller.ts';
 import { findUserByUsername } from '../users/user-store.ts';
 import { deployRelease } from './deploy.ts';
+import { whenAppIdle } from './formation-state.ts';
 
 export interface SeededApp {
   uuid: string;
@@ -95,9 +96,10 @@ export async function seedRelease(controller: TestController, app: SeededApp, bu
   return version;
 }
 
-/** seedRelease, then deployRelease, as a build or config POST does. */
+/** seedRelease, then deployRelease, as a build or config POST does; resolves once the old containers are gone. */
 export async function deploySeeded(controller: TestController, app: SeededApp, build: SeedBuild | null, config: SeedConfig = {}, username = 'alice'): Promise<number> {
   const version = await seedRelease(controller, app, build, config);
   await deployRelease(controller.deps, { appUuid: app.uuid, version, username });
+  await whenAppIdle(controller.deps, app.id);
   return version;
 }
