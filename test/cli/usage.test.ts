@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureCliBuilt, newCliUser, REPO_ROOT } from './cli-harness.ts';
+import { CLI_PATH, ensureCliBuilt, newCliUser, REPO_ROOT, runProgram } from './cli-harness.ts';
 
 const GOLDEN_DIR = join(REPO_ROOT, 'test/cli/golden');
 const update = process.env.UPDATE_GOLDEN === '1';
@@ -129,5 +129,18 @@ describe('completion', () => {
     expect(zsh.stdout).toContain('#compdef deis');
     expect(zsh.stdout).toContain("'apps\\:create:Creates a new application.'");
     expect((await user.deis(['completion', 'fish'])).code).toBe(2);
+  });
+});
+
+describe('terminal output', () => {
+  const ESC = String.fromCharCode(27);
+  // script(1) gives the CLI a pseudo-terminal, as a person's shell would.
+  const onTerminal = (env: NodeJS.ProcessEnv) => runProgram('script', ['-qc', `${process.execPath} ${CLI_PATH} apps`, '/dev/null'], { cwd: REPO_ROOT, env });
+
+  it('colours the Error prefix on a terminal, and not with NO_COLOR or when piped', async () => {
+    const user = newCliUser({ NO_COLOR: undefined });
+    expect((await onTerminal(user.env)).stdout).toContain(`${ESC}[31mError:${ESC}[0m Not logged in.`);
+    expect((await onTerminal({ ...user.env, NO_COLOR: '1' })).stdout).not.toContain(ESC);
+    expect((await user.deis(['apps'])).stderr).toBe("Error: Not logged in.\nRun 'deis login <controller>' or 'deis register <controller>' first.\n");
   });
 });

@@ -153,7 +153,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     throw new UsageError(`'${command}' is not a valid command.`, "See 'deis help' for a list of commands.");
   } catch (error) {
     const report = reportError(error);
-    io.stderr.write(`Error: ${report.message}\n`);
+    // Red only where a person reads it: a terminal, without NO_COLOR.
+    const red = (io.stderr as { isTTY?: boolean }).isTTY && !('NO_COLOR' in io.env) && io.env.TERM !== 'dumb';
+    io.stderr.write(`${red ? '\x1b[31mError:\x1b[0m' : 'Error:'} ${report.message}\n`);
     if (report.hint) io.stderr.write(`${report.hint}\n`);
     if (io.env.DEIS_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     return report.exitCode;
