@@ -19,6 +19,7 @@ describe('error reports', () => {
     expect(reportError(new ApiError(400, { image: ['This field may not be blank.'] }, '')).message).toBe('image: This field may not be blank.');
     expect(reportError(new ApiError(400, { id: ['Application with this id already exists.'] }, '')).message).toBe('Application with this id already exists.');
     expect(reportError(new ApiError(418, 'teapot', '')).message).toBe('Unknown Error (418): teapot');
+    expect(reportError(new ApiError(503, '<html><title>Site Maintenance</title><body>x</body></html>', '')).message).toBe("The server answered 503 (Site Maintenance) instead of the controller's API.");
   });
 
   it('explains an unreachable controller', () => {

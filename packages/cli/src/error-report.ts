@@ -28,6 +28,11 @@ function bodyMessages(body: unknown): string {
 }
 
 function apiErrorReport(error: ApiError): ErrorReport {
+  // An HTML page (a proxy's 502, the router's maintenance page) is no message; say what answered instead.
+  if (typeof error.body === 'string' && /^\s*</.test(error.body) && error.status !== 404) {
+    const title = /<title>([^<]*)<\/title>/i.exec(error.body)?.[1]?.trim();
+    return { message: `The server answered ${error.status}${title ? ` (${title})` : ''} instead of the controller's API.`, hint: "Check the controller URL with 'deis whoami'.", exitCode: error.status === 401 ? 3 : 1 };
+  }
   switch (error.status) {
     case 401:
       return { message: 'Unauthorized: Missing or Invalid Token', hint: "Run 'deis login <controller>' to log in again.", exitCode: 3 };
