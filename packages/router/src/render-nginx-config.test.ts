@@ -82,6 +82,8 @@ describe('renderNginxConfig', () => {
     // git pushes are large and streamed.
     expect(builder).toContain('client_max_body_size 0;');
     expect(builder).toContain('proxy_request_buffering off;');
+    expect(builder).toContain('proxy_buffering off;');
+    expect(serverBlock(withBuilder, 'deis.example.test')).toContain('proxy_buffering off;');
   });
 
   it('gives each app one server with all its host names, wildcards included, and an upstream of its containers', () => {

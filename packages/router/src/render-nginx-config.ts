@@ -174,6 +174,8 @@ class Renderer {
         // git pushes and the API's own limits: the controller and builder check sizes themselves.
         '    client_max_body_size 0;',
         '    proxy_request_buffering off;',
+        // Build output and log streams reach the user line by line, not a buffer at a time.
+        '    proxy_buffering off;',
         '    location / {',
         `        proxy_pass http://${upstream};`,
         '    }',
