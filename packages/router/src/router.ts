@@ -169,6 +169,11 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
 
   let revision = 0;
   let servedGeneration = 0;
+  /** The generation of the configuration file nginx (re)starts on. */
+  let writtenGeneration = 0;
+  /** Applied but not yet reported to the controller. */
+  let unreported: number | null = null;
+  let restarting: Promise<void> | null = null;
   let instance: string | undefined;
   let lastProblems = '';
   let nginx: NginxProcess | null = null;
@@ -202,7 +207,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       onExit: (error) => {
         if (stopping.signal.aborted) return;
         onError(error);
-        void restartNginx();
+        restarting ??= restartNginx().finally(() => (restarting = null));
       },
     });
 
@@ -212,7 +217,12 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       await sleep(backoff, stopping.signal);
       if (stopping.signal.aborted) return;
       try {
-        nginx = await startNginx();
+        const started = await startNginx();
+        if (stopping.signal.aborted) return await started.stop();
+        nginx = started;
+        // It serves whatever configuration was written last, which may be newer than what it served before it died.
+        servedGeneration = writtenGeneration;
+        unreported = writtenGeneration;
         return;
       } catch (error) {
         onError(asError(error));
@@ -224,6 +234,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const apply = async (table: RoutingTable) => {
     const candidate = await writeCandidate(table);
     renameSync(candidatePath, configPath);
+    writtenGeneration = table.generation;
     if (!nginx?.running) throw new NginxError('nginx is not running; the new configuration waits for its restart', nginx?.output() ?? '');
     await nginx.reload();
     const host = probeHost(options.listenAddress);
@@ -263,6 +274,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     try {
       const candidate = await writeCandidate(first);
       renameSync(candidatePath, configPath);
+      writtenGeneration = first.generation;
       removeUnusedCertificates(candidate.files);
       firstApplied = true;
     } catch (error) {
@@ -276,7 +288,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   nginx = await startNginx();
   if (firstApplied && first) servedGeneration = first.generation;
 
-  let unreported: number | null = firstApplied && first ? first.generation : null;
+  unreported = firstApplied && first ? first.generation : null;
   let after = firstApplied && first ? first.generation : 0;
 
   const loop = (async () => {
@@ -310,6 +322,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     async stop() {
       stopping.abort();
       await loop;
+      await restarting;
       await nginx?.stop();
     },
   };
