@@ -143,6 +143,30 @@ export function readinessCheck(context: ReleaseContext, type: string): Readiness
   return isRoutableType(type) ? { kind: 'tcp', port: context.port } : null;
 }
 
+export interface LivenessCheck {
+  check: ReadinessCheck;
+  /** Consecutive failures that get a container replaced. */
+  failureThreshold: number;
+  /** No checks this soon after the container started. */
+  initialDelayMs: number;
+  /** How long one check may take. */
+  timeoutMs: number;
+}
+
+/** The type's liveness probe, if the config has one (Kubernetes defaults for what it leaves out). */
+export function livenessCheck(context: ReleaseContext, type: string): LivenessCheck | null {
+  const probe = healthcheckFor(context.config.healthcheck, type)?.livenessProbe;
+  const check = probe ? probeCheck(probe, context.port) : null;
+  if (!probe || !check) return null;
+  const positive = (value: number | undefined, fallback: number) => (typeof value === 'number' && value > 0 ? value : fallback);
+  return {
+    check,
+    failureThreshold: positive(probe.failureThreshold, 3),
+    initialDelayMs: (typeof probe.initialDelaySeconds === 'number' && probe.initialDelaySeconds > 0 ? probe.initialDelaySeconds : 0) * 1000,
+    timeoutMs: positive(probe.timeoutSeconds, 1) * 1000,
+  };
+}
+
 /** The environment of every container of the release; config values win over the platform's (contract §1.4). */
 export function releaseEnv(context: ReleaseContext): Record<string, string> {
   const env: Record<string, string> = {

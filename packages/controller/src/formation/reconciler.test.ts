@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
 import { noteStopping } from './formation-state.ts';
-import { startReconciler } from './reconciler.ts';
+import { reconcileApp, startReconciler } from './reconciler.ts';
 import type { Reconciler } from './reconciler.ts';
 import { deploySeeded, seedApp, seedRelease } from './test-fixtures.ts';
 import type { SeededApp } from './test-fixtures.ts';
@@ -81,6 +81,26 @@ describe('the reconciler', () => {
     const fifth = await crashAndTime();
     expect(first).toBeLessThan(300);
     expect(fifth).toBeGreaterThanOrEqual(40 * 16);
+  });
+
+  it('replaces a container that fails its liveness probe failureThreshold passes in a row', async () => {
+    const probe = { livenessProbe: { httpGet: { path: '/live' }, failureThreshold: 2 } };
+    // Ready by TCP, but never alive by HTTP.
+    controller.scheduler.behaviour = () => ({ ready: (check) => check.kind !== 'http' });
+    await deploySeeded(controller, app, null, { healthcheck: { web: probe } });
+    await controller.deps.db.updateTable('apps').set({ structure: JSON.stringify({ web: 1, worker: 0 }) }).where('uuid', '=', app.uuid).execute();
+    const livenessFailures = new Map<string, number>();
+    const pass = () => reconcileApp(controller.deps, app.uuid, { livenessFailures });
+    await reconcileApp(controller.deps, app.uuid);
+    const [first] = await running();
+    await pass();
+    expect((await running()).map((c) => c.name)).toEqual([first!.name]);
+    await pass();
+    const [second] = await running();
+    expect(second!.name).not.toBe(first!.name);
+    expect(await running()).toHaveLength(1);
+    await pass();
+    expect((await running()).map((c) => c.name)).toEqual([second!.name]);
   });
 
   it('removes extra containers and those of older releases', async () => {

@@ -1,14 +1,17 @@
 /**
  * Converges the containers of every app to its desired state: the newest good release, as many containers per type
  * as the structure says. It replaces crashed or missing containers, removes extra ones and those of older releases,
- * so apps come back after a crash or a platform restart with nobody acting. It runs at start, periodically, and soon
- * after the engine reports a container exiting.
+ * so apps come back after a crash or a platform restart with nobody acting, and replaces containers that keep failing
+ * their liveness probe. It runs at start, periodically, and soon after the engine reports a container exiting.
  * @module
  */
+import { NotReadyError } from '@deis/scheduler/scheduler';
+import type { Container } from '@deis/scheduler/scheduler';
 import { findAppById } from '../apps/app-store.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { appContainers } from './app-containers.ts';
-import { LABEL, RUN_TYPE } from './container-spec.ts';
+import { LABEL, livenessCheck, RUN_TYPE } from './container-spec.ts';
+import type { ReleaseContext } from './container-spec.ts';
 import { appsWithBuilds, findAppByUuid, latestGoodRelease, parseStructure } from './formation-store.ts';
 import type { FormationApp } from './formation-store.ts';
 import { formationState, isAppBusy, withAppLock } from './formation-state.ts';
@@ -40,7 +43,38 @@ export interface Reconciler {
  * Brings one app to its desired state. A newest release that has no containers yet while older ones run is being
  * deployed by its own deployRelease; it is left alone for a while so the deploy's failure handling stays in charge.
  */
-export async function reconcileApp(deps: ControllerDeps, appUuid: string): Promise<void> {
+export interface ReconcileOptions {
+  /**
+   * Given: containers with a liveness probe are checked, and one that has failed its probe `failureThreshold` passes
+   * in a row is replaced. Holds the failure counts between passes.
+   */
+  livenessFailures?: Map<string, number>;
+}
+
+/** The containers whose liveness probe has now failed often enough in a row to be replaced. */
+async function failingLiveness(deps: ControllerDeps, context: ReleaseContext, containers: Container[], failures: Map<string, number>): Promise<Set<string>> {
+  const dead = new Set<string>();
+  await Promise.all(
+    containers.map(async (container) => {
+      const liveness = livenessCheck(context, container.labels[LABEL.type] ?? '');
+      if (!liveness || container.state !== 'up') return;
+      if (container.startedAt && Date.now() - container.startedAt.getTime() < liveness.initialDelayMs) return;
+      try {
+        await deps.scheduler.waitReady(container.name, liveness.check, liveness.timeoutMs);
+        failures.delete(container.name);
+      } catch (error) {
+        // The engine failing says nothing about the app.
+        if (!(error instanceof NotReadyError)) return;
+        const count = (failures.get(container.name) ?? 0) + 1;
+        failures.set(container.name, count);
+        if (count >= liveness.failureThreshold) dead.add(container.name);
+      }
+    }),
+  );
+  return dead;
+}
+
+export async function reconcileApp(deps: ControllerDeps, appUuid: string, options: ReconcileOptions = {}): Promise<void> {
   const found = await findAppByUuid(deps.db, appUuid);
   if (!found || isAppBusy(deps, found.id)) return;
   await withAppLock(deps, found.id, async () => {
@@ -55,16 +89,22 @@ export async function reconcileApp(deps: ControllerDeps, appUuid: string): Promi
     const age = Date.now() - new Date(release.created).getTime();
     if (current.length === 0 && older.length > 0 && age < 2 * deps.settings.deployTimeoutMs) return;
 
+    const context = await loadReleaseContext(deps, app, release);
+    if (!context) return;
+    const leaving = new Set(formationState(deps).draining);
+    if (options.livenessFailures) {
+      const failures = options.livenessFailures;
+      const names = new Set(current.map((c) => c.name));
+      for (const name of failures.keys()) if (name.startsWith(`${app.id}-`) && !names.has(name)) failures.delete(name);
+      for (const name of await failingLiveness(deps, context, current, failures)) leaving.add(name);
+    }
     const structure = parseStructure(app);
     const types = new Set([...Object.keys(structure), ...current.map((c) => c.labels[LABEL.type] ?? '')]);
     types.delete(RUN_TYPE);
-    const plan = planFormation(current, version, structure, types, formationState(deps).draining, MAX_STARTS_PER_PASS);
-    const start = plan.start;
+    const plan = planFormation(current, version, structure, types, leaving, MAX_STARTS_PER_PASS);
     const stop = [...older, ...plan.stop];
-    if (Object.keys(start).length === 0 && stop.length === 0) return;
-    const context = await loadReleaseContext(deps, app, release);
-    if (!context) return;
-    await executeRollout(deps, { context, start, stop });
+    if (Object.keys(plan.start).length === 0 && stop.length === 0) return;
+    await executeRollout(deps, { context, start: plan.start, stop });
   });
 }
 
@@ -87,9 +127,10 @@ export function startReconciler(deps: ControllerDeps, options: ReconcilerOptions
   };
   const report = (appId: string, error: unknown) => options.onError?.(appId, error);
 
-  const reconcileOne = async (app: Pick<FormationApp, 'uuid' | 'id'>) => {
+  const livenessFailures = new Map<string, number>();
+  const reconcileOne = async (app: Pick<FormationApp, 'uuid' | 'id'>, withLiveness = false) => {
     try {
-      await reconcileApp(deps, app.uuid);
+      await reconcileApp(deps, app.uuid, withLiveness ? { livenessFailures } : {});
     } catch (error) {
       report(app.id, error);
     }
@@ -105,7 +146,7 @@ export function startReconciler(deps: ControllerDeps, options: ReconcilerOptions
     }
     for (const app of apps) {
       if (stopped) return;
-      await reconcileOne(app);
+      await reconcileOne(app, true);
     }
   };
 
