@@ -19,10 +19,11 @@ export interface PodFilter {
   name?: string;
 }
 
-export function toWirePod(container: Container): Pod {
+/** @param notReady a new container a rollout still waits on shows as `starting`, as a pod failing readiness does */
+export function toWirePod(container: Container, notReady: ReadonlySet<string> = new Set()): Pod {
   return {
     name: container.name,
-    state: container.state as PodState,
+    state: (container.state === 'up' && notReady.has(container.name) ? 'starting' : container.state) as PodState,
     type: container.labels[LABEL.type] ?? '',
     release: container.labels[LABEL.release] ?? '',
     started: wireTime((container.startedAt ?? new Date()).toISOString()),
@@ -52,11 +53,11 @@ export async function listPods(deps: ControllerDeps, appId: string, filter: PodF
   } catch (error) {
     throw rolloutError(error, 'could not list the containers: ');
   }
-  const { draining } = formationState(deps);
+  const { draining, notReady } = formationState(deps);
   return matching(appId, containers, filter)
     .filter((c) => c.state !== 'down' && c.state !== 'crashed' && !draining.has(c.name))
     .sort(byStartDescending)
-    .map(toWirePod);
+    .map((c) => toWirePod(c, notReady));
 }
 
 /**
@@ -76,7 +77,7 @@ export async function restartPods(deps: ControllerDeps, app: { uuid: string; id:
         start[type] = (start[type] ?? 0) + 1;
       }
       const started = await executeRollout(deps, { context, start, stop: targets });
-      return started.sort(byStartDescending).map(toWirePod);
+      return started.sort(byStartDescending).map((c) => toWirePod(c));
     } catch (error) {
       throw rolloutError(error, 'restart failed: ');
     }

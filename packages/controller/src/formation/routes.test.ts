@@ -163,6 +163,24 @@ describe('formation routes (scale, pods, restart, run, logs)', () => {
       expect(response.json).toEqual([]);
     });
 
+    it('shows the new pods of a rollout as starting until they are ready', async () => {
+      let letGo!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        letGo = resolve;
+      });
+      const waitReady = controller.scheduler.waitReady.bind(controller.scheduler);
+      controller.scheduler.waitReady = async (name, check, timeoutMs) => {
+        await gate;
+        return waitReady(name, check, timeoutMs);
+      };
+      const restarting = controller.call('POST', '/v2/apps/demo/pods/web/restart/', { token: alice });
+      await expect.poll(async () => (await pods()).results.filter((pod) => pod.state === 'starting').length).toBe(2);
+      expect((await pods()).results.filter((pod) => pod.state === 'up').map((pod) => pod.type).sort()).toEqual(['web', 'web', 'worker']);
+      letGo();
+      expect((await restarting).status).toBe(200);
+      expect((await pods()).results.map((pod) => pod.state)).toEqual(['up', 'up', 'up']);
+    });
+
     it('keeps the old pods when their replacements fail, and says why', async () => {
       const old = (await pods()).results.map((pod) => pod.name).sort();
       controller.scheduler.behaviour = () => ({ output: [{ stream: 'stderr', text: 'boom: no config' }], exitCode: 3 });
