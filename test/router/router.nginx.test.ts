@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import { request as httpRequest } from 'node:http';
@@ -341,23 +341,42 @@ describe('the router with nginx', () => {
     expect(echoed).toBe('one:hello');
   });
 
-  it('keeps serving the last good configuration when nginx refuses a new one', async () => {
+  it('leaves out a certificate nginx refuses, serves its host name with the default one, and goes on', async () => {
+    // RSA-512 parses, and its key matches, but OpenSSL's security level makes nginx refuse it.
     const weak = makeCertificate(dataDir, 'weak.example.com', 512);
-    const before = router.generation();
     const certId = await addCert('weak-cert', weak);
     await addApp('weak', { upstreams: [backends.one!.upstream], domains: [{ domain: 'weak.example.com', certId }] });
     errors.length = 0;
-    controller.deps.routing.changed();
-    const deadline = Date.now() + 10_000;
-    while (!errors.some((e) => e.message.includes('nginx rejected')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(errors.map((e) => e.message).join('\n')).toContain('nginx rejected');
-    expect(router.generation()).toBe(before);
-    expect(json(await get('alpha.example.test')).name).toBe('one');
-    expect((await get('weak.example.test')).status).toBe(404);
-    // The next good table is served again.
-    await controller.deps.db.deleteFrom('domains').where('domain', '=', 'weak.example.com').execute();
     await applied();
-    expect(json(await get('weak.example.test')).name).toBe('one');
+    expect(errors.map((e) => e.message).join('\n')).toContain('nginx refused a certificate');
+    const secure = await getTls('weak.example.com');
+    expect(secure.peerCommonName).toBe('deis-router');
+    expect(json(secure).name).toBe('one');
+    expect(json(await get('alpha.example.test')).name).toBe('one');
+  });
+
+  it('keeps serving the last good configuration when nginx refuses a new one', async () => {
+    const defaultCertificate = join(dataDir, 'default-tls', 'default.crt');
+    const saved = readFileSync(defaultCertificate, 'utf8');
+    const before = router.generation();
+    await addApp('late', { upstreams: [backends.one!.upstream] });
+    errors.length = 0;
+    // Without the default certificate, no configuration loads.
+    rmSync(defaultCertificate);
+    try {
+      controller.deps.routing.changed();
+      const deadline = Date.now() + 10_000;
+      while (!errors.some((e) => e.message.includes('nginx rejected')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(errors.map((e) => e.message).join('\n')).toContain('nginx rejected');
+      expect(router.generation()).toBe(before);
+      expect(json(await get('alpha.example.test')).name).toBe('one');
+      expect((await get('late.example.test')).status).toBe(404);
+    } finally {
+      writeFileSync(defaultCertificate, saved);
+    }
+    // The next table nginx accepts is served again.
+    await applied();
+    expect(json(await get('late.example.test')).name).toBe('one');
   });
 
   it('reloads on every change without failing a request', async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppRoute, RoutingTable } from '@deis/sdk/types';
-import { MAINTENANCE_PAGE, renderNginxConfig, validWhitelistEntry } from './render-nginx-config.ts';
+import { certificateDigest, MAINTENANCE_PAGE, refusedCertificateDigests, renderNginxConfig, validWhitelistEntry } from './render-nginx-config.ts';
 import type { RenderOptions } from './render-nginx-config.ts';
 
 const options: RenderOptions = {
@@ -195,6 +195,19 @@ describe('renderNginxConfig', () => {
     expect(rendered.problems[0]).toMatch(/^app web: certificate broken for a\.example\.com left out: ./);
     expect(rendered.problems[1]).toBe('app web: certificate mismatch for b.example.com left out: its key does not match it');
     expect(serverBlock(rendered.config, 'a.example.com')).toContain('server_name a.example.com b.example.com;');
+  });
+
+  it('leaves out a certificate nginx refused before, found by the names in nginx’s own error message', () => {
+    const pair = { name: 'www', ...certificate };
+    const digest = certificateDigest(pair);
+    const output = `nginx: [emerg] SSL_CTX_use_certificate("/data/certs/${digest}.crt") failed (SSL: error:0A00018F:SSL routines::ee key too small)`;
+    expect(refusedCertificateDigests(output, '/data/certs')).toEqual([digest]);
+    expect(refusedCertificateDigests(`cannot load certificate key "/data/certs/${digest}.key": x`, '/data/certs')).toEqual([digest]);
+    expect(refusedCertificateDigests(`cannot load certificate "/data/default.crt"`, '/data/certs')).toEqual([]);
+    const rendered = renderNginxConfig(table([route('web', { domains: ['www.example.com'], certificates: { 'www.example.com': pair } })]), { ...options, refusedCertificates: new Set([digest]) });
+    expect(rendered.files).toEqual([]);
+    expect(rendered.problems).toEqual(['app web: certificate www for www.example.com left out: nginx refused it']);
+    expect(serverBlock(rendered.config, 'www.example.com')).not.toContain('ssl_certificate');
   });
 
   it('never lets an app take the platform names or another app’s name, nor put anything but a host name in server_name', () => {

@@ -28,6 +28,8 @@ export interface RenderOptions {
   /** Serves HTTPS for every host name without a certificate of its own (the platform's names, unknown hosts). */
   defaultCertificate: { certificatePath: string; keyPath: string };
   workerProcesses?: number | 'auto';
+  /** Certificates (by `certificateDigest`) nginx would not load; left out, their names served with the default one. */
+  refusedCertificates?: ReadonlySet<string>;
   /** Served in the revision header, so the router can tell this configuration from an earlier one of the same generation. */
   revision?: number;
 }
@@ -90,6 +92,18 @@ function listenAddress(options: RenderOptions, port: number): string {
   return isIP(options.listenAddress) === 6 ? `[${options.listenAddress}]:${port}` : `${options.listenAddress}:${port}`;
 }
 
+/** Names a certificate's files, and says which certificate nginx refused. */
+export function certificateDigest(certificate: RouteCertificate): string {
+  return createHash('sha256').update(certificate.certificate).update('\0').update(certificate.key).digest('hex').slice(0, 32);
+}
+
+/** The digests of the certificates nginx's error output names (as `"<certDir>/<digest>.crt"` or `.key`). */
+export function refusedCertificateDigests(nginxOutput: string, certDir: string): string[] {
+  const escaped = certDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`"${escaped}/([0-9a-f]{32})\\.(?:crt|key)"`, 'g');
+  return [...new Set([...nginxOutput.matchAll(pattern)].map((match) => match[1] ?? ''))];
+}
+
 /** A certificate nginx will load: both parts parse and belong together. */
 function certificateProblem(certificate: RouteCertificate): string | null {
   try {
@@ -138,7 +152,7 @@ class Renderer {
 
   /** Certificate files are named after their content, so a new certificate never overwrites one nginx is serving. */
   #certificateFiles(certificate: RouteCertificate): { certificatePath: string; keyPath: string } {
-    const digest = createHash('sha256').update(certificate.certificate).update('\0').update(certificate.key).digest('hex').slice(0, 32);
+    const digest = certificateDigest(certificate);
     const certificatePath = `${this.#options.paths.certDir}/${digest}.crt`;
     const keyPath = `${this.#options.paths.certDir}/${digest}.key`;
     this.#files.set(certificatePath, { path: certificatePath, content: certificate.certificate, mode: 0o600 });
@@ -153,7 +167,7 @@ class Renderer {
       const certificate = route.certificates[name];
       let files: ServerBlock['certificate'] = null;
       if (certificate) {
-        const problem = certificateProblem(certificate);
+        const problem = this.#options.refusedCertificates?.has(certificateDigest(certificate)) ? 'nginx refused it' : certificateProblem(certificate);
         if (problem) this.problem(`app ${route.app}: certificate ${certificate.name} for ${name} left out: ${problem}`);
         else files = this.#certificateFiles(certificate);
       }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { ApiClient, ApiError, errorMessageOf } from '@deis/sdk/client';
 import type { RouteUpstream, RoutingTable } from '@deis/sdk/types';
 import { NginxError, NginxProcess, testNginxConfig } from './nginx-process.ts';
-import { renderNginxConfig, REVISION_HEADER } from './render-nginx-config.ts';
+import { refusedCertificateDigests, renderNginxConfig, REVISION_HEADER } from './render-nginx-config.ts';
 import type { RenderOptions } from './render-nginx-config.ts';
 
 export interface RouterOptions {
@@ -176,19 +176,31 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   let restarting: Promise<void> | null = null;
   let instance: string | undefined;
   let lastProblems = '';
+  const refusedCertificates = new Set<string>();
   let nginx: NginxProcess | null = null;
 
   /** Renders a table and writes it as the candidate configuration (certificate files first); returns the revision. */
   const writeCandidate = async (table: RoutingTable): Promise<{ revision: number; files: Set<string> }> => {
-    revision += 1;
-    const rendered = renderNginxConfig(table, { ...renderOptions, revision });
-    const problems = rendered.problems.join('\n');
-    if (problems !== lastProblems && problems !== '') onError(new Error(`routing table generation ${table.generation}: ${rendered.problems.join('; ')}`));
-    lastProblems = problems;
-    for (const file of rendered.files) if (!existsSync(file.path)) writeFileSync(file.path, file.content, { mode: file.mode });
-    writeFileSync(candidatePath, rendered.config, { mode: 0o600 });
-    await testNginxConfig({ ...location, configPath: candidatePath });
-    return { revision, files: new Set(rendered.files.map((f) => f.path)) };
+    // A certificate nginx refuses (OpenSSL's policy may be stricter than our checks) is left out and the rest goes on,
+    // so that one app's bad certificate never holds back every other app's routes.
+    for (;;) {
+      revision += 1;
+      const rendered = renderNginxConfig(table, { ...renderOptions, revision, refusedCertificates });
+      const problems = rendered.problems.join('\n');
+      if (problems !== lastProblems && problems !== '') onError(new Error(`routing table generation ${table.generation}: ${rendered.problems.join('; ')}`));
+      lastProblems = problems;
+      for (const file of rendered.files) if (!existsSync(file.path)) writeFileSync(file.path, file.content, { mode: file.mode });
+      writeFileSync(candidatePath, rendered.config, { mode: 0o600 });
+      try {
+        await testNginxConfig({ ...location, configPath: candidatePath });
+        return { revision, files: new Set(rendered.files.map((f) => f.path)) };
+      } catch (error) {
+        const refused = error instanceof NginxError ? refusedCertificateDigests(error.output, certDir).filter((d) => !refusedCertificates.has(d)) : [];
+        if (refused.length === 0) throw error;
+        onError(new Error(`nginx refused a certificate of routing table generation ${table.generation}; serving its host names without it: ${(error as NginxError).output}`));
+        for (const digest of refused) refusedCertificates.add(digest);
+      }
+    }
   };
 
   /** Certificates no configuration uses any more; only after nginx has loaded the one that replaced them. */
