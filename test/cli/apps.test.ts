@@ -103,6 +103,13 @@ describe('apps', () => {
     expect(removed.stdout).toContain('Git remotes for app remote-app removed.');
   });
 
+  it('prints the app URL for open (no browser when not on a terminal)', async () => {
+    await user.deis(['create', 'open-app', '--no-remote']);
+    const opened = await user.deis(['open', '-a', 'open-app']);
+    expect(opened.code).toBe(0);
+    expect(opened.stdout.trim()).toBe('http://open-app.localhost');
+  });
+
   it('transfers an app to another user', async () => {
     const other = newCliUser();
     expect((await registerUser(other, server.url, 'receiver')).code).toBe(0);
@@ -139,6 +146,17 @@ describe('config', () => {
     const unset = await user.deis(['config:unset', 'FOO', '-a', 'conf-app']);
     expect(unset.stdout).toContain('Removing config... done');
     expect(unset.stdout).not.toMatch(/^FOO/m);
+  });
+
+  it('sends SSH_KEY base64-encoded, read from a key file', async () => {
+    await user.deis(['create', 'ssh-app', '--no-remote']);
+    const dir = await gitRepo(user);
+    const key = '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n';
+    writeFileSync(join(dir, 'deploy_key'), key);
+    expect((await user.deis(['config:set', 'SSH_KEY=deploy_key', '-a', 'ssh-app'], { cwd: dir })).code).toBe(0);
+    const values = JSON.parse((await user.deis(['config', '-a', 'ssh-app', '--json'])).stdout) as { SSH_KEY: string };
+    expect(Buffer.from(values.SSH_KEY, 'base64').toString()).toBe(key);
+    expect((await user.deis(['config:set', 'SSH_KEY=not-a-key', '-a', 'ssh-app'], { cwd: dir })).stderr).toContain('Could not parse SSH_KEY');
   });
 
   it('refuses a malformed .env with the line and exit 1', async () => {

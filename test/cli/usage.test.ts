@@ -40,7 +40,11 @@ describe('help', () => {
       if (update) writeFileSync(file, result.stdout);
       else expect(result.stdout, `${name} (rerun with UPDATE_GOLDEN=1 if the change is intended)`).toBe(readFileSync(file, 'utf8'));
     }
-    expect(readdirSync(GOLDEN_DIR).length).toBe(commands.length);
+    const overview = await user.deis(['help']);
+    const overviewFile = join(GOLDEN_DIR, 'deis.txt');
+    if (update) writeFileSync(overviewFile, overview.stdout);
+    else expect(overview.stdout, 'deis help (rerun with UPDATE_GOLDEN=1 if the change is intended)').toBe(readFileSync(overviewFile, 'utf8'));
+    expect(readdirSync(GOLDEN_DIR).length).toBe(commands.length + 1);
   }, 60_000);
 
   it('shows the same help for `deis help <cmd>`, `<cmd> -h`, `<cmd> --help` and shortcuts', async () => {
