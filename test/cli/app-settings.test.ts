@@ -129,9 +129,13 @@ describe('config maps', () => {
     const json = JSON.parse((await user.deis(['healthchecks', ...app, '--json'])).stdout) as Record<string, { livenessProbe?: unknown; readinessProbe?: { exec: { command: string[] } } }>;
     expect(json['web/cmd']?.livenessProbe).toBeDefined();
     expect(json.web?.readinessProbe?.exec.command).toEqual(['/bin/cat', '/tmp/ready']);
+    expect((await user.deis(['healthchecks:set', 'readiness', 'tcpSocket', '8080', ...app])).code).toBe(0);
     const unset = await user.deis(['healthchecks:unset', 'liveness', ...app]);
     expect(unset.stdout).toContain('Removing healthchecks... done');
     expect(unset.stdout).not.toContain('Path="/healthz"');
+    // the readiness probe of the same process type stays
+    expect(unset.stdout).toMatch(/^web\/cmd:\n--- Liveness\nNo liveness probe configured\.\n\n--- Readiness\nTCP Socket Probe: Port=8080 /m);
+    expect((await user.deis(['healthchecks:unset', 'liveness', ...app])).code).toBe(1);
     expect((await user.deis(['healthchecks:set', 'sideways', 'httpGet', '80', ...app])).code).toBe(2);
   });
 });

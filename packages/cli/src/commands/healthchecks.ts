@@ -134,9 +134,8 @@ export const healthcheckCommands: CommandSpec[] = [
       const session = await ctx.session();
       const app = await ctx.app(session, stringOption(values, 'app'));
       const type = stringOption(values, 'type') ?? DEFAULT_TYPE;
-      const current = (await fetchConfig(session, app)).healthcheck ?? {};
-      const merged: Healthcheck = { ...current[type], [probeKey]: probe };
-      const { data } = await ctx.progress(`Applying ${probeKey} healthcheck... `, () => session.client.request<Config>('POST', `/v2/apps/${app}/config/`, { body: { healthcheck: { [type]: merged } } }), () => 'done\n');
+      // The controller merges probes per process type, so only the one being set is sent.
+      const { data } = await ctx.progress(`Applying ${probeKey} healthcheck... `, () => session.client.request<Config>('POST', `/v2/apps/${app}/config/`, { body: { healthcheck: { [type]: { [probeKey]: probe } } } }), () => 'done\n');
       if (ctx.json) return void ctx.emit(data.healthcheck ?? {});
       printHealthchecks(ctx, app, data.healthcheck ?? {});
     },
@@ -157,9 +156,8 @@ export const healthcheckCommands: CommandSpec[] = [
       const session = await ctx.session();
       const app = await ctx.app(session, stringOption(values, 'app'));
       const type = stringOption(values, 'type') ?? DEFAULT_TYPE;
-      const current = { ...(await fetchConfig(session, app)).healthcheck?.[type] };
-      for (const key of keys) delete current[key];
-      const change = Object.keys(current).length === 0 ? null : current;
+      // A null probe removes that probe of the process type and leaves the other one.
+      const change = Object.fromEntries(keys.map((key) => [key, null]));
       const { data } = await ctx.progress('Removing healthchecks... ', () => session.client.request<Config>('POST', `/v2/apps/${app}/config/`, { body: { healthcheck: { [type]: change } } }), () => 'done\n');
       if (ctx.json) return void ctx.emit(data.healthcheck ?? {});
       printHealthchecks(ctx, app, data.healthcheck ?? {});
