@@ -39,8 +39,12 @@ interface Backend {
 /** An app container stand-in: answers with its name and what it was sent, and echoes on an upgraded connection. */
 async function startBackend(name: string): Promise<Backend> {
   const server = createServer((request, response) => {
-    response.setHeader('content-type', 'application/json');
-    response.end(JSON.stringify({ name, url: request.url, headers: request.headers }));
+    let bodyLength = 0;
+    request.on('data', (chunk: Buffer) => (bodyLength += chunk.length));
+    request.on('end', () => {
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ name, url: request.url, method: request.method, bodyLength, headers: request.headers }));
+    });
   });
   server.on('upgrade', (request, socket: Socket) => {
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Backend: ${name}\r\n\r\n`);
@@ -89,6 +93,20 @@ function get(host: string, path = '/', options: { headers?: Record<string, strin
     });
     request.on('error', reject);
     request.end();
+  });
+}
+
+function post(host: string, bytes: number): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: '127.0.0.1', port: httpPort, path: '/upload', method: 'POST', agent: false, headers: { host, 'content-length': String(bytes) } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+    });
+    // nginx may answer 413 before it has read the whole body, and close.
+    request.on('error', (error) => (error.message.includes('EPIPE') || error.message.includes('ECONNRESET') ? undefined : reject(error)));
+    request.end(Buffer.alloc(bytes, 'x'));
   });
 }
 
@@ -161,7 +179,7 @@ async function applied(): Promise<number> {
   return generation;
 }
 
-const json = (answer: Answer) => JSON.parse(answer.body) as { name: string; url: string; headers: IncomingHttpHeaders };
+const json = (answer: Answer) => JSON.parse(answer.body) as { name: string; url: string; bodyLength: number; headers: IncomingHttpHeaders };
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'deis-router-test-'));
@@ -229,6 +247,13 @@ describe('the router with nginx', () => {
     expect(headers['x-forwarded-proto']).toBe('http');
     expect(headers['x-forwarded-port']).toBe(String(httpPort));
     expect(headers['x-request-id']).toBe('req-1');
+  });
+
+  it('passes request bodies up to 1 MB to apps and refuses larger ones with 413', async () => {
+    const answer = await post('beta.example.test', 500_000);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toMatchObject({ method: 'POST', bodyLength: 500_000 });
+    expect((await post('beta.example.test', 2_000_000)).status).toBe(413);
   });
 
   it('balances over every upstream of an app', async () => {

@@ -111,10 +111,11 @@ describe('renderNginxConfig', () => {
       'proxy_set_header Connection $connection_upgrade;',
       'proxy_http_version 1.1;',
       'proxy_next_upstream error timeout;',
-      'keepalive_timeout 4s;',
     ]) {
       expect(config).toContain(line);
     }
+    expect(config).toMatch(/upstream app-web \{[^}]*keepalive 32;\n\s+keepalive_timeout 1s;/);
+    expect(config).toMatch(/upstream deis-controller \{[^}]*keepalive_timeout 4s;/);
     expect(config).toMatch(/map \$http_upgrade \$connection_upgrade \{\n\s+default upgrade;\n\s+'' '';/);
   });
 

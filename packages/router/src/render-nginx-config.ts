@@ -61,8 +61,13 @@ const HOST_NAME = /^(\*\.)?[a-z0-9]([a-z0-9-]{0,62})(\.[a-z0-9]([a-z0-9-]{0,62})
 const APP_NAME = /^[a-z0-9]([a-z0-9-]{0,62})$/;
 const UPSTREAM_HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/;
 
-/** Idle connections to upstreams close before Node's default 5 s keep-alive does, so nginx never reuses one it is closing. */
-const UPSTREAM_KEEPALIVE = ['keepalive 32;', 'keepalive_timeout 4s;'];
+/**
+ * nginx must drop an idle upstream connection before the server at the other end does, or it may send a request on a
+ * connection being closed, which a POST does not survive. The controller and builder are Node (5 s idle timeout);
+ * apps may be anything, and many servers keep idle connections for only a few seconds.
+ */
+const PLATFORM_KEEPALIVE_SECONDS = 4;
+const APP_KEEPALIVE_SECONDS = 1;
 
 function validHostName(name: string): boolean {
   return name.length <= 253 && HOST_NAME.test(name);
@@ -232,8 +237,8 @@ class Renderer {
   }
 }
 
-function upstreamBlock(name: string, servers: string[], perServer = ''): string {
-  return indent([`upstream ${name} {`, ...servers.map((s) => `    server ${s}${perServer};`), ...UPSTREAM_KEEPALIVE.map((l) => `    ${l}`), '}'], 1);
+function upstreamBlock(name: string, servers: string[], keepaliveSeconds: number, perServer = ''): string {
+  return indent([`upstream ${name} {`, ...servers.map((s) => `    server ${s}${perServer};`), '    keepalive 32;', `    keepalive_timeout ${keepaliveSeconds}s;`, '}'], 1);
 }
 
 /** Renders the whole configuration for one routing table. */
@@ -250,7 +255,7 @@ export function renderNginxConfig(table: RoutingTable, options: RenderOptions): 
 
   const controllerAddress = upstreamAddress(table.controller);
   if (controllerAddress && validHostName(controllerName)) {
-    upstreams.push(upstreamBlock('deis-controller', [controllerAddress]));
+    upstreams.push(upstreamBlock('deis-controller', [controllerAddress], PLATFORM_KEEPALIVE_SECONDS));
     servers.push(renderer.platformServer(controllerName, 'deis-controller'));
   } else {
     renderer.problem(`the controller route left out: bad host name ${controllerName} or address ${table.controller.host}:${table.controller.port}`);
@@ -258,7 +263,7 @@ export function renderNginxConfig(table: RoutingTable, options: RenderOptions): 
   if (table.builder) {
     const builderAddress = upstreamAddress(table.builder);
     if (builderAddress && validHostName(builderName)) {
-      upstreams.push(upstreamBlock('deis-builder', [builderAddress]));
+      upstreams.push(upstreamBlock('deis-builder', [builderAddress], PLATFORM_KEEPALIVE_SECONDS));
       servers.push(renderer.platformServer(builderName, 'deis-builder'));
     } else {
       renderer.problem(`the builder route left out: bad address ${table.builder.host}:${table.builder.port}`);
@@ -287,7 +292,7 @@ export function renderNginxConfig(table: RoutingTable, options: RenderOptions): 
     if (addresses.length < route.upstreams.length) renderer.problem(`app ${route.app}: an upstream with a bad address left out`);
     const upstreamName = addresses.length > 0 && !route.maintenance ? `app-${route.app}` : null;
     // One failed connect takes a container out for a few seconds; the request goes on to the next one.
-    if (upstreamName) upstreams.push(upstreamBlock(upstreamName, addresses, ' max_fails=1 fail_timeout=5s'));
+    if (upstreamName) upstreams.push(upstreamBlock(upstreamName, addresses, APP_KEEPALIVE_SECONDS, ' max_fails=1 fail_timeout=5s'));
     for (const block of renderer.serverBlocks(route, names)) servers.push(renderer.appServer(route, block, upstreamName));
   }
 
