@@ -181,6 +181,18 @@ describe('deployRelease', () => {
     expect(specs[0]!.image).toBe('example/app:3');
   });
 
+  it('skips a release that a newer one has superseded while it waited for the app lock', async () => {
+    await deploySeeded(controller, app, { image: 'example/app:1' });
+    const v3 = await seedRelease(controller, app, { image: 'example/app:2' });
+    const v4 = await seedRelease(controller, app, null, { values: { B: '2' } });
+    await deployRelease(controller.deps, { appUuid: app.uuid, version: v4, username: 'alice' });
+    await deployRelease(controller.deps, { appUuid: app.uuid, version: v3, username: 'alice' });
+    await whenAppIdle(controller.deps, 'demo');
+    const specs = controller.scheduler.specs();
+    expect(specs.map((s) => s.labels['io.deis.release'])).toEqual([`v${v4}`]);
+    expect((await release(v3)).failed).toBe(0);
+  });
+
   it('resets web and cmd when the build type changes, and scales types the Procfile dropped to 0', async () => {
     await deploySeeded(controller, app, { image: 'example/app:1' });
     expect(await structure()).toEqual({ cmd: 1 });

@@ -51,6 +51,10 @@ export async function deployRelease(deps: ControllerDeps, request: DeployRequest
     const release = await findReleaseByVersion(deps.db, app.uuid, request.version);
     if (!release) throw NotFoundError.of('Release');
     if (release.build_uuid === null) return;
+    // A newer release stored meanwhile (a config change racing a push) supersedes this one: rolling this one out now
+    // would put the older build or config back. The newer one's own deploy follows.
+    const newest = await latestGoodRelease(deps.db, app.uuid);
+    if (newest && newest.version > release.version && newest.build_uuid !== null) return;
     try {
       const context = await loadReleaseContext(deps, app, release);
       if (!context) throw new Error(`the build of release v${release.version} does not exist`);
