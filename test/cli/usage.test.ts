@@ -55,9 +55,10 @@ describe('help', () => {
     expect((await user.deis(['create', '--help'])).stdout).toBe(reference);
     expect((await user.deis(['help', 'create'])).stdout).toBe(reference);
     const topic = await user.deis(['help', 'config']);
-    expect(topic.stdout).toBe((await user.deis(['help', 'config:list'])).stdout);
-    const tls = await user.deis(['help', 'git']);
-    expect(tls.stdout).toContain('git:remote');
+    expect(topic.stdout).toMatch(/^Valid commands for config:\n\nconfig:list +Lists environment variables/);
+    expect(topic.stdout).toContain('config:push');
+    expect((await user.deis(['help', 'git'])).stdout).toContain('git:remote');
+    expect((await user.deis(['config', '--help'])).stdout).toBe((await user.deis(['help', 'config:list'])).stdout);
   });
 });
 

@@ -111,14 +111,15 @@ function help(topic: string | undefined, io: CliIO): number {
     io.stdout.write(overviewHelp([...COMMANDS], CLI_VERSION));
     return 0;
   }
+  // A bare topic (`deis help ps`) lists the topic's commands, although `deis ps` runs ps:list.
+  const group = topic.includes(':') ? [] : commandsOfTopic(topic);
+  if (group.length > 0) {
+    io.stdout.write(topicHelp(topic, group));
+    return 0;
+  }
   const spec = findCommand(topic);
   if (spec) {
     io.stdout.write(commandHelp(spec));
-    return 0;
-  }
-  const group = commandsOfTopic(topic);
-  if (group.length > 0) {
-    io.stdout.write(topicHelp(topic, group));
     return 0;
   }
   throw new UsageError(`'${topic}' is not a valid command.`, "See 'deis help'.");
