@@ -32,14 +32,16 @@ interface TimedLine {
 /** The newest `count` lines, oldest first. Scheduler errors propagate: the route answers them. */
 export async function appLogLines(deps: ControllerDeps, app: { uuid: string; id: string }, count: number): Promise<string[]> {
   const containers = await deps.scheduler.list({ [LABEL.platform]: deps.settings.platformName, [LABEL.app]: app.id });
-  const lines: TimedLine[] = [];
-  for (const container of containers) {
-    if (container.labels[LABEL.type] === RUN_TYPE) continue;
-    const tag = `${container.labels[LABEL.type] ?? ''}.${container.labels[LABEL.release] ?? ''}.${podSuffix(container.name)}`;
-    for (const line of await deps.scheduler.logs(container.name, count)) {
-      lines.push({ at: line.time.getTime(), text: `${logTime(line.time)} ${app.id}[${tag}]: ${line.text}` });
-    }
-  }
+  const perContainer = await Promise.all(
+    containers
+      .filter((container) => container.labels[LABEL.type] !== RUN_TYPE)
+      .map(async (container) => {
+        const tag = `${container.labels[LABEL.type] ?? ''}.${container.labels[LABEL.release] ?? ''}.${podSuffix(container.name)}`;
+        const output = await deps.scheduler.logs(container.name, count);
+        return output.map((line): TimedLine => ({ at: line.time.getTime(), text: `${logTime(line.time)} ${app.id}[${tag}]: ${line.text}` }));
+      }),
+  );
+  const lines: TimedLine[] = perContainer.flat();
   for (const event of await recentEvents(deps.db, app.uuid, count)) lines.push({ at: new Date(event.created).getTime(), text: event.line });
   // A stable sort keeps each container's own order among lines of the same instant.
   lines.sort((a, b) => a.at - b.at);
