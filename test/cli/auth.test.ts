@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureCliBuilt, newCliUser, registerUser, startCliController } from './cli-harness.ts';
+import { CLI_PATH, ensureCliBuilt, newCliUser, registerUser, startCliController } from './cli-harness.ts';
 import type { CliController } from './cli-harness.ts';
 
 let server: CliController;
@@ -112,5 +113,29 @@ describe('register, login, whoami, logout', () => {
     expect(cancelled.stdout).toContain('Account cancelled');
     const other = newCliUser();
     expect((await other.deis(['login', server.url, '--username=leaver', '--password=s3cret-pass'])).code).toBe(1);
+  });
+});
+
+describe('passwords on a terminal', () => {
+  it('reads the password without echoing it', async () => {
+    const admin = newCliUser();
+    await registerUser(admin, server.url, 'typist');
+    const user = newCliUser();
+    // script(1) gives the CLI a pseudo-terminal; whatever the terminal echoes shows in script's output. The password
+    // is typed only once the prompt is shown, as a person would (earlier, the terminal would echo it as type-ahead).
+    const child = spawn('script', ['-qc', `${process.execPath} ${CLI_PATH} login ${server.url} --username=typist`, '/dev/null'], { cwd: user.home, env: user.env });
+    let output = '';
+    let typed = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (!typed && output.includes('password: ')) {
+        typed = true;
+        child.stdin.write('s3cret-pass\r');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    expect(output).toContain('Logged in as typist');
+    expect(output).not.toContain('s3cret-pass');
   });
 });
