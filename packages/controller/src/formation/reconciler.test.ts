@@ -120,11 +120,15 @@ describe('the reconciler', () => {
     expect(new Set((await running()).map((c) => c.labels['io.deis.release']))).toEqual(new Set(['v2']));
   });
 
-  it('keeps trying on its interval and reports an app it could not converge', async () => {
+  it('keeps trying, backing off, and reports an app it could not converge', async () => {
     const errors: string[] = [];
-    controller.scheduler.failNext('start', 1);
+    // Each pass starts two containers (one web, one worker): three passes fail.
+    controller.scheduler.failNext('start', 6);
+    const started = Date.now();
     reconciler = startReconciler(controller.deps, { intervalMs: 20, onError: (appId) => errors.push(appId) });
     await expect.poll(async () => countByType()).toEqual({ web: 2, worker: 1 });
-    expect(errors).toContain('demo');
+    expect(errors).toEqual(['demo', 'demo', 'demo']);
+    // Retries after 0, 1 and 3 intervals: the third failure waits before the fourth try.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3 * 20);
   });
 });

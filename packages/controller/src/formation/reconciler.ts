@@ -23,6 +23,8 @@ import { executeRollout } from './rollout.ts';
 const MAX_STARTS_PER_PASS = 10;
 /** How long an exit counts towards an app's crash-loop backoff. */
 const CRASH_WINDOW_MS = 5 * 60 * 1000;
+/** The longest an app that keeps failing to converge waits for its next try. */
+const MAX_RETRY_DELAY_MS = 10 * 60 * 1000;
 
 export interface ReconcilerOptions {
   intervalMs: number;
@@ -128,10 +130,20 @@ export function startReconciler(deps: ControllerDeps, options: ReconcilerOptions
   const report = (appId: string, error: unknown) => options.onError?.(appId, error);
 
   const livenessFailures = new Map<string, number>();
+  /**
+   * An app that could not be converged waits twice as long after each failure (up to MAX_RETRY_DELAY_MS), so a
+   * broken release does not hold its app's lock, and the engine, on every pass.
+   */
+  const retries = new Map<string, { failures: number; notBefore: number }>();
   const reconcileOne = async (app: Pick<FormationApp, 'uuid' | 'id'>, withLiveness = false) => {
+    const retry = retries.get(app.id);
+    if (retry && Date.now() < retry.notBefore) return;
     try {
       await reconcileApp(deps, app.uuid, withLiveness ? { livenessFailures } : {});
+      retries.delete(app.id);
     } catch (error) {
+      const failures = (retry?.failures ?? 0) + 1;
+      retries.set(app.id, { failures, notBefore: Date.now() + Math.min(options.intervalMs * (2 ** (failures - 1) - 1), MAX_RETRY_DELAY_MS) });
       report(app.id, error);
     }
   };
