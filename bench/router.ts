@@ -4,7 +4,7 @@
  * Everything listens on 127.0.0.1. Run: `npx tsx bench/router.ts` (needs nginx, wrk, openssl).
  * @module
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -21,6 +21,7 @@ const THREADS = 2;
 const CONNECTIONS = 32;
 const SECONDS = 5;
 const WARM_UP_SECONDS = 1;
+const RELOAD_EVERY_MS = 500;
 
 interface Result {
   name: string;
@@ -28,6 +29,7 @@ interface Result {
   p50Ms: number;
   p99Ms: number;
   errors: string;
+  requests: number;
 }
 
 async function freePort(): Promise<number> {
@@ -45,8 +47,10 @@ function milliseconds(text: string | undefined): number {
   return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
 }
 
-function wrk(name: string, url: string, host: string, seconds = SECONDS): Result {
-  const output = execFileSync('wrk', [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-H', `Host: ${host}`, url], { encoding: 'utf8' });
+/** Runs wrk without blocking the event loop: the router's control loop runs in this process. */
+async function wrk(name: string, url: string, host: string, seconds = SECONDS, extraHeaders: string[] = []): Promise<Result> {
+  const args = [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-H', `Host: ${host}`, ...extraHeaders.flatMap((h) => ['-H', h]), url];
+  const output = await new Promise<string>((resolve, reject) => execFile('wrk', args, { encoding: 'utf8' }, (error, stdout) => (error ? reject(error) : resolve(stdout))));
   const errors = [/Socket errors:.*/.exec(output)?.[0], /Non-2xx or 3xx responses: \d+/.exec(output)?.[0]].filter(Boolean).join('; ');
   return {
     name,
@@ -54,6 +58,7 @@ function wrk(name: string, url: string, host: string, seconds = SECONDS): Result
     p50Ms: milliseconds(/ 50%\s+(\S+)/.exec(output)?.[1]),
     p99Ms: milliseconds(/ 99%\s+(\S+)/.exec(output)?.[1]),
     errors: errors || 'none',
+    requests: Number(/(\d+) requests in/.exec(output)?.[1]),
   };
 }
 
@@ -157,8 +162,8 @@ async function main(): Promise<void> {
 
     const results: Result[] = [];
     for (const target of targets) {
-      wrk(target.name, target.url, target.host, WARM_UP_SECONDS);
-      results.push(wrk(target.name, target.url, target.host));
+      await wrk(target.name, target.url, target.host, WARM_UP_SECONDS);
+      results.push(await wrk(target.name, target.url, target.host));
     }
 
     console.log(`${'path'.padEnd(30)} ${'req/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}  errors`);
@@ -169,6 +174,23 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`router / direct:        ${(ours.requestsPerSecond / direct.requestsPerSecond).toFixed(2)} x throughput, ${(ours.p99Ms / direct.p99Ms).toFixed(2)} x p99`);
     console.log(`router / minimal nginx: ${(ours.requestsPerSecond / bare.requestsPerSecond).toFixed(2)} x throughput, ${(ours.p99Ms / bare.p99Ms).toFixed(2)} x p99`);
+
+    // Failed requests while the routing table changes (each change is a graceful nginx reload), as during deploys.
+    console.log('');
+    console.log(`under load while the routing table changes every ${RELOAD_EVERY_MS} ms (${SECONDS} s):`);
+    for (const [label, headers] of [['kept-alive connections', []], ['a new connection per request', ['Connection: close']]] as const) {
+      const running = wrk(label, targets[2]!.url, 'bench.bench.test', SECONDS, [...headers]);
+      let reloads = 0;
+      const deadline = Date.now() + (SECONDS - 1) * 1000;
+      while (Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, RELOAD_EVERY_MS));
+        const generation = controller.deps.routing.changed();
+        while (router.generation() < generation) await new Promise((resolve) => setTimeout(resolve, 5));
+        reloads += 1;
+      }
+      const r = await running;
+      console.log(`  ${label.padEnd(30)} ${reloads} reloads, ${r.requests} requests, ${r.requestsPerSecond.toFixed(0)} req/s, p99 ${r.p99Ms.toFixed(2)} ms, errors: ${r.errors}`);
+    }
   } finally {
     await router?.stop();
     await minimal?.stop();
