@@ -46,23 +46,28 @@ async function until200(platform: PlatformInstance, host: string, marker: string
 }
 
 /** Sends requests in a closed loop with `concurrency` workers until `stop()`; counts the ones that did not get a 200. */
-function constantLoad(port: number, host: string, concurrency: number, maxRequests: number) {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+function constantLoad(port: number, host: string, concurrency: number, maxRequests: number, keepAlive: boolean) {
+  const agent = new Agent({ keepAlive, maxSockets: concurrency });
   let running = true;
   let sent = 0;
   let failed = 0;
+  const reasons = new Map<string, number>();
+  const fail = (reason: string) => {
+    failed += 1;
+    reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+  };
   const one = () =>
     new Promise<void>((resolve) => {
       const req = request({ host: '127.0.0.1', port, path: '/', agent, headers: { host }, timeout: 10_000 }, (res) => {
         res.resume();
         res.on('end', () => {
-          if (res.statusCode !== 200) failed += 1;
+          if (res.statusCode !== 200) fail(`HTTP ${res.statusCode}`);
           resolve();
         });
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', () => {
-        failed += 1;
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        fail(error.code ?? error.message);
         resolve();
       });
       req.end();
@@ -78,7 +83,7 @@ function constantLoad(port: number, host: string, concurrency: number, maxReques
       running = false;
       await Promise.all(workers);
       agent.destroy();
-      return { sent, failed };
+      return { sent, failed, reasons: [...reasons].map(([reason, count]) => `${reason} ×${count}`).join(', ') };
     },
   };
 }
@@ -129,15 +134,24 @@ async function main(): Promise<void> {
     console.log(`(a) git push → first 200 through the router: first push median ${median(first).toFixed(2)} s [${first.map((v) => v.toFixed(2)).join(', ')}]`);
     console.log(`    repeat push median ${median(repeat).toFixed(2)} s [${repeat.map((v) => v.toFixed(2)).join(', ')}] (target < 3 s)`);
 
-    // (c) ten deploys (config changes roll new containers) under constant load.
+    // (c) ten deploys (config changes roll new containers) under constant load, once with a new connection per
+    // request and once with kept-alive connections: nginx closes idle kept-alive connections when it reloads, and a
+    // client that has just sent a request on one sees a reset (Node's client, unlike browsers, does not retry it).
     const host = `${main!.name}.${platform.domain}`;
-    const load = constantLoad(platform.routerPort, host, 8, 200_000);
-    const deployStarted = Date.now();
-    for (let deploy = 0; deploy < 10; deploy += 1) {
-      ok(await user.deis(['config:set', `BENCH_DEPLOY=${deploy}`, '-a', main!.name]), 'config:set');
+    let deployNumber = 0;
+    for (const keepAlive of [false, true]) {
+      const load = constantLoad(platform.routerPort, host, 8, 200_000, keepAlive);
+      const deployStarted = Date.now();
+      for (let deploy = 0; deploy < 10; deploy += 1) {
+        deployNumber += 1;
+        ok(await user.deis(['config:set', `BENCH_DEPLOY=${deployNumber}`, '-a', main!.name]), 'config:set');
+      }
+      const { sent, failed, reasons } = await load.stop();
+      const seconds = ((Date.now() - deployStarted) / 1000).toFixed(1);
+      console.log(
+        `(c) 10 consecutive deploys under load, ${keepAlive ? 'kept-alive connections' : 'a connection per request'}: ${failed} failed of ${sent} requests in ${seconds} s (target 0)${failed ? `: ${reasons}` : ''}`,
+      );
     }
-    const { sent, failed } = await load.stop();
-    console.log(`(c) 10 consecutive deploys under load: ${failed} failed of ${sent} requests in ${((Date.now() - deployStarted) / 1000).toFixed(1)} s (target 0)`);
 
     // (d) scale web=10 from 1, until ten distinct containers answer.
     const scaleTimes: number[] = [];
