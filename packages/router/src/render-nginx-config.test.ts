@@ -59,16 +59,16 @@ describe('renderNginxConfig', () => {
   it('answers unknown hosts with 404 from a default server on both ports, and /healthz with the generation and revision', () => {
     const { config } = renderNginxConfig(table([]), options);
     const defaultServer = serverBlock(config, '_');
-    expect(defaultServer).toContain('listen 127.0.0.1:8080 default_server;');
-    expect(defaultServer).toContain('listen 127.0.0.1:8443 ssl default_server;');
+    expect(defaultServer).toContain('listen 127.0.0.1:8080 default_server deferred;');
+    expect(defaultServer).toContain('listen 127.0.0.1:8443 ssl default_server deferred;');
     expect(defaultServer).toMatch(/location \/ \{\s+return 404;/);
     expect(defaultServer).toContain('add_header X-Deis-Router-Generation 42 always;');
     expect(defaultServer).toContain('add_header X-Deis-Router-Revision 3 always;');
   });
 
   it('listens on every address when none is given, and brackets an IPv6 one', () => {
-    expect(renderNginxConfig(table([]), { ...options, listenAddress: undefined }).config).toContain('listen 8080 default_server;');
-    expect(renderNginxConfig(table([]), { ...options, listenAddress: '::1' }).config).toContain('listen [::1]:8443 ssl default_server;');
+    expect(renderNginxConfig(table([]), { ...options, listenAddress: undefined }).config).toContain('listen 8080 default_server deferred;');
+    expect(renderNginxConfig(table([]), { ...options, listenAddress: '::1' }).config).toContain('listen [::1]:8443 ssl default_server deferred;');
   });
 
   it('routes deis.<domain> to the controller, and deis-builder.<domain> to the builder only when there is one', () => {

@@ -364,7 +364,9 @@ export function renderNginxConfig(table: RoutingTable, options: RenderOptions): 
     '',
     ...upstreams.flatMap((u) => [u, '']),
     '    server {',
-    ...indent([`listen ${listenAddress(options, options.httpPort)} default_server;`, `listen ${listenAddress(options, options.httpsPort)} ssl default_server;`, 'server_name _;'], 2).split('\n'),
+    // `deferred`: a connection reaches nginx only with its first bytes, so a worker retiring on a reload never holds
+    // a fresh connection that has sent nothing yet (nginx closes those as idle, and the client sees a reset).
+    ...indent([`listen ${listenAddress(options, options.httpPort)} default_server deferred;`, `listen ${listenAddress(options, options.httpsPort)} ssl default_server deferred;`, 'server_name _;'], 2).split('\n'),
     '        location = /healthz {',
     '            default_type text/plain;',
     `            add_header ${GENERATION_HEADER} ${table.generation} always;`,
