@@ -23,6 +23,8 @@ let platform: PlatformInstance;
 let user: CliUser;
 let repo: AppRepo;
 let keyPath: string;
+/** The commit of the first push, whose image `deis pull` deploys again later. */
+let firstSha: string;
 const app = `hello-${Math.random().toString(36).slice(2, 7)}`;
 const appHost = () => `${app}.${platform.domain}`;
 
@@ -100,6 +102,7 @@ describe('from git push to a routed app', () => {
 
   it('builds a pushed Dockerfile app and serves it through the router', async () => {
     const pushed = expectOk(await push());
+    firstSha = expectOk(await repo.git(['rev-parse', 'HEAD'])).stdout.trim().slice(0, 8);
     const output = pushed.stdout + pushed.stderr;
     expect(output).toContain('Starting build... but first, coffee!');
     expect(output).toContain(`Done, ${app}:v2 deployed to Workflow`);
@@ -251,6 +254,17 @@ describe('from git push to a routed app', () => {
     expectOk(await push(other));
     const response = await pollRouter(platform.routerPort, `${name}.${platform.domain}`, (r) => r.status === 200, { timeoutMs: 20_000 });
     expect(response.body).toContain('Powered by Deis');
+  });
+
+  it('deploys an image from the local engine with deis pull', async () => {
+    const name = `${app}-pull`;
+    expectOk(await deis(['create', name, '--no-remote']));
+    const pulled = expectOk(await deis(['pull', `${app}:git-${firstSha}`, '-a', name]));
+    expect(pulled.stdout).toContain('Creating build... done');
+    const response = await pollRouter(platform.routerPort, `${name}.${platform.domain}`, (r) => r.status === 200, { timeoutMs: 20_000 });
+    expect(response.body).toContain('Powered by Deis');
+    // No Procfile: the image's own CMD runs as the `cmd` type.
+    expect(expectOk(await deis(['ps', '-a', name])).stdout).toContain('--- cmd:');
   });
 
   it('refuses a push from a key of a user without access', async () => {
