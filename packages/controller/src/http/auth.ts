@@ -53,6 +53,8 @@ export function installAuthentication(app: FastifyInstance, db: Database, builde
       case 'builder': {
         const given = request.headers['x-deis-builder-auth'];
         if (typeof given !== 'string' || given === '') {
+          // The contract: 401 with no credentials at all, 403 when a user's token came instead of the builder key.
+          if (await userFromToken(db, request)) throw new PermissionDeniedError();
           throw new AuthenticationError();
         }
         if (!equalSecrets(given, builderKey)) throw new PermissionDeniedError();
