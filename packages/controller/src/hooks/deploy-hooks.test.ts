@@ -113,7 +113,8 @@ describe('deploy hooks (contract §1.4)', () => {
       const alice = await controller.user('alice');
       const started = Date.now();
       expect((await controller.call('POST', '/v2/apps/', { token: alice, body: { id: 'myapp' } })).status).toBe(201);
-      expect(Date.now() - started).toBeLessThan(2000);
+      // The hook's own timeout is 10 s; well under it means the release did not wait (with room for a busy machine).
+      expect(Date.now() - started).toBeLessThan(5000);
       await expect.poll(() => held.length).toBe(1);
 
       const app = await controller.deps.db.selectFrom('apps').select('uuid').where('id', '=', 'myapp').executeTakeFirstOrThrow();
