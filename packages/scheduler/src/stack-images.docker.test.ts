@@ -37,7 +37,8 @@ describe('stack images', () => {
     const before = await docker.getImage(NODE_IMAGE).inspect();
     const began = Date.now();
     expect(await ensureStackImages(docker)).toEqual({ built: [] });
-    expect(Date.now() - began).toBeLessThan(5_000);
+    // Hashing the inputs only: far below a build, even on a busy machine.
+    expect(Date.now() - began).toBeLessThan(15_000);
     expect((await docker.getImage(NODE_IMAGE).inspect()).Id).toBe(before.Id);
     expect(before.Config.Labels?.[STACK_HASH_LABEL]).toMatch(/^[0-9a-f]{32}$/);
 

@@ -79,7 +79,8 @@ describe('the reconciler', () => {
     const first = await crashAndTime();
     for (let i = 0; i < 3; i++) await crashAndTime();
     const fifth = await crashAndTime();
-    expect(first).toBeLessThan(300);
+    // Quick at first, well before the backed-off delay (a busy CI machine adds its own latency to both).
+    expect(first).toBeLessThan(40 * 16);
     expect(fifth).toBeGreaterThanOrEqual(40 * 16);
   });
 
