@@ -4,7 +4,7 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { ensurePlatformHosts } from './hosts-file.ts';
@@ -73,12 +73,19 @@ function nextSteps(settings: PlatformSettings): string {
   ].join('\n');
 }
 
-/** Makes the built CLI available as `deis` when this user may write /usr/local/bin; says so either way. */
-function installCli(repoRoot: string, print: (line: string) => void): void {
+/**
+ * Makes the built CLI available as `deis` (by default in /usr/local/bin) when this user may write there. A `deis`
+ * that is not a link (the Go CLI, say) is left alone.
+ */
+function installCli(repoRoot: string, link: string, print: (line: string) => void): void {
   const target = join(repoRoot, 'dist', 'deis.js');
-  const link = '/usr/local/bin/deis';
   try {
-    rmSync(link, { force: true });
+    const existing = lstatSync(link, { throwIfNoEntry: false });
+    if (existing && !existing.isSymbolicLink()) {
+      print(`(${link} is another program; this platform's CLI is: node ${target})`);
+      return;
+    }
+    if (existing) unlinkSync(link);
     symlinkSync(target, link);
   } catch {
     print(`(could not link ${link}; run the CLI as: node ${target})`);
@@ -94,7 +101,7 @@ export async function platformUp(settings: PlatformSettings, repoRoot: string, p
       print(`(could not update /etc/hosts: ${(error as Error).message}; add "127.0.0.1 ${controllerHost(settings)} ${builderHost(settings)}" yourself)`);
     }
   }
-  installCli(repoRoot, print);
+  if (settings.cliLink) installCli(repoRoot, settings.cliLink, print);
 
   if (runningPid(settings) !== null && (await routerHealth(settings)) === 200) {
     print(`The platform is already running (pid ${runningPid(settings)}).`);

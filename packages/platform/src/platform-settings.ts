@@ -20,6 +20,8 @@ export interface PlatformSettings {
   networkSubnet: string;
   /** Add `deis.<domain>` and `deis-builder.<domain>` to /etc/hosts (only meaningful for the default `localhost`). */
   manageHostsFile: boolean;
+  /** Where `up` links the built CLI as `deis`; null: nowhere. */
+  cliLink: string | null;
 }
 
 function port(env: Record<string, string | undefined>, name: string, fallback: number, problems: string[]): number {
@@ -45,6 +47,7 @@ export function loadPlatformSettings(env: Record<string, string | undefined> = p
     networkName: env.DEIS_NETWORK || 'deis',
     networkSubnet: env.DEIS_NETWORK_SUBNET || '100.64.0.0/16',
     manageHostsFile: (env.DEIS_MANAGE_HOSTS_FILE ?? (platformDomain === 'localhost' ? '1' : '0')) === '1',
+    cliLink: env.DEIS_CLI_LINK === undefined ? '/usr/local/bin/deis' : env.DEIS_CLI_LINK || null,
   };
   if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(platformDomain)) problems.push(`DEIS_PLATFORM_DOMAIN is not a domain name: "${platformDomain}"`);
   if (!/^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.\d+\.\d+\/\d+$/.test(settings.networkSubnet)) {

@@ -42,7 +42,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Removes every container and the network of an instance: the platform leaves apps running when it stops. */
-async function removeInstanceResources(name: string): Promise<void> {
+export async function removeInstanceResources(name: string): Promise<void> {
   const listed = await runProgram('docker', ['ps', '-aq', '--filter', `label=io.deis.platform=${name}`]);
   const ids = listed.stdout.split('\n').filter(Boolean);
   if (ids.length > 0) await runProgram('docker', ['rm', '-f', ...ids]);
