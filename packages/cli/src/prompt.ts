@@ -54,8 +54,9 @@ export async function ask(stdin: Readable, stderr: Writable, question: string): 
 /** On a TTY, raw mode keeps the password off the screen; from a pipe it is just the next line. */
 export async function askSecret(stdin: Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => void }, stderr: Writable, question: string): Promise<string> {
   if (!stdin.isTTY || !stdin.setRawMode) return ask(stdin, stderr, question);
-  stderr.write(question);
+  // Raw mode before the question: whoever types as soon as it shows must not be echoed.
   stdin.setRawMode(true);
+  stderr.write(question);
   stdin.resume();
   return new Promise((resolve, reject) => {
     let value = '';
