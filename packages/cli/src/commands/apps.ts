@@ -8,6 +8,7 @@ import type { CommandContext, Session } from '../command-context.ts';
 import { limitCount } from '../command-context.ts';
 import { flagOption, stringOption } from '../command-spec.ts';
 import type { CommandSpec } from '../command-spec.ts';
+import { limitOption } from '../list-command.ts';
 import { addRemote, removeAppRemotes } from './git.ts';
 import { printLabels } from './labels.ts';
 import { printProcesses } from './ps.ts';
@@ -72,7 +73,7 @@ export const appCommands: CommandSpec[] = [
   {
     name: 'apps:list',
     summary: 'Lists applications visible to the current user.',
-    options: { limit: { type: 'string', short: 'l', valueName: '<num>', description: 'the maximum number of results to display, defaults to config setting' } },
+    options: { ...limitOption },
     json: true,
     async run(ctx, { values }) {
       const session = await ctx.session();

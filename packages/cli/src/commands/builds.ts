@@ -5,27 +5,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Build } from '@deis/sdk/types';
-import { limitCount } from '../command-context.ts';
 import { stringOption } from '../command-spec.ts';
 import type { CommandSpec } from '../command-spec.ts';
+import { appListCommand } from '../list-command.ts';
 import { parseProcfile } from '../procfile.ts';
 
 export const buildCommands: CommandSpec[] = [
-  {
+  appListCommand<Build>({
     name: 'builds:list',
     summary: 'Lists build history for an application.',
-    app: true,
-    json: true,
-    options: { limit: { type: 'string', short: 'l', valueName: '<num>', description: 'the maximum number of results to display, defaults to config setting' } },
-    async run(ctx, { values }) {
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
-      const page = await ctx.list<Build>(session, `/v2/apps/${app}/builds/`, stringOption(values, 'limit'));
-      if (ctx.json) return void ctx.emit(page.results);
-      ctx.say(`=== ${app} Builds${limitCount(page.results.length, page.count)}`);
-      for (const build of page.results) ctx.say(`${build.uuid} ${build.created}`);
-    },
-  },
+    collection: 'builds',
+    heading: 'Builds',
+    line: (build) => `${build.uuid} ${build.created}`,
+  }),
   {
     name: 'builds:create',
     summary: 'Creates a new build of an application from a Docker image and deploys it.',

@@ -9,6 +9,7 @@ import { CliError } from '../cli-errors.ts';
 import { limitCount } from '../command-context.ts';
 import { stringOption } from '../command-spec.ts';
 import type { CommandSpec } from '../command-spec.ts';
+import { limitOption } from '../list-command.ts';
 
 function readPem(cwd: string, path: string, kind: 'certificate' | 'private key'): string {
   let text: string;
@@ -32,7 +33,7 @@ export const certCommands: CommandSpec[] = [
     name: 'certs:list',
     summary: 'Lists the SSL certificates of the current user.',
     json: true,
-    options: { limit: { type: 'string', short: 'l', valueName: '<num>', description: 'the maximum number of results to display, defaults to config setting' } },
+    options: { ...limitOption },
     async run(ctx, { values }) {
       const session = await ctx.session();
       const page = await ctx.list<Cert>(session, '/v2/certs/', stringOption(values, 'limit'));

@@ -3,28 +3,20 @@
  * @module
  */
 import type { Domain } from '@deis/sdk/types';
-import { limitCount } from '../command-context.ts';
 import { stringOption } from '../command-spec.ts';
 import type { CommandSpec } from '../command-spec.ts';
+import { appListCommand } from '../list-command.ts';
 
 const domainArg = [{ name: 'domain', required: true, description: 'the domain name, e.g. www.example.com or *.example.com.' }];
 
 export const domainCommands: CommandSpec[] = [
-  {
+  appListCommand<Domain>({
     name: 'domains:list',
     summary: 'Lists domains bound to an application.',
-    app: true,
-    json: true,
-    options: { limit: { type: 'string', short: 'l', valueName: '<num>', description: 'the maximum number of results to display, defaults to config setting' } },
-    async run(ctx, { values }) {
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
-      const page = await ctx.list<Domain>(session, `/v2/apps/${app}/domains/`, stringOption(values, 'limit'));
-      if (ctx.json) return void ctx.emit(page.results);
-      ctx.say(`=== ${app} Domains${limitCount(page.results.length, page.count)}`);
-      for (const domain of page.results) ctx.say(domain.domain);
-    },
-  },
+    collection: 'domains',
+    heading: 'Domains',
+    line: (domain) => domain.domain,
+  }),
   {
     name: 'domains:add',
     summary: 'Binds a domain to an application.',

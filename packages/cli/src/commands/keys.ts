@@ -10,6 +10,7 @@ import type { CommandContext } from '../command-context.ts';
 import { limitCount } from '../command-context.ts';
 import { stringOption } from '../command-spec.ts';
 import type { CommandSpec } from '../command-spec.ts';
+import { limitOption } from '../list-command.ts';
 import { homeDir } from '../profile.ts';
 
 interface PublicKeyFile {
@@ -75,7 +76,7 @@ export const keyCommands: CommandSpec[] = [
     name: 'keys:list',
     summary: 'Lists SSH keys for the logged in user.',
     json: true,
-    options: { limit: { type: 'string', short: 'l', valueName: '<num>', description: 'the maximum number of results to display, defaults to config setting' } },
+    options: { ...limitOption },
     async run(ctx, { values }) {
       const session = await ctx.session();
       const page = await ctx.list<Key>(session, '/v2/keys/', stringOption(values, 'limit'));

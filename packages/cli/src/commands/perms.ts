@@ -6,9 +6,9 @@ import type { User } from '@deis/sdk/types';
 import { limitCount } from '../command-context.ts';
 import { flagOption, stringOption } from '../command-spec.ts';
 import type { CommandSpec } from '../command-spec.ts';
+import { limitOption } from '../list-command.ts';
 
 const adminOption = { admin: { type: 'boolean', description: 'the system administrators instead of an app\'s collaborators.' } } as const;
-const limitOption = { limit: { type: 'string', short: 'l', valueName: '<num>', description: 'the maximum number of results to display, defaults to config setting' } } as const;
 const userArg = [{ name: 'username', required: true, description: 'the name of the user.' }];
 
 export const permCommands: CommandSpec[] = [

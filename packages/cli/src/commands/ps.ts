@@ -7,6 +7,7 @@ import { UsageError } from '../cli-errors.ts';
 import type { CommandContext } from '../command-context.ts';
 import { stringOption } from '../command-spec.ts';
 import type { CommandSpec } from '../command-spec.ts';
+import { limitOption } from '../list-command.ts';
 
 export function printProcesses(ctx: CommandContext, app: string, pods: Pod[]): void {
   const byType = new Map<string, Pod[]>();
@@ -36,7 +37,7 @@ export const psCommands: CommandSpec[] = [
     name: 'ps:list',
     summary: "Lists the application's processes.",
     app: true,
-    options: { limit: { type: 'string', short: 'l', valueName: '<num>', description: 'the maximum number of results to display, defaults to config setting' } },
+    options: { ...limitOption },
     json: true,
     async run(ctx, { values }) {
       const session = await ctx.session();

@@ -4,9 +4,9 @@
  */
 import type { Page, Release } from '@deis/sdk/types';
 import { UsageError } from '../cli-errors.ts';
-import { limitCount } from '../command-context.ts';
 import { stringOption } from '../command-spec.ts';
 import type { CommandSpec } from '../command-spec.ts';
+import { appListCommand } from '../list-command.ts';
 
 function version(raw: string): number {
   const match = /^v?(\d+)$/.exec(raw);
@@ -15,21 +15,13 @@ function version(raw: string): number {
 }
 
 export const releaseCommands: CommandSpec[] = [
-  {
+  appListCommand<Release>({
     name: 'releases:list',
     summary: 'Lists release history for an application.',
-    app: true,
-    json: true,
-    options: { limit: { type: 'string', short: 'l', valueName: '<num>', description: 'the maximum number of results to display, defaults to config setting' } },
-    async run(ctx, { values }) {
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
-      const page = await ctx.list<Release>(session, `/v2/apps/${app}/releases/`, stringOption(values, 'limit'));
-      if (ctx.json) return void ctx.emit(page.results);
-      ctx.say(`=== ${app} Releases${limitCount(page.results.length, page.count)}`);
-      for (const release of page.results) ctx.say(`v${release.version}\t${release.created}\t${release.summary}`);
-    },
-  },
+    collection: 'releases',
+    heading: 'Releases',
+    line: (release) => `v${release.version}\t${release.created}\t${release.summary}`,
+  }),
   {
     name: 'releases:info',
     summary: 'Prints information about a particular release.',
