@@ -5,6 +5,8 @@
 import type { Selectable, SelectQueryBuilder } from 'kysely';
 import type { App } from '@deis/sdk/types';
 import { storeTime, wireTime } from '../clock.ts';
+import { selectWithOwner } from '../db/owned-rows.ts';
+import type { WithOwner } from '../db/owned-rows.ts';
 import type { AppsTable, Database, Schema } from '../db/schema.ts';
 
 export type AppRow = Selectable<AppsTable>;
@@ -20,14 +22,8 @@ export function toWireApp(row: AppRow, ownerUsername: string): App {
   };
 }
 
-export async function findAppById(db: Database, id: string): Promise<(AppRow & { owner_username: string }) | undefined> {
-  return db
-    .selectFrom('apps')
-    .innerJoin('users', 'users.id', 'apps.owner_id')
-    .selectAll('apps')
-    .select('users.username as owner_username')
-    .where('apps.id', '=', id)
-    .executeTakeFirst();
+export async function findAppById(db: Database, id: string): Promise<VisibleApp | undefined> {
+  return selectWithOwner(db, 'apps').where('apps.id', '=', id).executeTakeFirst();
 }
 
 export async function isCollaborator(db: Database, appUuid: string, userId: number): Promise<boolean> {
@@ -35,7 +31,7 @@ export async function isCollaborator(db: Database, appUuid: string, userId: numb
   return row !== undefined;
 }
 
-export type VisibleApp = AppRow & { owner_username: string };
+export type VisibleApp = WithOwner<'apps'>;
 
 /** One page of the apps `user` may see, ordered by id: an admin sees all, others what they own or collaborate on. */
 export async function listVisibleApps(
@@ -52,7 +48,7 @@ export async function listVisibleApps(
         ) as Q);
   // Every app has an owner (a foreign key), so the count needs no join.
   const counted = await scoped(db.selectFrom('apps').select((eb) => eb.fn.countAll<number | string>().as('count'))).executeTakeFirstOrThrow();
-  const rows = await scoped(db.selectFrom('apps').innerJoin('users', 'users.id', 'apps.owner_id').selectAll('apps').select('users.username as owner_username'))
+  const rows = await scoped(selectWithOwner(db, 'apps'))
     .orderBy('apps.id')
     .limit(limit)
     .offset(offset)

@@ -6,7 +6,10 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { Build } from '@deis/sdk/types';
 import { storeTime, wireTime } from '../clock.ts';
+import { pageOfAppRows } from '../db/owned-rows.ts';
+import type { WithOwner } from '../db/owned-rows.ts';
 import type { BuildsTable, Schema } from '../db/schema.ts';
+import type { PageWindow } from '../http/pagination.ts';
 
 export type BuildRow = Selectable<BuildsTable>;
 
@@ -68,17 +71,6 @@ export async function deleteBuild(db: Kysely<Schema>, uuid: string): Promise<voi
 }
 
 /** One page of an app's builds, newest first, with their owners' names. */
-export async function listBuilds(db: Kysely<Schema>, appUuid: string, limit: number, offset: number): Promise<{ count: number; rows: (BuildRow & { owner_username: string })[] }> {
-  const counted = await db.selectFrom('builds').select((eb) => eb.fn.countAll<number | string>().as('count')).where('app_uuid', '=', appUuid).executeTakeFirstOrThrow();
-  const rows = await db
-    .selectFrom('builds')
-    .innerJoin('users', 'users.id', 'builds.owner_id')
-    .selectAll('builds')
-    .select('users.username as owner_username')
-    .where('builds.app_uuid', '=', appUuid)
-    .orderBy('builds.created', 'desc')
-    .limit(limit)
-    .offset(offset)
-    .execute();
-  return { count: Number(counted.count), rows };
+export async function listBuilds(db: Kysely<Schema>, appUuid: string, window: PageWindow): Promise<{ count: number; rows: WithOwner<'builds'>[] }> {
+  return pageOfAppRows(db, 'builds', appUuid, 'created', window);
 }

@@ -20,7 +20,7 @@ export async function buildRoutes(app: FastifyInstance, deps: ControllerDeps): P
   app.get<AppParams>('/v2/apps/:id/builds/', async (request) => {
     const { app: row } = await loadApp(db, request, request.params.id);
     const window = pageWindow(request);
-    const { count, rows } = await listBuilds(db, row.uuid, window.limit, window.offset);
+    const { count, rows } = await listBuilds(db, row.uuid, window);
     return toPage(request, window, count, rows.map((build) => toWireBuild(build, build.owner_username, row.id)));
   });
 

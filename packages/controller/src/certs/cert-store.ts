@@ -3,18 +3,15 @@
  * `domains.cert_id`; its key is stored for the router and never leaves the controller through the API.
  * @module
  */
-import type { Selectable } from 'kysely';
 import type { Cert } from '@deis/sdk/types';
 import { storeTime, wireTime } from '../clock.ts';
-import type { CertsTable, Database } from '../db/schema.ts';
+import { selectWithOwner } from '../db/owned-rows.ts';
+import type { WithOwner } from '../db/owned-rows.ts';
+import type { Database } from '../db/schema.ts';
 import type { PageWindow } from '../http/pagination.ts';
 import type { CertificateFacts } from './certificate-pem.ts';
 
-export type CertRow = Selectable<CertsTable> & { owner_username: string };
-
-function withOwner(db: Database) {
-  return db.selectFrom('certs').innerJoin('users', 'users.id', 'certs.owner_id').selectAll('certs').select('users.username as owner_username');
-}
+export type CertRow = WithOwner<'certs'>;
 
 export function toWireCert(row: CertRow, domains: string[]): Cert {
   return {
@@ -45,12 +42,12 @@ export async function attachedDomains(db: Database, certIds: number[]): Promise<
 
 export async function pageOwnCerts(db: Database, ownerId: number, window: PageWindow): Promise<{ count: number; rows: CertRow[] }> {
   const counted = await db.selectFrom('certs').select((eb) => eb.fn.countAll<string | number>().as('count')).where('owner_id', '=', ownerId).executeTakeFirstOrThrow();
-  const rows = await withOwner(db).where('certs.owner_id', '=', ownerId).orderBy('certs.name').limit(window.limit).offset(window.offset).execute();
+  const rows = await selectWithOwner(db, 'certs').where('certs.owner_id', '=', ownerId).orderBy('certs.name').limit(window.limit).offset(window.offset).execute();
   return { count: Number(counted.count), rows };
 }
 
 export async function findOwnCert(db: Database, ownerId: number, name: string): Promise<CertRow | undefined> {
-  return withOwner(db).where('certs.owner_id', '=', ownerId).where('certs.name', '=', name).executeTakeFirst();
+  return selectWithOwner(db, 'certs').where('certs.owner_id', '=', ownerId).where('certs.name', '=', name).executeTakeFirst();
 }
 
 export async function certNameTaken(db: Database, name: string): Promise<boolean> {

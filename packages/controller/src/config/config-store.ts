@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { Config } from '@deis/sdk/types';
 import { storeTime, wireTime } from '../clock.ts';
+import { selectWithOwner } from '../db/owned-rows.ts';
+import type { WithOwner } from '../db/owned-rows.ts';
 import type { ConfigsTable, Schema } from '../db/schema.ts';
 import type { ConfigData } from './config-data.ts';
 
@@ -33,14 +35,8 @@ export function toWireConfig(row: ConfigRow, ownerUsername: string, appId: strin
   };
 }
 
-export async function findConfig(db: Kysely<Schema>, uuid: string): Promise<(ConfigRow & { owner_username: string }) | undefined> {
-  return db
-    .selectFrom('configs')
-    .innerJoin('users', 'users.id', 'configs.owner_id')
-    .selectAll('configs')
-    .select('users.username as owner_username')
-    .where('configs.uuid', '=', uuid)
-    .executeTakeFirst();
+export async function findConfig(db: Kysely<Schema>, uuid: string): Promise<WithOwner<'configs'> | undefined> {
+  return selectWithOwner(db, 'configs').where('configs.uuid', '=', uuid).executeTakeFirst();
 }
 
 /**

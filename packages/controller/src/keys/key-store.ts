@@ -6,10 +6,12 @@ import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { Key } from '@deis/sdk/types';
 import { storeTime, wireTime } from '../clock.ts';
+import { selectWithOwner } from '../db/owned-rows.ts';
+import type { WithOwner } from '../db/owned-rows.ts';
 import type { Database, KeysTable } from '../db/schema.ts';
 
 export type KeyRow = Selectable<KeysTable>;
-export type KeyRowWithOwner = KeyRow & { owner_username: string };
+export type KeyRowWithOwner = WithOwner<'keys'>;
 
 export function toWireKey(row: KeyRow, ownerUsername: string): Key {
   return {
@@ -76,25 +78,13 @@ export async function deleteKey(db: Database, uuid: string): Promise<void> {
 }
 
 export async function findKeyByFingerprint(db: Database, fingerprint: string): Promise<KeyRowWithOwner | undefined> {
-  return db
-    .selectFrom('keys')
-    .innerJoin('users', 'users.id', 'keys.owner_id')
-    .selectAll('keys')
-    .select('users.username as owner_username')
-    .where('keys.fingerprint', '=', fingerprint)
-    .where('users.is_active', '=', 1)
-    .orderBy('keys.created')
-    .executeTakeFirst();
+  return selectWithOwner(db, 'keys').where('keys.fingerprint', '=', fingerprint).where('users.is_active', '=', 1).orderBy('keys.created').executeTakeFirst();
 }
 
 /** The keys of the given users, oldest first. */
 export async function keysOfUsers(db: Database, userIds: number[]): Promise<KeyRowWithOwner[]> {
   if (userIds.length === 0) return [];
-  return db
-    .selectFrom('keys')
-    .innerJoin('users', 'users.id', 'keys.owner_id')
-    .selectAll('keys')
-    .select('users.username as owner_username')
+  return selectWithOwner(db, 'keys')
     .where('keys.owner_id', 'in', userIds)
     .orderBy('keys.created')
     .orderBy('keys.uuid')

@@ -15,11 +15,14 @@ import { EMPTY_CONFIG } from '../config/config-data.ts';
 import type { ConfigData } from '../config/config-data.ts';
 import { configDataOf, findConfig, insertConfig } from '../config/config-store.ts';
 import type { ConfigRow } from '../config/config-store.ts';
+import { pageOfAppRows, selectWithOwner } from '../db/owned-rows.ts';
+import type { WithOwner } from '../db/owned-rows.ts';
 import type { ReleasesTable, Schema } from '../db/schema.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { recordEvent } from '../events/event-log.ts';
 import { deployRelease } from '../formation/deploy.ts';
 import { sendDeployHooks } from '../hooks/deploy-hooks.ts';
+import type { PageWindow } from '../http/pagination.ts';
 import { summarizeRelease } from './release-summary.ts';
 import type { SummarySide } from './release-summary.ts';
 
@@ -50,31 +53,13 @@ export async function latestReleaseVersion(db: Kysely<Schema>, appUuid: string):
   return row?.version ?? 0;
 }
 
-export async function findRelease(db: Kysely<Schema>, appUuid: string, version: number): Promise<(ReleaseRow & { owner_username: string }) | undefined> {
-  return db
-    .selectFrom('releases')
-    .innerJoin('users', 'users.id', 'releases.owner_id')
-    .selectAll('releases')
-    .select('users.username as owner_username')
-    .where('releases.app_uuid', '=', appUuid)
-    .where('releases.version', '=', version)
-    .executeTakeFirst();
+export async function findRelease(db: Kysely<Schema>, appUuid: string, version: number): Promise<WithOwner<'releases'> | undefined> {
+  return selectWithOwner(db, 'releases').where('releases.app_uuid', '=', appUuid).where('releases.version', '=', version).executeTakeFirst();
 }
 
 /** One page of an app's releases, newest first. */
-export async function listReleases(db: Kysely<Schema>, appUuid: string, limit: number, offset: number): Promise<{ count: number; rows: (ReleaseRow & { owner_username: string })[] }> {
-  const counted = await db.selectFrom('releases').select((eb) => eb.fn.countAll<number | string>().as('count')).where('app_uuid', '=', appUuid).executeTakeFirstOrThrow();
-  const rows = await db
-    .selectFrom('releases')
-    .innerJoin('users', 'users.id', 'releases.owner_id')
-    .selectAll('releases')
-    .select('users.username as owner_username')
-    .where('releases.app_uuid', '=', appUuid)
-    .orderBy('releases.version', 'desc')
-    .limit(limit)
-    .offset(offset)
-    .execute();
-  return { count: Number(counted.count), rows };
+export async function listReleases(db: Kysely<Schema>, appUuid: string, window: PageWindow): Promise<{ count: number; rows: WithOwner<'releases'>[] }> {
+  return pageOfAppRows(db, 'releases', appUuid, 'version', window);
 }
 
 /** Per store, the tail of each app's queue of changes being stored. */

@@ -19,7 +19,7 @@ export async function releaseRoutes(app: FastifyInstance, deps: ControllerDeps):
   app.get<AppParams>('/v2/apps/:id/releases/', async (request) => {
     const { app: row } = await loadApp(db, request, request.params.id);
     const window = pageWindow(request);
-    const { count, rows } = await listReleases(db, row.uuid, window.limit, window.offset);
+    const { count, rows } = await listReleases(db, row.uuid, window);
     return toPage(request, window, count, rows.map((release) => toWireRelease(release, release.owner_username, row.id)));
   });
 

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { AppSettings, Autoscale } from '@deis/sdk/types';
 import { wireTime } from '../clock.ts';
+import { latestAppRow } from '../db/owned-rows.ts';
 import type { AppSettingsTable, Database } from '../db/schema.ts';
 import { nextVersionTime } from './next-version-time.ts';
 
@@ -37,15 +38,7 @@ export function toWireSettings(row: SettingsRow, appId: string): AppSettings {
 }
 
 export async function latestSettings(db: Database, appUuid: string): Promise<SettingsRow | undefined> {
-  return db
-    .selectFrom('app_settings')
-    .innerJoin('users', 'users.id', 'app_settings.owner_id')
-    .selectAll('app_settings')
-    .select('users.username as owner_username')
-    .where('app_settings.app_uuid', '=', appUuid)
-    .orderBy('app_settings.created', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  return latestAppRow(db, 'app_settings', appUuid);
 }
 
 export async function insertSettings(db: Database, appUuid: string, ownerId: number, values: SettingsValues, previous?: { created: string }): Promise<SettingsRow> {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { Tls } from '@deis/sdk/types';
 import { wireTime } from '../clock.ts';
+import { latestAppRow } from '../db/owned-rows.ts';
 import type { Database, TlsTable } from '../db/schema.ts';
 import { nextVersionTime } from '../settings/next-version-time.ts';
 
@@ -21,15 +22,7 @@ export function toWireTls(row: TlsRow, appId: string): Tls {
 }
 
 export async function latestTls(db: Database, appUuid: string): Promise<TlsRow | undefined> {
-  return db
-    .selectFrom('tls')
-    .innerJoin('users', 'users.id', 'tls.owner_id')
-    .selectAll('tls')
-    .select('users.username as owner_username')
-    .where('tls.app_uuid', '=', appUuid)
-    .orderBy('tls.created', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  return latestAppRow(db, 'tls', appUuid);
 }
 
 export async function insertTls(db: Database, appUuid: string, ownerId: number, enforced: boolean | null, previous?: { created: string }): Promise<TlsRow> {
