@@ -17,6 +17,8 @@ import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeTime } from '@deis/controller/clock';
 import { useUpstreamSource } from '@deis/controller/routing/routing-table';
+import { DEFAULT_SETTINGS, insertSettings, latestSettings } from '@deis/controller/settings/settings-store';
+import type { SettingsValues } from '@deis/controller/settings/settings-store';
 import { startTestController, TEST_BUILDER_KEY } from '@deis/controller/testing/test-controller';
 import type { TestController } from '@deis/controller/testing/test-controller';
 import { startRouter } from '@deis/router/router';
@@ -139,23 +141,10 @@ async function addApp(id: string, options: { upstreams?: RouteUpstream[]; domain
   return uuid;
 }
 
-async function setSettings(app: string, values: { maintenance?: boolean; routable?: boolean; whitelist?: string[] }): Promise<void> {
-  const now = nextTime();
-  await controller.deps.db
-    .insertInto('app_settings')
-    .values({
-      uuid: randomUUID(),
-      app_uuid: appUuids.get(app) ?? '',
-      owner_id: ownerId,
-      maintenance: values.maintenance ? 1 : 0,
-      routable: values.routable === false ? 0 : 1,
-      whitelist: JSON.stringify(values.whitelist ?? []),
-      autoscale: '{}',
-      label: '{}',
-      created: now,
-      updated: now,
-    })
-    .execute();
+async function setSettings(app: string, values: Partial<SettingsValues>): Promise<void> {
+  const { db } = controller.deps;
+  const appUuid = appUuids.get(app) ?? '';
+  await insertSettings(db, appUuid, ownerId, { ...DEFAULT_SETTINGS, ...values }, await latestSettings(db, appUuid));
 }
 
 async function addCert(name: string, pair: { certificate: string; key: string }): Promise<number> {

@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RoutingTable } from '@deis/sdk/types';
 import { storeTime } from '../clock.ts';
+import { DEFAULT_SETTINGS, insertSettings, latestSettings } from '../settings/settings-store.ts';
+import type { SettingsValues } from '../settings/settings-store.ts';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
+import { insertTls, latestTls } from '../tls/tls-store.ts';
 import { ROUTING_INSTANCE_HEADER } from './routes.ts';
 import { fullHostName, useUpstreamSource } from './routing-table.ts';
 
@@ -20,31 +23,15 @@ async function insertApp(id: string): Promise<string> {
   return uuid;
 }
 
-async function insertSettings(appUuid: string, values: { maintenance?: boolean; routable?: boolean; whitelist?: string[] }): Promise<void> {
-  const now = nextTime();
-  await controller.deps.db
-    .insertInto('app_settings')
-    .values({
-      uuid: randomUUID(),
-      app_uuid: appUuid,
-      owner_id: ownerId,
-      maintenance: values.maintenance ? 1 : 0,
-      routable: values.routable === false ? 0 : 1,
-      whitelist: JSON.stringify(values.whitelist ?? []),
-      autoscale: '{}',
-      label: '{}',
-      created: now,
-      updated: now,
-    })
-    .execute();
+/** A new settings version, as the settings endpoint stores it, without the endpoint's notice to the routing table. */
+async function changeSettings(appUuid: string, values: Partial<SettingsValues>): Promise<void> {
+  const { db } = controller.deps;
+  await insertSettings(db, appUuid, ownerId, { ...DEFAULT_SETTINGS, ...values }, await latestSettings(db, appUuid));
 }
 
-async function insertTls(appUuid: string, httpsEnforced: boolean | null): Promise<void> {
-  const now = nextTime();
-  await controller.deps.db
-    .insertInto('tls')
-    .values({ uuid: randomUUID(), app_uuid: appUuid, owner_id: ownerId, https_enforced: httpsEnforced === null ? null : httpsEnforced ? 1 : 0, created: now, updated: now })
-    .execute();
+async function changeTls(appUuid: string, httpsEnforced: boolean | null): Promise<void> {
+  const { db } = controller.deps;
+  await insertTls(db, appUuid, ownerId, httpsEnforced, await latestTls(db, appUuid));
 }
 
 async function insertCert(name: string): Promise<number> {
@@ -93,10 +80,10 @@ beforeEach(async () => {
 afterEach(async () => controller.close());
 
 describe('GET /v2/hooks/routes', () => {
-  it('needs the builder key: 401 without credentials, 403 with a wrong key', async () => {
+  it('needs the builder key: 401 without credentials, 403 with a user token or a wrong key', async () => {
     expect((await controller.call('GET', '/v2/hooks/routes')).status).toBe(401);
     const token = await controller.user('someone');
-    expect((await controller.call('GET', '/v2/hooks/routes', { token })).status).toBe(401);
+    expect((await controller.call('GET', '/v2/hooks/routes', { token })).status).toBe(403);
     expect((await controller.call('GET', '/v2/hooks/routes', { headers: { 'x-deis-builder-auth': 'wrong-key-0123456789' } })).status).toBe(403);
   });
 
@@ -141,12 +128,12 @@ describe('GET /v2/hooks/routes', () => {
   it('takes the newest settings and TLS rows, and leaves out apps that are not routable', async () => {
     const web = await insertApp('web');
     const hidden = await insertApp('hidden');
-    await insertSettings(web, { maintenance: false, whitelist: [] });
-    await insertSettings(web, { maintenance: true, whitelist: ['127.0.0.1', '10.1.0.0/16'] });
-    await insertTls(web, null);
-    await insertTls(web, true);
-    await insertSettings(hidden, { routable: true });
-    await insertSettings(hidden, { routable: false });
+    await changeSettings(web, { maintenance: false, whitelist: [] });
+    await changeSettings(web, { maintenance: true, whitelist: ['127.0.0.1', '10.1.0.0/16'] });
+    await changeTls(web, null);
+    await changeTls(web, true);
+    await changeSettings(hidden, { routable: true });
+    await changeSettings(hidden, { routable: false });
     const result = await table();
     expect(result.apps).toHaveLength(1);
     expect(result.apps[0]).toMatchObject({ app: 'web', maintenance: true, whitelist: ['127.0.0.1', '10.1.0.0/16'], httpsEnforced: true });
