@@ -54,6 +54,16 @@ async function valueOrAsk(ctx: CommandContext, values: OptionValues, name: strin
   return answer;
 }
 
+/** How register and login begin: a controller that answers as one, then the username and password (asked unless given). */
+async function credentials(ctx: CommandContext, values: OptionValues, rawController: string): Promise<{ controller: string; verify: boolean; username: string; password: string }> {
+  const controller = controllerUrl(rawController);
+  const verify = sslVerify(values);
+  await checkController(ctx, controller, verify);
+  const username = await valueOrAsk(ctx, values, 'username', 'username: ');
+  const password = await valueOrAsk(ctx, values, 'password', 'password: ', true);
+  return { controller, verify, username, password };
+}
+
 async function logIn(ctx: CommandContext, controller: string, verify: boolean, username: string, password: string): Promise<void> {
   const client = ctx.anonymousClient(controller, verify);
   const { data } = await client.request<{ token: string }>('POST', '/v2/auth/login/', { body: { username, password } });
@@ -81,11 +91,7 @@ export const authCommands: CommandSpec[] = [
       ...sslOption,
     },
     async run(ctx, { values, positionals }) {
-      const controller = controllerUrl(positionals[0]!);
-      const verify = sslVerify(values);
-      await checkController(ctx, controller, verify);
-      const username = await valueOrAsk(ctx, values, 'username', 'username: ');
-      const password = await valueOrAsk(ctx, values, 'password', 'password: ', true);
+      const { controller, verify, username, password } = await credentials(ctx, values, positionals[0]!);
       if (stringOption(values, 'password') === undefined) {
         const again = await ctx.askSecret('password (confirm): ');
         if (again !== password) throw new CliError('Password mismatch, aborting registration.');
@@ -111,11 +117,7 @@ export const authCommands: CommandSpec[] = [
       ...sslOption,
     },
     async run(ctx, { values, positionals }) {
-      const controller = controllerUrl(positionals[0]!);
-      const verify = sslVerify(values);
-      await checkController(ctx, controller, verify);
-      const username = await valueOrAsk(ctx, values, 'username', 'username: ');
-      const password = await valueOrAsk(ctx, values, 'password', 'password: ', true);
+      const { controller, verify, username, password } = await credentials(ctx, values, positionals[0]!);
       await logIn(ctx, controller, verify, username, password);
     },
   },
