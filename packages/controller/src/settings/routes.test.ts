@@ -72,7 +72,8 @@ describe('/v2/apps/{app}/settings', () => {
     const missing = await post({ label: { nothing: null } });
     expect(missing.status).toBe(422);
     expect(missing.json).toEqual({ detail: 'nothing does not exist under label' });
-    expect((await post({ label: { 'bad key': 'x' } })).status).toBe(400);
+    expect((await post({ label: { 'bad key': 'x' } })).json).toEqual({ label: ['bad key is not a valid label name'] });
+    expect((await post({ label: { team: { name: 'web' } } })).json).toEqual({ label: ['The value of team must be a string'] });
     expect((await post({ label: ['x'] })).status).toBe(400);
   });
 
@@ -93,7 +94,7 @@ describe('/v2/apps/{app}/settings', () => {
     const notInteger = await post({ autoscale: { web: { min: '1', max: 3, cpu_percent: 50 } } });
     expect(notInteger.json).toEqual({ autoscale: ["'1' is not of type 'integer' for web"] });
     expect((await post({ autoscale: { web: { min: 4, max: 3, cpu_percent: 50 } } })).status).toBe(400);
-    expect((await post({ autoscale: { Web: { min: 1, max: 3, cpu_percent: 50 } } })).status).toBe(400);
+    expect((await post({ autoscale: { Web: { min: 1, max: 3, cpu_percent: 50 } } })).json).toEqual({ autoscale: ['Web is not a valid process type'] });
   });
 
   it('changes the routing table only when maintenance, routing or the whitelist change, and logs each new version', async () => {

@@ -52,29 +52,24 @@ function autoscaleRule(proc: string, raw: unknown): Autoscale {
   return { min, max, cpu_percent: cpuPercent };
 }
 
-/** Validates the request's `autoscale`: a rule or null per process type. */
-function autoscaleRequest(body: Record<string, unknown>): Record<string, Autoscale | null> | undefined {
-  const given = jsonField(body, 'autoscale');
+/**
+ * A request that merges per key (`autoscale`, `label`): every key must match its pattern, and its value is parsed, or
+ * null to remove the key.
+ */
+function keyedRequest<T>(body: Record<string, unknown>, field: 'autoscale' | 'label', keys: { pattern: RegExp; noun: string }, valueOf: (key: string, raw: unknown) => T): Record<string, T | null> | undefined {
+  const given = jsonField(body, field);
   if (given === undefined) return undefined;
-  const request: Record<string, Autoscale | null> = {};
-  for (const [proc, raw] of Object.entries(given)) {
-    if (!PROCESS_TYPE.test(proc)) throw ValidationError.field('autoscale', `${proc} is not a valid process type`);
-    request[proc] = raw === null ? null : autoscaleRule(proc, raw);
+  const request: Record<string, T | null> = {};
+  for (const [key, raw] of Object.entries(given)) {
+    if (!keys.pattern.test(key)) throw ValidationError.field(field, `${key} is not a valid ${keys.noun}`);
+    request[key] = raw === null ? null : valueOf(key, raw);
   }
   return request;
 }
 
-function labelRequest(body: Record<string, unknown>): Record<string, string | null> | undefined {
-  const given = jsonField(body, 'label');
-  if (given === undefined) return undefined;
-  const request: Record<string, string | null> = {};
-  for (const [key, raw] of Object.entries(given)) {
-    if (!LABEL_KEY.test(key)) throw ValidationError.field('label', `${key} is not a valid label name`);
-    if (raw === null) request[key] = null;
-    else if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') request[key] = String(raw);
-    else throw ValidationError.field('label', `The value of ${key} must be a string`);
-  }
-  return request;
+function labelValue(key: string, raw: unknown): string {
+  if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
+  throw ValidationError.field('label', `The value of ${key} must be a string`);
 }
 
 /** Applies `null`-unsets and sets to a copy of `previous`. */
@@ -113,8 +108,8 @@ export function changeSettings(previous: SettingsValues, body: Record<string, un
   const maintenance = booleanField(body, 'maintenance');
   const routable = booleanField(body, 'routable');
   const whitelist = body.whitelist === undefined || body.whitelist === null ? undefined : addressList(body.whitelist, 'whitelist');
-  const autoscale = autoscaleRequest(body);
-  const label = labelRequest(body);
+  const autoscale = keyedRequest(body, 'autoscale', { pattern: PROCESS_TYPE, noun: 'process type' }, autoscaleRule);
+  const label = keyedRequest(body, 'label', { pattern: LABEL_KEY, noun: 'label name' }, labelValue);
 
   const next: SettingsValues = {
     maintenance: maintenance ?? previous.maintenance,
