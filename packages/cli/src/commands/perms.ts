@@ -11,6 +11,30 @@ import { limitOption } from '../list-command.ts';
 const adminOption = { admin: { type: 'boolean', description: 'the system administrators instead of an app\'s collaborators.' } } as const;
 const userArg = [{ name: 'username', required: true, description: 'the name of the user.' }];
 
+/** perms:create and perms:delete: a user added to (granted) or removed from an app's collaborators, or with --admin the administrators. */
+function permChange(name: string, summary: string, grant: boolean): CommandSpec {
+  return {
+    name,
+    summary,
+    args: userArg,
+    app: true,
+    options: { ...adminOption },
+    async run(ctx, { values, positionals }) {
+      const session = await ctx.session();
+      const username = positionals[0]!;
+      let collection = '/v2/admin/perms/';
+      let group = 'system administrators';
+      if (!flagOption(values, 'admin')) {
+        const app = await ctx.app(session, stringOption(values, 'app'));
+        collection = `/v2/apps/${app}/perms/`;
+        group = `${app} collaborators`;
+      }
+      if (grant) await ctx.progress(`Adding ${username} to ${group}... `, () => session.client.request('POST', collection, { body: { username } }));
+      else await ctx.progress(`Removing ${username} from ${group}... `, () => session.client.request('DELETE', `${collection}${encodeURIComponent(username)}`));
+    },
+  };
+}
+
 export const permCommands: CommandSpec[] = [
   {
     name: 'perms:list',
@@ -34,40 +58,8 @@ export const permCommands: CommandSpec[] = [
       for (const user of data.users) ctx.say(user);
     },
   },
-  {
-    name: 'perms:create',
-    summary: 'Gives a user permission to use an app, or with --admin makes them a system administrator.',
-    args: userArg,
-    app: true,
-    options: { ...adminOption },
-    async run(ctx, { values, positionals }) {
-      const session = await ctx.session();
-      const username = positionals[0]!;
-      if (flagOption(values, 'admin')) {
-        await ctx.progress(`Adding ${username} to system administrators... `, () => session.client.request('POST', '/v2/admin/perms/', { body: { username } }));
-        return;
-      }
-      const app = await ctx.app(session, stringOption(values, 'app'));
-      await ctx.progress(`Adding ${username} to ${app} collaborators... `, () => session.client.request('POST', `/v2/apps/${app}/perms/`, { body: { username } }));
-    },
-  },
-  {
-    name: 'perms:delete',
-    summary: "Revokes a user's permission to use an app, or with --admin their administrator rights.",
-    args: userArg,
-    app: true,
-    options: { ...adminOption },
-    async run(ctx, { values, positionals }) {
-      const session = await ctx.session();
-      const username = positionals[0]!;
-      if (flagOption(values, 'admin')) {
-        await ctx.progress(`Removing ${username} from system administrators... `, () => session.client.request('DELETE', `/v2/admin/perms/${encodeURIComponent(username)}`));
-        return;
-      }
-      const app = await ctx.app(session, stringOption(values, 'app'));
-      await ctx.progress(`Removing ${username} from ${app} collaborators... `, () => session.client.request('DELETE', `/v2/apps/${app}/perms/${encodeURIComponent(username)}`));
-    },
-  },
+  permChange('perms:create', 'Gives a user permission to use an app, or with --admin makes them a system administrator.', true),
+  permChange('perms:delete', "Revokes a user's permission to use an app, or with --admin their administrator rights.", false),
   {
     name: 'users:list',
     summary: 'Lists all registered users (administrators only).',

@@ -11,6 +11,23 @@ function splitAddresses(args: string[]): string[] {
 
 const addressesArg = [{ name: 'addresses', required: true, variadic: true, description: 'comma-separated list of IP addresses or CIDR ranges, e.g. 1.2.3.4,10.0.0.0/8.' }];
 
+/** whitelist:add and whitelist:remove: the same addresses, sent to be added or removed. */
+function addressChange(name: string, summary: string, add: boolean): CommandSpec {
+  return {
+    name,
+    summary,
+    args: addressesArg,
+    app: true,
+    async run(ctx, { values, positionals }) {
+      const addresses = splitAddresses(positionals);
+      const session = await ctx.session();
+      const app = await ctx.app(session, stringOption(values, 'app'));
+      const label = add ? `Adding ${addresses.join(',')} to ${app} whitelist... ` : `Removing ${addresses.join(',')} from ${app} whitelist... `;
+      await ctx.progress(label, () => session.client.request(add ? 'POST' : 'DELETE', `/v2/apps/${app}/whitelist/`, { body: { addresses } }));
+    },
+  };
+}
+
 export const whitelistCommands: CommandSpec[] = [
   {
     name: 'whitelist:list',
@@ -26,28 +43,6 @@ export const whitelistCommands: CommandSpec[] = [
       for (const address of data.addresses) ctx.say(address);
     },
   },
-  {
-    name: 'whitelist:add',
-    summary: 'Adds addresses to the whitelist of an application.',
-    args: addressesArg,
-    app: true,
-    async run(ctx, { values, positionals }) {
-      const addresses = splitAddresses(positionals);
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
-      await ctx.progress(`Adding ${addresses.join(',')} to ${app} whitelist... `, () => session.client.request('POST', `/v2/apps/${app}/whitelist/`, { body: { addresses } }));
-    },
-  },
-  {
-    name: 'whitelist:remove',
-    summary: 'Removes addresses from the whitelist of an application.',
-    args: addressesArg,
-    app: true,
-    async run(ctx, { values, positionals }) {
-      const addresses = splitAddresses(positionals);
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
-      await ctx.progress(`Removing ${addresses.join(',')} from ${app} whitelist... `, () => session.client.request('DELETE', `/v2/apps/${app}/whitelist/`, { body: { addresses } }));
-    },
-  },
+  addressChange('whitelist:add', 'Adds addresses to the whitelist of an application.', true),
+  addressChange('whitelist:remove', 'Removes addresses from the whitelist of an application.', false),
 ];
