@@ -45,10 +45,3 @@ export async function pageOfAppRows<T extends AppOwnedTable>(
     .execute();
   return { count: Number(counted.count), rows: rows as WithOwner<T>[] };
 }
-
-/** The newest row of an app in a versioned table (settings, TLS), with its owner's name. */
-export async function latestAppRow<T extends 'app_settings' | 'tls'>(db: Database, table: T, appUuid: string): Promise<WithOwner<T> | undefined> {
-  const owned: 'app_settings' | 'tls' = table;
-  const row = await selectWithOwner(db, owned).where(`${owned}.app_uuid`, '=', appUuid).orderBy(`${owned}.created`, 'desc').limit(1).executeTakeFirst();
-  return row as WithOwner<T> | undefined;
-}

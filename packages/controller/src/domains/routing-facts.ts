@@ -6,6 +6,7 @@
  */
 import type { RouteCertificate } from '@deis/sdk/types';
 import type { Database } from '../db/schema.ts';
+import { latestRowOfEveryApp } from '../db/versioned-rows.ts';
 import { DEFAULT_SETTINGS, latestSettings, settingsValues } from '../settings/settings-store.ts';
 import { latestTls } from '../tls/tls-store.ts';
 import { appCertificates } from '../certs/cert-store.ts';
@@ -50,22 +51,8 @@ export async function allAppRoutingFacts(db: Database): Promise<Map<string, AppR
     .select(['domains.app_uuid', 'domains.domain', 'certs.name', 'certs.certificate', 'certs.key'])
     .orderBy('domains.domain')
     .execute();
-  const settings = await db
-    .selectFrom('app_settings as s')
-    .innerJoin(
-      (eb) => eb.selectFrom('app_settings').select(['app_uuid', (inner) => inner.fn.max('created').as('latest')]).groupBy('app_uuid').as('m'),
-      (join) => join.onRef('m.app_uuid', '=', 's.app_uuid').onRef('m.latest', '=', 's.created'),
-    )
-    .selectAll('s')
-    .execute();
-  const tls = await db
-    .selectFrom('tls as t')
-    .innerJoin(
-      (eb) => eb.selectFrom('tls').select(['app_uuid', (inner) => inner.fn.max('created').as('latest')]).groupBy('app_uuid').as('m'),
-      (join) => join.onRef('m.app_uuid', '=', 't.app_uuid').onRef('m.latest', '=', 't.created'),
-    )
-    .select(['t.app_uuid', 't.https_enforced'])
-    .execute();
+  const settings = await latestRowOfEveryApp(db, 'app_settings');
+  const tls = await latestRowOfEveryApp(db, 'tls');
 
   const byUuid = new Map<string, AppRoutingFacts>();
   for (const app of apps) {

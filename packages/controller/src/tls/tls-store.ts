@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { Tls } from '@deis/sdk/types';
 import { wireTime } from '../clock.ts';
-import { latestAppRow } from '../db/owned-rows.ts';
+import { latestAppRow } from '../db/versioned-rows.ts';
 import type { Database, TlsTable } from '../db/schema.ts';
 import { nextVersionTime } from '../settings/next-version-time.ts';
 
