@@ -43,6 +43,13 @@ function printConfig(ctx: CommandContext, app: string, config: Config, format: '
   }
 }
 
+/** The app's config as it now is: its values under --json, else printed in the given format. */
+async function showConfig(ctx: CommandContext, session: Session, app: string, format: 'table' | 'oneline' | 'diff' = 'table'): Promise<void> {
+  const config = await fetchConfig(session, app);
+  if (ctx.json) return void ctx.emit(config.values ?? {});
+  printConfig(ctx, app, config, format);
+}
+
 async function setValues(ctx: CommandContext, session: Session, app: string, values: Record<string, string>): Promise<Config> {
   if ('SSH_KEY' in values) values.SSH_KEY = encodeSshKey(values.SSH_KEY!, ctx.io.cwd);
   if (Object.keys(values).some((key) => key.startsWith('HEALTHCHECK_'))) {
@@ -83,9 +90,7 @@ export const configCommands: CommandSpec[] = [
     async run(ctx, { values }) {
       const session = await ctx.session();
       const app = await ctx.app(session, stringOption(values, 'app'));
-      const config = await fetchConfig(session, app);
-      if (ctx.json) return void ctx.emit(config.values ?? {});
-      printConfig(ctx, app, config, flagOption(values, 'oneline') ? 'oneline' : flagOption(values, 'diff') ? 'diff' : 'table');
+      await showConfig(ctx, session, app, flagOption(values, 'oneline') ? 'oneline' : flagOption(values, 'diff') ? 'diff' : 'table');
     },
   },
   {
@@ -100,9 +105,7 @@ export const configCommands: CommandSpec[] = [
       const session = await ctx.session();
       const app = await ctx.app(session, stringOption(values, 'app'));
       await setValues(ctx, session, app, pairs);
-      const config = await fetchConfig(session, app);
-      if (ctx.json) return void ctx.emit(config.values ?? {});
-      printConfig(ctx, app, config, 'table');
+      await showConfig(ctx, session, app);
     },
   },
   {
@@ -116,9 +119,7 @@ export const configCommands: CommandSpec[] = [
       const app = await ctx.app(session, stringOption(values, 'app'));
       const nulls = Object.fromEntries(positionals.map((key) => [key, null]));
       await ctx.progress('Removing config... ', () => session.client.request('POST', `/v2/apps/${app}/config/`, { body: { values: nulls } }), () => 'done\n');
-      const config = await fetchConfig(session, app);
-      if (ctx.json) return void ctx.emit(config.values ?? {});
-      printConfig(ctx, app, config, 'table');
+      await showConfig(ctx, session, app);
     },
   },
   {
@@ -169,9 +170,7 @@ export const configCommands: CommandSpec[] = [
       const session = await ctx.session();
       const app = await ctx.app(session, stringOption(values, 'app'));
       await setValues(ctx, session, app, pairs);
-      const config = await fetchConfig(session, app);
-      if (ctx.json) return void ctx.emit(config.values ?? {});
-      printConfig(ctx, app, config, 'table');
+      await showConfig(ctx, session, app);
     },
   },
 ];
