@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureCliBuilt, newCliUser, registerUser, startCliController } from './cli-harness.ts';
+import { startWithUser } from './cli-harness.ts';
 import type { CliController, CliUser } from './cli-harness.ts';
 
 let server: CliController;
 let user: CliUser;
 
 beforeAll(async () => {
-  await ensureCliBuilt();
-  server = await startCliController();
-  user = newCliUser();
-  if ((await registerUser(user, server.url, 'setter')).code !== 0) throw new Error('register failed');
+  ({ server, user } = await startWithUser('setter'));
   await user.deis(['create', 'knobs', '--no-remote']);
 }, 60_000);
 afterAll(async () => server?.close());

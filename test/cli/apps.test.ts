@@ -1,18 +1,14 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureCliBuilt, gitRepo, newCliUser, registerUser, runProgram, startCliController } from './cli-harness.ts';
+import { gitRepo, newCliUser, registerUser, runProgram, startWithUser } from './cli-harness.ts';
 import type { CliController, CliUser } from './cli-harness.ts';
 
 let server: CliController;
 let user: CliUser;
 
 beforeAll(async () => {
-  await ensureCliBuilt();
-  server = await startCliController();
-  user = newCliUser();
-  const registered = await registerUser(user, server.url, 'owner');
-  if (registered.code !== 0) throw new Error(registered.stderr);
+  ({ server, user } = await startWithUser('owner'));
 }, 60_000);
 afterAll(async () => server?.close());
 

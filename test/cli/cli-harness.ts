@@ -128,6 +128,19 @@ export async function registerUser(user: CliUser, url: string, username: string)
   return user.deis(['register', url, `--username=${username}`, '--password=s3cret-pass', `--email=${username}@example.test`]);
 }
 
+/** What most test files start with: the built CLI, a controller, and a user registered (so the first, an admin) and logged in. */
+export async function startWithUser(username: string): Promise<{ server: CliController; user: CliUser }> {
+  await ensureCliBuilt();
+  const server = await startCliController();
+  const user = newCliUser();
+  const registered = await registerUser(user, server.url, username);
+  if (registered.code !== 0) {
+    await server.close();
+    throw new Error(`register failed: ${registered.stderr}`);
+  }
+  return { server, user };
+}
+
 /** A git repository in a new temporary directory. */
 export async function gitRepo(user: CliUser): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'deis-cli-repo-'));

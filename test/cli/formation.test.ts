@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_PATH, ensureCliBuilt, newCliUser, registerUser, startCliController } from './cli-harness.ts';
+import { CLI_PATH, startWithUser } from './cli-harness.ts';
 import type { CliController, CliUser } from './cli-harness.ts';
 
 let server: CliController;
@@ -8,15 +8,12 @@ let user: CliUser;
 const app = ['-a', 'procs'];
 
 beforeAll(async () => {
-  await ensureCliBuilt();
-  server = await startCliController();
+  ({ server, user } = await startWithUser('runner'));
   server.controller.scheduler.behaviour = () => ({ output: [{ stream: 'stdout', text: 'listening on 5000' }] });
   server.controller.scheduler.runHandler = (spec) => {
     const command = [...(spec.entrypoint ?? []), ...(spec.command ?? [])].join(' ');
     return command.includes('fail') ? { exitCode: 3, output: 'it failed\n' } : { exitCode: 0, output: `ran: ${command}\n` };
   };
-  user = newCliUser();
-  if ((await registerUser(user, server.url, 'runner')).code !== 0) throw new Error('register failed');
   await user.deis(['create', 'procs', '--no-remote']);
   await user.deis(['config:set', 'PORT=5000', ...app]);
   const pulled = await user.deis(['pull', 'example/procs:1', ...app, '--procfile', 'web: ./web\nworker: ./work']);

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureCliBuilt, newCliUser, registerUser, runProgram, startCliController } from './cli-harness.ts';
+import { newCliUser, registerUser, runProgram, startWithUser } from './cli-harness.ts';
 import type { CliController, CliUser } from './cli-harness.ts';
 
 let server: CliController;
@@ -15,11 +15,8 @@ async function sshKey(user: CliUser, name: string, comment: string): Promise<voi
 }
 
 beforeAll(async () => {
-  await ensureCliBuilt();
-  server = await startCliController();
-  admin = newCliUser();
+  ({ server, user: admin } = await startWithUser('boss'));
   member = newCliUser();
-  if ((await registerUser(admin, server.url, 'boss')).code !== 0) throw new Error('register failed');
   if ((await registerUser(member, server.url, 'member')).code !== 0) throw new Error('register failed');
 }, 60_000);
 afterAll(async () => server?.close());

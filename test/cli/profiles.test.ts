@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureCliBuilt, newCliUser, registerUser, startCliController } from './cli-harness.ts';
+import { newCliUser, registerUser, startWithUser } from './cli-harness.ts';
 import type { CliController, CliUser } from './cli-harness.ts';
 import { startTestController } from '@deis/controller/testing/test-controller';
 
@@ -12,10 +12,7 @@ let server: CliController;
 let user: CliUser;
 
 beforeAll(async () => {
-  await ensureCliBuilt();
-  server = await startCliController();
-  user = newCliUser();
-  if ((await registerUser(user, server.url, 'prof')).code !== 0) throw new Error('register failed');
+  ({ server, user } = await startWithUser('prof'));
 }, 60_000);
 afterAll(async () => server?.close());
 
