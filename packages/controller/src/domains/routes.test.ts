@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Domain, Page } from '@deis/sdk/types';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
-import { createTestApp, shareTestApp } from './test-apps.ts';
+import { createTestApp, shareTestApp } from '../testing/test-apps.ts';
 
 describe('/v2/apps/{app}/domains', () => {
   let controller: TestController;

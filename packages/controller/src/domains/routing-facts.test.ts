@@ -4,7 +4,7 @@ import type { TestCertificate } from '../certs/test-certificates.ts';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
 import { allAppRoutingFacts, appRoutingFacts } from './routing-facts.ts';
-import { createTestApp } from './test-apps.ts';
+import { createTestApp } from '../testing/test-apps.ts';
 
 describe('routing facts', () => {
   let pair: TestCertificate;

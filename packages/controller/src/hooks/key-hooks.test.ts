@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { storeTime } from '../clock.ts';
 import { ECDSA_P256_KEY, ED25519_KEY, ED25519_KEY_2, RSA_KEY, RSA_KEY_2 } from '../keys/sample-keys.ts';
+import { createTestApp } from '../testing/test-apps.ts';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
-import { findUserByUsername } from '../users/user-store.ts';
 
 describe('builder key hooks', () => {
   let controller: TestController;
@@ -13,10 +11,6 @@ describe('builder key hooks', () => {
   let alice: string;
   let bob: string;
 
-  async function insertApp(ownerName: string, id: string): Promise<void> {
-    const user = await findUserByUsername(controller.deps.db, ownerName);
-    await controller.deps.db.insertInto('apps').values({ uuid: randomUUID(), id, owner_id: user!.id, structure: '{}', created: storeTime(), updated: storeTime() }).execute();
-  }
   async function addKey(token: string, id: string, publicKey: string): Promise<void> {
     expect((await controller.call('POST', '/v2/keys', { token, body: { id, public: publicKey } })).status).toBe(201);
   }
@@ -28,9 +22,9 @@ describe('builder key hooks', () => {
     owner = await controller.user('owner');
     alice = await controller.user('alice');
     bob = await controller.user('bob');
-    await insertApp('owner', 'zeta');
-    await insertApp('owner', 'alpha');
-    await insertApp('bob', 'bobs-app');
+    await createTestApp(controller, 'owner', 'zeta');
+    await createTestApp(controller, 'owner', 'alpha');
+    await createTestApp(controller, 'bob', 'bobs-app');
     await addKey(owner, 'owner-1', RSA_KEY.public);
     await addKey(owner, 'owner-2', ED25519_KEY.public);
     await addKey(alice, 'alice-1', RSA_KEY_2.public);

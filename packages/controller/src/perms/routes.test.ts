@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Page } from '@deis/sdk/types';
-import { storeTime } from '../clock.ts';
 import { recentEvents } from '../events/event-log.ts';
+import { createTestApp } from '../testing/test-apps.ts';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
-import { findUserByUsername } from '../users/user-store.ts';
 
 const FORBIDDEN = { detail: 'You do not have permission to perform this action.' };
 
@@ -17,13 +15,6 @@ describe('/v2/apps/{app}/perms', () => {
   let bob: string;
   let appUuid: string;
 
-  /** An app row made directly in the store (the apps feature is another module's). */
-  async function insertApp(ownerName: string, id: string): Promise<string> {
-    const user = await findUserByUsername(controller.deps.db, ownerName);
-    const uuid = randomUUID();
-    await controller.deps.db.insertInto('apps').values({ uuid, id, owner_id: user!.id, structure: '{}', created: storeTime(), updated: storeTime() }).execute();
-    return uuid;
-  }
 
   const perms = (token: string) => controller.call('GET', '/v2/apps/demo/perms/', { token });
   const share = (token: string, username: unknown, app = 'demo') => controller.call('POST', `/v2/apps/${app}/perms/`, { token, body: { username } });
@@ -35,7 +26,7 @@ describe('/v2/apps/{app}/perms', () => {
     owner = await controller.user('owner');
     alice = await controller.user('alice');
     bob = await controller.user('bob');
-    appUuid = await insertApp('owner', 'demo');
+    appUuid = (await createTestApp(controller, 'owner', 'demo')).uuid;
   });
   afterEach(async () => controller.close());
 

@@ -1,12 +1,12 @@
 /**
  * For tests of app-scoped routes: an app row with its defaults, written straight to the store, so these tests do not
- * depend on the apps endpoint.
+ * depend on the apps endpoint. Used only by `*.test.ts` files.
  * @module
  */
 import { randomUUID } from 'node:crypto';
 import { storeTime } from '../clock.ts';
 import { createAppDefaults } from '../settings/app-defaults.ts';
-import type { TestController } from '../testing/test-controller.ts';
+import type { TestController } from './test-controller.ts';
 import { findUserByUsername } from '../users/user-store.ts';
 
 export async function createTestApp(controller: TestController, ownerUsername: string, id: string): Promise<{ uuid: string; id: string }> {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Tls } from '@deis/sdk/types';
-import { createTestApp, shareTestApp } from '../domains/test-apps.ts';
+import { createTestApp, shareTestApp } from '../testing/test-apps.ts';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
 
