@@ -9,6 +9,8 @@ import type { Page } from '@deis/sdk/types';
 import { API_VERSION } from '@deis/sdk/types';
 import { appFromRemoteUrl, isBuilderRemote } from './builder-remote.ts';
 import { CliError, NotLoggedInError } from './cli-errors.ts';
+import { stringOption } from './command-spec.ts';
+import type { OptionValues } from './command-spec.ts';
 import { listRemotes } from './git.ts';
 import { ask, askSecret } from './prompt.ts';
 import { profilePath, readProfile } from './profile.ts';
@@ -54,6 +56,8 @@ export interface CommandContext {
   anonymousClient(controller: string, sslVerify: boolean, token?: string): ApiClient;
   /** `-a`, else the app of the repository's deis remote, else a CliError saying how to choose. */
   app(session: Session, flag: string | undefined): Promise<string>;
+  /** What a command working on one app starts with: the session, and the app of its `-a` value (see app()). */
+  appSession(values: OptionValues): Promise<{ session: Session; app: string }>;
   /** GET a paginated list with `?limit=` (the profile's response_limit unless given). */
   list<T>(session: Session, path: string, limit?: string): Promise<Page<T>>;
 }
@@ -120,6 +124,10 @@ export function createContext(io: CliIO, options: { json: boolean; configFlag: s
       throw new CliError('No app given, and none found in a git remote named deis in this directory.', {
         hint: "Pass -a <app>, or run 'deis git:remote -a <app>' in the app's repository.",
       });
+    },
+    async appSession(values) {
+      const session = await context.session();
+      return { session, app: await context.app(session, stringOption(values, 'app')) };
     },
     async list<T>(session: Session, path: string, limit?: string) {
       const response = await session.client.request<Page<T>>('GET', path, { query: { limit: limit ?? session.profile.response_limit } });

@@ -28,8 +28,7 @@ export function appListCommand<T>(spec: AppListSpec<T>): CommandSpec {
     json: true,
     options: { ...limitOption },
     async run(ctx, { values }) {
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const page = await ctx.list<T>(session, `/v2/apps/${app}/${spec.collection}/`, stringOption(values, 'limit'));
       if (ctx.json) return void ctx.emit(page.results);
       ctx.say(`=== ${app} ${spec.heading}${limitCount(page.results.length, page.count)}`);

@@ -5,7 +5,6 @@
 import type { Tls } from '@deis/sdk/types';
 import { getSettings, postSettings } from '../app-settings.ts';
 import type { Session } from '../command-context.ts';
-import { stringOption } from '../command-spec.ts';
 import type { CommandSpec } from '../command-spec.ts';
 
 /** `<topic>:info` of a boolean app setting: `{ <key>: value }` under --json, else a sentence. */
@@ -16,8 +15,7 @@ function settingInfo(topic: string, summary: string, key: 'maintenance' | 'routa
     app: true,
     json: true,
     async run(ctx, { values }) {
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const settings = await getSettings(session, app);
       if (ctx.json) return void ctx.emit({ [key]: settings[key] });
       ctx.say(sentence(settings[key]));
@@ -44,8 +42,7 @@ function switchCommands(spec: Switch): CommandSpec[] {
       summary: spec.summary(on),
       app: true,
       async run(ctx, { values }) {
-        const session = await ctx.session();
-        const app = await ctx.app(session, stringOption(values, 'app'));
+        const { session, app } = await ctx.appSession(values);
         await ctx.progress(`${on ? 'Enabling' : 'Disabling'} ${spec.subject} for ${app}... `, () => spec.set(session, app, on));
       },
     };
@@ -75,8 +72,7 @@ export const toggleCommands: CommandSpec[] = [
     app: true,
     json: true,
     async run(ctx, { values }) {
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const { data } = await session.client.request<Tls>('GET', `/v2/apps/${app}/tls/`);
       if (ctx.json) return void ctx.emit(data);
       ctx.say(`=== ${app} TLS`);

@@ -89,8 +89,7 @@ export const appCommands: CommandSpec[] = [
     app: true,
     json: true,
     async run(ctx, { values }) {
-      const session = await ctx.session();
-      const id = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app: id } = await ctx.appSession(values);
       const { data: app } = await session.client.request<App>('GET', `/v2/apps/${id}/`);
       if (ctx.json) {
         const [pods, domains, settings] = await Promise.all([
@@ -125,8 +124,7 @@ export const appCommands: CommandSpec[] = [
     app: true,
     options: { print: { type: 'boolean', description: 'only print the URL.' } },
     async run(ctx, { values }) {
-      const session = await ctx.session();
-      const id = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app: id } = await ctx.appSession(values);
       const host = await appUrl(session, id);
       if (!host) throw new CliError(`No domain assigned to ${id}`);
       const url = /^https?:\/\//.test(host) ? host : `${new URL(session.profile.controller).protocol}//${host}`;
@@ -155,8 +153,7 @@ export const appCommands: CommandSpec[] = [
     },
     json: true,
     async run(ctx, { values }) {
-      const session = await ctx.session();
-      const id = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app: id } = await ctx.appSession(values);
       const lines = stringOption(values, 'lines');
       if (lines !== undefined && !/^\d+$/.test(lines)) throw new UsageError(`--lines must be a whole number, not '${lines}'`);
       const fetchLines = async (count: string | undefined) => {
@@ -198,8 +195,7 @@ export const appCommands: CommandSpec[] = [
     async run(ctx, { values, positionals }) {
       const command = joinCommand(positionals);
       if (!command.trim()) throw new UsageError('<command> is required', "Usage: deis apps:run [options] [--] <command>...");
-      const session = await ctx.session();
-      const id = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app: id } = await ctx.appSession(values);
       ctx.say(`Running '${command}'...`);
       const { data } = await session.client.request<RunResult>('POST', `/v2/apps/${id}/run`, { body: { command } });
       if (ctx.json) ctx.emit(data);
@@ -237,8 +233,7 @@ export const appCommands: CommandSpec[] = [
     args: [{ name: 'username', required: true, description: 'the user who will own the application.' }],
     app: true,
     async run(ctx, { values, positionals }) {
-      const session = await ctx.session();
-      const id = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app: id } = await ctx.appSession(values);
       const owner = positionals[0]!;
       await ctx.progress(`Transferring ${id} to ${owner}... `, () => session.client.request('POST', `/v2/apps/${id}/`, { body: { owner } }));
     },

@@ -4,7 +4,6 @@
  */
 import { UsageError } from '../cli-errors.ts';
 import { getSettings, postSettings } from '../app-settings.ts';
-import { stringOption } from '../command-spec.ts';
 import type { CommandSpec } from '../command-spec.ts';
 
 function wholeNumber(values: Record<string, unknown>, name: string): number {
@@ -21,8 +20,7 @@ export const autoscaleCommands: CommandSpec[] = [
     app: true,
     json: true,
     async run(ctx, { values }) {
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const rules = (await getSettings(session, app)).autoscale ?? {};
       if (ctx.json) return void ctx.emit(rules);
       ctx.say(`=== ${app} Autoscale`);
@@ -46,8 +44,7 @@ export const autoscaleCommands: CommandSpec[] = [
     app: true,
     async run(ctx, { values, positionals }) {
       const rule = { min: wholeNumber(values, 'min'), max: wholeNumber(values, 'max'), cpu_percent: wholeNumber(values, 'cpu-percent') };
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const type = positionals[0]!;
       await ctx.progress(`Applying autoscale settings for process type ${type} on ${app}... `, () => postSettings(session, app, { autoscale: { [type]: rule } }));
     },
@@ -58,8 +55,7 @@ export const autoscaleCommands: CommandSpec[] = [
     args: [{ name: 'type', required: true, description: "the process type, such as 'web'." }],
     app: true,
     async run(ctx, { values, positionals }) {
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const type = positionals[0]!;
       await ctx.progress(`Removing autoscale for process type ${type} on ${app}... `, () => postSettings(session, app, { autoscale: { [type]: null } }));
     },

@@ -30,8 +30,7 @@ export const buildCommands: CommandSpec[] = [
       const given = stringOption(values, 'procfile');
       const localProcfile = join(ctx.io.cwd, 'Procfile');
       const procfile = given !== undefined ? parseProcfile(given.replace(/\\n/g, '\n'), '--procfile') : existsSync(localProcfile) ? parseProcfile(readFileSync(localProcfile, 'utf8'), 'Procfile') : undefined;
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const body: Record<string, unknown> = { image: positionals[0] };
       if (procfile) body.procfile = procfile;
       const { data } = await ctx.progress('Creating build... ', () => session.client.request<Build>('POST', `/v2/apps/${app}/builds/`, { body }));

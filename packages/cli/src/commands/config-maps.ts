@@ -5,7 +5,7 @@
 import type { Config } from '@deis/sdk/types';
 import { UsageError } from '../cli-errors.ts';
 import type { CommandContext, Session } from '../command-context.ts';
-import { flagOption, stringOption } from '../command-spec.ts';
+import { flagOption } from '../command-spec.ts';
 import type { CommandSpec, OptionValues } from '../command-spec.ts';
 import { alignedPairs, parseKeyValues } from '../key-value-args.ts';
 
@@ -50,8 +50,7 @@ function mapCommands(topic: MapTopic): CommandSpec[] {
       app: true,
       json: true,
       async run(ctx, { values }) {
-        const session = await ctx.session();
-        const app = await ctx.app(session, stringOption(values, 'app'));
+        const { session, app } = await ctx.appSession(values);
         await show(ctx, session, app);
       },
     },
@@ -63,8 +62,7 @@ function mapCommands(topic: MapTopic): CommandSpec[] {
       json: true,
       async run(ctx, { values, positionals }) {
         const pairs = parseKeyValues(positionals, undefined, topic.example);
-        const session = await ctx.session();
-        const app = await ctx.app(session, stringOption(values, 'app'));
+        const { session, app } = await ctx.appSession(values);
         const config = await ctx.progress(topic.applying, () => postConfig(session, app, { [topic.field]: pairs }), () => 'done\n');
         await show(ctx, session, app, config);
       },
@@ -76,8 +74,7 @@ function mapCommands(topic: MapTopic): CommandSpec[] {
       app: true,
       json: true,
       async run(ctx, { values, positionals }) {
-        const session = await ctx.session();
-        const app = await ctx.app(session, stringOption(values, 'app'));
+        const { session, app } = await ctx.appSession(values);
         const config = await ctx.progress(topic.removing, () => postConfig(session, app, { [topic.field]: Object.fromEntries(positionals.map((key) => [key, null])) }), () => 'done\n');
         await show(ctx, session, app, config);
       },
@@ -114,8 +111,7 @@ export const configMapCommands: CommandSpec[] = [
     app: true,
     json: true,
     async run(ctx, { values }) {
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const config = await fetchConfig(session, app);
       if (ctx.json) return void ctx.emit({ memory: config.memory ?? {}, cpu: config.cpu ?? {} });
       printLimits(ctx, app, config);
@@ -132,8 +128,7 @@ export const configMapCommands: CommandSpec[] = [
     async run(ctx, { values, positionals }) {
       const kind = limitKind(values);
       const pairs = parseKeyValues(positionals, /^([a-z0-9]+(?:-[a-z0-9]+)*)=(\S+)$/, kind === 'cpu' ? 'web=500m' : 'web=64M');
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const config = await ctx.progress('Applying limits... ', () => postConfig(session, app, { [kind]: pairs }), () => 'done\n');
       if (ctx.json) return void ctx.emit({ memory: config.memory ?? {}, cpu: config.cpu ?? {} });
       printLimits(ctx, app, config);
@@ -148,8 +143,7 @@ export const configMapCommands: CommandSpec[] = [
     json: true,
     async run(ctx, { values, positionals }) {
       const kind = limitKind(values);
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const config = await ctx.progress('Applying limits... ', () => postConfig(session, app, { [kind]: Object.fromEntries(positionals.map((type) => [type, null])) }), () => 'done\n');
       if (ctx.json) return void ctx.emit({ memory: config.memory ?? {}, cpu: config.cpu ?? {} });
       printLimits(ctx, app, config);

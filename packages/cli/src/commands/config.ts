@@ -88,8 +88,7 @@ export const configCommands: CommandSpec[] = [
       diff: { type: 'boolean', description: 'print output in KEY=value lines, ready to compare.' },
     },
     async run(ctx, { values }) {
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       await showConfig(ctx, session, app, flagOption(values, 'oneline') ? 'oneline' : flagOption(values, 'diff') ? 'diff' : 'table');
     },
   },
@@ -102,8 +101,7 @@ export const configCommands: CommandSpec[] = [
     json: true,
     async run(ctx, { values, positionals }) {
       const pairs = parseKeyValues(positionals, /^([A-Za-z_][A-Za-z0-9_]*)=([\s\S]*)$/, 'MODE=test');
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       await setValues(ctx, session, app, pairs);
       await showConfig(ctx, session, app);
     },
@@ -115,8 +113,7 @@ export const configCommands: CommandSpec[] = [
     app: true,
     json: true,
     async run(ctx, { values, positionals }) {
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const nulls = Object.fromEntries(positionals.map((key) => [key, null]));
       await ctx.progress('Removing config... ', () => session.client.request('POST', `/v2/apps/${app}/config/`, { body: { values: nulls } }), () => 'done\n');
       await showConfig(ctx, session, app);
@@ -132,8 +129,7 @@ export const configCommands: CommandSpec[] = [
       path: { type: 'string', short: 'p', valueName: '<path>', default: '.env', description: 'the file to write. [default: .env]' },
     },
     async run(ctx, { values }) {
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const remote = (await fetchConfig(session, app)).values ?? {};
       const path = resolve(ctx.io.cwd, stringOption(values, 'path') ?? '.env');
       const exists = existsSync(path);
@@ -167,8 +163,7 @@ export const configCommands: CommandSpec[] = [
       const file = stringOption(values, 'path') ?? '.env';
       const pairs = readDotenv(resolve(ctx.io.cwd, file));
       if (Object.keys(pairs).length === 0) throw new CliError(`${file} sets no variables.`);
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       await setValues(ctx, session, app, pairs);
       await showConfig(ctx, session, app);
     },

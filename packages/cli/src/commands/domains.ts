@@ -3,7 +3,6 @@
  * @module
  */
 import type { Domain } from '@deis/sdk/types';
-import { stringOption } from '../command-spec.ts';
 import type { CommandSpec } from '../command-spec.ts';
 import { appListCommand } from '../list-command.ts';
 
@@ -24,8 +23,7 @@ export const domainCommands: CommandSpec[] = [
     app: true,
     json: true,
     async run(ctx, { values, positionals }) {
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const domain = positionals[0]!;
       const { data } = await ctx.progress(`Adding ${domain} to ${app}... `, () => session.client.request<Domain>('POST', `/v2/apps/${app}/domains/`, { body: { domain } }));
       if (ctx.json) ctx.emit(data);
@@ -37,8 +35,7 @@ export const domainCommands: CommandSpec[] = [
     args: domainArg,
     app: true,
     async run(ctx, { values, positionals }) {
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const domain = positionals[0]!;
       await ctx.progress(`Removing ${domain} from ${app}... `, () => session.client.request('DELETE', `/v2/apps/${app}/domains/${encodeURIComponent(domain)}`));
     },

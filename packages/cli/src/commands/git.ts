@@ -68,8 +68,7 @@ export const gitCommands: CommandSpec[] = [
     summary: 'Removes the git remotes of an app from the repository in the current directory.',
     app: true,
     async run(ctx, { values }) {
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       await removeAppRemotes(ctx, session, app, false);
     },
   },

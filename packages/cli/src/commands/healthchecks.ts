@@ -89,8 +89,7 @@ export const healthcheckCommands: CommandSpec[] = [
     json: true,
     options: { ...typeOption },
     async run(ctx, { values }) {
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const healthchecks = (await fetchConfig(session, app)).healthcheck ?? {};
       if (ctx.json) return void ctx.emit(healthchecks);
       printHealthchecks(ctx, app, healthchecks, stringOption(values, 'type'));
@@ -131,8 +130,7 @@ export const healthcheckCommands: CommandSpec[] = [
       const probeKey = PROBE_KEYS[healthType as keyof typeof PROBE_KEYS];
       if (!probeKey) throw new UsageError(`<health-type> must be liveness or readiness, not '${healthType}'`);
       const probe = buildProbe(probeType!, args, values);
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const type = stringOption(values, 'type') ?? DEFAULT_TYPE;
       // The controller merges probes per process type, so only the one being set is sent.
       const { data } = await ctx.progress(`Applying ${probeKey} healthcheck... `, () => session.client.request<Config>('POST', `/v2/apps/${app}/config/`, { body: { healthcheck: { [type]: { [probeKey]: probe } } } }), () => 'done\n');
@@ -153,8 +151,7 @@ export const healthcheckCommands: CommandSpec[] = [
         if (!key) throw new UsageError(`<health-type> must be liveness or readiness, not '${healthType}'`);
         return key;
       });
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const type = stringOption(values, 'type') ?? DEFAULT_TYPE;
       // A null probe removes that probe of the process type and leaves the other one.
       const change = Object.fromEntries(keys.map((key) => [key, null]));

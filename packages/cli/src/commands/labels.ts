@@ -4,7 +4,6 @@
  */
 import type { CommandContext } from '../command-context.ts';
 import { getSettings, postSettings } from '../app-settings.ts';
-import { stringOption } from '../command-spec.ts';
 import type { CommandSpec } from '../command-spec.ts';
 import { parseKeyValues } from '../key-value-args.ts';
 
@@ -22,8 +21,7 @@ export const labelCommands: CommandSpec[] = [
     app: true,
     json: true,
     async run(ctx, { values }) {
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const settings = await getSettings(session, app);
       if (ctx.json) return void ctx.emit(settings.label ?? {});
       printLabels(ctx, app, settings.label);
@@ -37,8 +35,7 @@ export const labelCommands: CommandSpec[] = [
     json: true,
     async run(ctx, { values, positionals }) {
       const labels = parseKeyValues(positionals, /^([A-Za-z0-9][A-Za-z0-9_.\-/]*)=([\s\S]*)$/, 'team=ops');
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const settings = await ctx.progress(`Applying labels on ${app}... `, () => postSettings(session, app, { label: labels }));
       if (ctx.json) ctx.emit(settings.label ?? {});
     },
@@ -50,8 +47,7 @@ export const labelCommands: CommandSpec[] = [
     app: true,
     json: true,
     async run(ctx, { values, positionals }) {
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const settings = await ctx.progress(`Removing labels on ${app}... `, () => postSettings(session, app, { label: Object.fromEntries(positionals.map((key) => [key, null])) }));
       if (ctx.json) ctx.emit(settings.label ?? {});
     },

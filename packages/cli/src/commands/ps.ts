@@ -40,8 +40,7 @@ export const psCommands: CommandSpec[] = [
     options: { ...limitOption },
     json: true,
     async run(ctx, { values }) {
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const page = await ctx.list<Pod>(session, `/v2/apps/${app}/pods/`, stringOption(values, 'limit'));
       if (ctx.json) return void ctx.emit(page.results);
       printProcesses(ctx, app, page.results);
@@ -60,8 +59,7 @@ export const psCommands: CommandSpec[] = [
         if (!match) throw new UsageError(`'${target}' does not match the pattern 'type=num', ex: web=2`);
         targets[match[1]!] = Number(match[2]);
       }
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       ctx.say(`Scaling processes... but first, ${drink(ctx.io.env)}!`);
       const started = Date.now();
       await ctx.progress('', () => session.client.request('POST', `/v2/apps/${app}/scale/`, { body: targets }), () => `done in ${Math.floor((Date.now() - started) / 1000)}s`);
@@ -77,8 +75,7 @@ export const psCommands: CommandSpec[] = [
     app: true,
     json: true,
     async run(ctx, { values, positionals }) {
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const target = positionals[0] ? parseRestartTarget(positionals[0], app) : null;
       const path = target ? (target.name ? `/v2/apps/${app}/pods/${target.type}/${target.name}/restart/` : `/v2/apps/${app}/pods/${target.type}/restart/`) : `/v2/apps/${app}/pods/restart/`;
       ctx.say(`Restarting processes... but first, ${drink(ctx.io.env)}!`);

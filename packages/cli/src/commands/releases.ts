@@ -4,7 +4,6 @@
  */
 import type { Page, Release } from '@deis/sdk/types';
 import { UsageError } from '../cli-errors.ts';
-import { stringOption } from '../command-spec.ts';
 import type { CommandSpec } from '../command-spec.ts';
 import { appListCommand } from '../list-command.ts';
 
@@ -30,8 +29,7 @@ export const releaseCommands: CommandSpec[] = [
     json: true,
     async run(ctx, { values, positionals }) {
       const n = version(positionals[0]!);
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const { data: release } = await session.client.request<Release>('GET', `/v2/apps/${app}/releases/v${n}/`);
       if (ctx.json) return void ctx.emit(release);
       ctx.say(`=== ${app} Release v${n}`);
@@ -53,8 +51,7 @@ export const releaseCommands: CommandSpec[] = [
     json: true,
     async run(ctx, { values, positionals }) {
       const wanted = positionals[0] === undefined ? undefined : version(positionals[0]);
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       let target = wanted;
       if (target === undefined) {
         const { data } = await session.client.request<Page<Release>>('GET', `/v2/apps/${app}/releases/`, { query: { limit: 1 } });

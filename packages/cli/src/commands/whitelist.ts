@@ -2,7 +2,6 @@
  * `whitelist:*`: the addresses (IPs, CIDRs) allowed to reach an app; empty means everyone.
  * @module
  */
-import { stringOption } from '../command-spec.ts';
 import type { CommandSpec } from '../command-spec.ts';
 
 function splitAddresses(args: string[]): string[] {
@@ -20,8 +19,7 @@ function addressChange(name: string, summary: string, add: boolean): CommandSpec
     app: true,
     async run(ctx, { values, positionals }) {
       const addresses = splitAddresses(positionals);
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const label = add ? `Adding ${addresses.join(',')} to ${app} whitelist... ` : `Removing ${addresses.join(',')} from ${app} whitelist... `;
       await ctx.progress(label, () => session.client.request(add ? 'POST' : 'DELETE', `/v2/apps/${app}/whitelist/`, { body: { addresses } }));
     },
@@ -35,8 +33,7 @@ export const whitelistCommands: CommandSpec[] = [
     app: true,
     json: true,
     async run(ctx, { values }) {
-      const session = await ctx.session();
-      const app = await ctx.app(session, stringOption(values, 'app'));
+      const { session, app } = await ctx.appSession(values);
       const { data } = await session.client.request<{ addresses: string[] }>('GET', `/v2/apps/${app}/whitelist/`);
       if (ctx.json) return void ctx.emit(data.addresses);
       ctx.say(`=== ${app} Whitelisted Addresses`);
