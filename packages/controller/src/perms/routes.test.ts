@@ -15,7 +15,6 @@ describe('/v2/apps/{app}/perms', () => {
   let bob: string;
   let appUuid: string;
 
-
   const perms = (token: string) => controller.call('GET', '/v2/apps/demo/perms/', { token });
   const share = (token: string, username: unknown, app = 'demo') => controller.call('POST', `/v2/apps/${app}/perms/`, { token, body: { username } });
   const unshare = (token: string, username: string, app = 'demo') => controller.call('DELETE', `/v2/apps/${app}/perms/${username}`, { token });
