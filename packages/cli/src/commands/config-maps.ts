@@ -3,19 +3,12 @@
  * @module
  */
 import type { Config } from '@deis/sdk/types';
+import { getConfig, postConfig } from '../app-config.ts';
 import { UsageError } from '../cli-errors.ts';
 import type { CommandContext, Session } from '../command-context.ts';
 import { flagOption } from '../command-spec.ts';
 import type { CommandSpec, OptionValues } from '../command-spec.ts';
 import { alignedPairs, parseKeyValues } from '../key-value-args.ts';
-
-async function fetchConfig(session: Session, app: string): Promise<Config> {
-  return (await session.client.request<Config>('GET', `/v2/apps/${app}/config/`)).data;
-}
-
-async function postConfig(session: Session, app: string, change: Partial<Record<keyof Config, unknown>>): Promise<Config> {
-  return (await session.client.request<Config>('POST', `/v2/apps/${app}/config/`, { body: change })).data;
-}
 
 function printMap(ctx: CommandContext, header: string, map: Record<string, string>): void {
   ctx.say(header);
@@ -39,7 +32,7 @@ const mapTopics: MapTopic[] = [
 
 function mapCommands(topic: MapTopic): CommandSpec[] {
   const show = async (ctx: CommandContext, session: Session, app: string, config?: Config) => {
-    const current = config ?? (await fetchConfig(session, app));
+    const current = config ?? (await getConfig(session, app));
     if (ctx.json) return void ctx.emit(current[topic.field] ?? {});
     printMap(ctx, `=== ${app} ${topic.title}`, current[topic.field]);
   };
@@ -82,7 +75,9 @@ function mapCommands(topic: MapTopic): CommandSpec[] {
   ];
 }
 
-function printLimits(ctx: CommandContext, app: string, config: Config): void {
+/** Both kinds of limit: as one object under --json, else printed. */
+function showLimits(ctx: CommandContext, app: string, config: Config): void {
+  if (ctx.json) return void ctx.emit({ memory: config.memory ?? {}, cpu: config.cpu ?? {} });
   ctx.say(`=== ${app} Limits\n`);
   for (const [title, map] of [['Memory', config.memory ?? {}], ['CPU', config.cpu ?? {}]] as const) {
     ctx.say(`--- ${title}`);
@@ -112,9 +107,8 @@ export const configMapCommands: CommandSpec[] = [
     json: true,
     async run(ctx, { values }) {
       const { session, app } = await ctx.appSession(values);
-      const config = await fetchConfig(session, app);
-      if (ctx.json) return void ctx.emit({ memory: config.memory ?? {}, cpu: config.cpu ?? {} });
-      printLimits(ctx, app, config);
+      const config = await getConfig(session, app);
+      showLimits(ctx, app, config);
     },
   },
   {
@@ -130,8 +124,7 @@ export const configMapCommands: CommandSpec[] = [
       const pairs = parseKeyValues(positionals, /^([a-z0-9]+(?:-[a-z0-9]+)*)=(\S+)$/, kind === 'cpu' ? 'web=500m' : 'web=64M');
       const { session, app } = await ctx.appSession(values);
       const config = await ctx.progress('Applying limits... ', () => postConfig(session, app, { [kind]: pairs }), () => 'done\n');
-      if (ctx.json) return void ctx.emit({ memory: config.memory ?? {}, cpu: config.cpu ?? {} });
-      printLimits(ctx, app, config);
+      showLimits(ctx, app, config);
     },
   },
   {
@@ -145,8 +138,7 @@ export const configMapCommands: CommandSpec[] = [
       const kind = limitKind(values);
       const { session, app } = await ctx.appSession(values);
       const config = await ctx.progress('Applying limits... ', () => postConfig(session, app, { [kind]: Object.fromEntries(positionals.map((type) => [type, null])) }), () => 'done\n');
-      if (ctx.json) return void ctx.emit({ memory: config.memory ?? {}, cpu: config.cpu ?? {} });
-      printLimits(ctx, app, config);
+      showLimits(ctx, app, config);
     },
   },
 ];

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from '@deis/sdk/types';
+import { getConfig, postConfig } from '../app-config.ts';
 import { CliError } from '../cli-errors.ts';
 import type { CommandContext, Session } from '../command-context.ts';
 import { flagOption, stringOption } from '../command-spec.ts';
@@ -26,10 +27,6 @@ function encodeSshKey(value: string, cwd: string): string {
   throw new CliError('Could not parse SSH_KEY as an SSH private key (give the key, its base64, or a path to it).');
 }
 
-async function fetchConfig(session: Session, app: string): Promise<Config> {
-  return (await session.client.request<Config>('GET', `/v2/apps/${app}/config/`)).data;
-}
-
 function printConfig(ctx: CommandContext, app: string, config: Config, format: 'table' | 'oneline' | 'diff'): void {
   const values = config.values ?? {};
   const keys = Object.keys(values).sort();
@@ -45,7 +42,7 @@ function printConfig(ctx: CommandContext, app: string, config: Config, format: '
 
 /** The app's config as it now is: its values under --json, else printed in the given format. */
 async function showConfig(ctx: CommandContext, session: Session, app: string, format: 'table' | 'oneline' | 'diff' = 'table'): Promise<void> {
-  const config = await fetchConfig(session, app);
+  const config = await getConfig(session, app);
   if (ctx.json) return void ctx.emit(config.values ?? {});
   printConfig(ctx, app, config, format);
 }
@@ -55,7 +52,7 @@ async function setValues(ctx: CommandContext, session: Session, app: string, val
   if (Object.keys(values).some((key) => key.startsWith('HEALTHCHECK_'))) {
     ctx.say("Hey there! We've noticed that you're using 'deis config:set HEALTHCHECK_URL'\nto set up healthchecks. This functionality has been deprecated. In the future, please use\n'deis healthchecks' to set up application health checks. Thanks!");
   }
-  const config = await ctx.progress('Creating config... ', async () => (await session.client.request<Config>('POST', `/v2/apps/${app}/config/`, { body: { values } })).data, (result) => {
+  const config = await ctx.progress('Creating config... ', () => postConfig(session, app, { values }), (result) => {
     const release = result.values?.WORKFLOW_RELEASE;
     return release ? `done, ${release}\n` : 'done\n';
   });
@@ -115,7 +112,7 @@ export const configCommands: CommandSpec[] = [
     async run(ctx, { values, positionals }) {
       const { session, app } = await ctx.appSession(values);
       const nulls = Object.fromEntries(positionals.map((key) => [key, null]));
-      await ctx.progress('Removing config... ', () => session.client.request('POST', `/v2/apps/${app}/config/`, { body: { values: nulls } }), () => 'done\n');
+      await ctx.progress('Removing config... ', () => postConfig(session, app, { values: nulls }), () => 'done\n');
       await showConfig(ctx, session, app);
     },
   },
@@ -130,7 +127,7 @@ export const configCommands: CommandSpec[] = [
     },
     async run(ctx, { values }) {
       const { session, app } = await ctx.appSession(values);
-      const remote = (await fetchConfig(session, app)).values ?? {};
+      const remote = (await getConfig(session, app)).values ?? {};
       const path = resolve(ctx.io.cwd, stringOption(values, 'path') ?? '.env');
       const exists = existsSync(path);
       const interactive = flagOption(values, 'interactive');

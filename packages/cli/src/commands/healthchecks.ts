@@ -2,19 +2,16 @@
  * `healthchecks:*`: liveness and readiness probes per process type (config.healthcheck), in the Kubernetes probe shape.
  * @module
  */
-import type { Config, Healthcheck, Probe } from '@deis/sdk/types';
+import type { Healthcheck, Probe } from '@deis/sdk/types';
+import { getConfig, postConfig } from '../app-config.ts';
 import { UsageError } from '../cli-errors.ts';
-import type { CommandContext, Session } from '../command-context.ts';
+import type { CommandContext } from '../command-context.ts';
 import { stringOption } from '../command-spec.ts';
 import type { CommandSpec, OptionValues } from '../command-spec.ts';
 
 /** The key the Deis CLI uses when no --type is given: it applies to both web and cmd processes. */
 const DEFAULT_TYPE = 'web/cmd';
 const PROBE_KEYS = { liveness: 'livenessProbe', readiness: 'readinessProbe' } as const;
-
-async function fetchConfig(session: Session, app: string): Promise<Config> {
-  return (await session.client.request<Config>('GET', `/v2/apps/${app}/config/`)).data;
-}
 
 function integer(values: OptionValues, name: string, fallback: number): number {
   const raw = values[name];
@@ -90,7 +87,7 @@ export const healthcheckCommands: CommandSpec[] = [
     options: { ...typeOption },
     async run(ctx, { values }) {
       const { session, app } = await ctx.appSession(values);
-      const healthchecks = (await fetchConfig(session, app)).healthcheck ?? {};
+      const healthchecks = (await getConfig(session, app)).healthcheck ?? {};
       if (ctx.json) return void ctx.emit(healthchecks);
       printHealthchecks(ctx, app, healthchecks, stringOption(values, 'type'));
     },
@@ -133,9 +130,9 @@ export const healthcheckCommands: CommandSpec[] = [
       const { session, app } = await ctx.appSession(values);
       const type = stringOption(values, 'type') ?? DEFAULT_TYPE;
       // The controller merges probes per process type, so only the one being set is sent.
-      const { data } = await ctx.progress(`Applying ${probeKey} healthcheck... `, () => session.client.request<Config>('POST', `/v2/apps/${app}/config/`, { body: { healthcheck: { [type]: { [probeKey]: probe } } } }), () => 'done\n');
-      if (ctx.json) return void ctx.emit(data.healthcheck ?? {});
-      printHealthchecks(ctx, app, data.healthcheck ?? {});
+      const config = await ctx.progress(`Applying ${probeKey} healthcheck... `, () => postConfig(session, app, { healthcheck: { [type]: { [probeKey]: probe } } }), () => 'done\n');
+      if (ctx.json) return void ctx.emit(config.healthcheck ?? {});
+      printHealthchecks(ctx, app, config.healthcheck ?? {});
     },
   },
   {
@@ -155,9 +152,9 @@ export const healthcheckCommands: CommandSpec[] = [
       const type = stringOption(values, 'type') ?? DEFAULT_TYPE;
       // A null probe removes that probe of the process type and leaves the other one.
       const change = Object.fromEntries(keys.map((key) => [key, null]));
-      const { data } = await ctx.progress('Removing healthchecks... ', () => session.client.request<Config>('POST', `/v2/apps/${app}/config/`, { body: { healthcheck: { [type]: change } } }), () => 'done\n');
-      if (ctx.json) return void ctx.emit(data.healthcheck ?? {});
-      printHealthchecks(ctx, app, data.healthcheck ?? {});
+      const config = await ctx.progress('Removing healthchecks... ', () => postConfig(session, app, { healthcheck: { [type]: change } }), () => 'done\n');
+      if (ctx.json) return void ctx.emit(config.healthcheck ?? {});
+      printHealthchecks(ctx, app, config.healthcheck ?? {});
     },
   },
 ];
