@@ -1,7 +1,6 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Cert, Page } from '@deis/sdk/types';
-import { createTestApp, shareTestApp } from '../testing/test-apps.ts';
-import { startTestController } from '../testing/test-controller.ts';
+import { createTestApp, shareTestApp, startWithAlicesApp } from '../testing/test-apps.ts';
 import type { TestController } from '../testing/test-controller.ts';
 import { makeTestCertificate } from './test-certificates.ts';
 import type { TestCertificate } from './test-certificates.ts';
@@ -20,9 +19,7 @@ describe('/v2/certs', () => {
   let alice: string;
   let appUuid: string;
   beforeEach(async () => {
-    controller = await startTestController();
-    alice = await controller.user('alice');
-    appUuid = (await createTestApp(controller, 'alice', 'myapp')).uuid;
+    ({ controller, alice, appUuid } = await startWithAlicesApp());
   });
   afterEach(async () => controller.close());
 

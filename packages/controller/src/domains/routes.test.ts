@@ -1,16 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Domain, Page } from '@deis/sdk/types';
-import { startTestController } from '../testing/test-controller.ts';
+import { createTestApp, shareTestApp, startWithAlicesApp } from '../testing/test-apps.ts';
 import type { TestController } from '../testing/test-controller.ts';
-import { createTestApp, shareTestApp } from '../testing/test-apps.ts';
 
 describe('/v2/apps/{app}/domains', () => {
   let controller: TestController;
   let alice: string;
   beforeEach(async () => {
-    controller = await startTestController();
-    alice = await controller.user('alice');
-    await createTestApp(controller, 'alice', 'myapp');
+    ({ controller, alice } = await startWithAlicesApp());
   });
   afterEach(async () => controller.close());
 

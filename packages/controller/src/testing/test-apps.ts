@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { storeTime } from '../clock.ts';
 import { createAppDefaults } from '../settings/app-defaults.ts';
+import { startTestController } from './test-controller.ts';
 import type { TestController } from './test-controller.ts';
 import { findUserByUsername } from '../users/user-store.ts';
 
@@ -25,4 +26,12 @@ export async function shareTestApp(controller: TestController, appUuid: string, 
   const user = await findUserByUsername(controller.deps.db, username);
   if (!user) throw new Error(`no user ${username}`);
   await controller.deps.db.insertInto('perms').values({ app_uuid: appUuid, user_id: user.id, created: storeTime() }).execute();
+}
+
+/** The usual start of an app-scoped route test: a fresh controller, the user `alice` and her app `myapp`. */
+export async function startWithAlicesApp(): Promise<{ controller: TestController; alice: string; appUuid: string }> {
+  const controller = await startTestController();
+  const alice = await controller.user('alice');
+  const { uuid } = await createTestApp(controller, 'alice', 'myapp');
+  return { controller, alice, appUuid: uuid };
 }

@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Tls } from '@deis/sdk/types';
-import { createTestApp, shareTestApp } from '../testing/test-apps.ts';
-import { startTestController } from '../testing/test-controller.ts';
+import { shareTestApp, startWithAlicesApp } from '../testing/test-apps.ts';
 import type { TestController } from '../testing/test-controller.ts';
 
 describe('/v2/apps/{app}/tls', () => {
@@ -9,9 +8,7 @@ describe('/v2/apps/{app}/tls', () => {
   let alice: string;
   let appUuid: string;
   beforeEach(async () => {
-    controller = await startTestController();
-    alice = await controller.user('alice');
-    appUuid = (await createTestApp(controller, 'alice', 'myapp')).uuid;
+    ({ controller, alice, appUuid } = await startWithAlicesApp());
   });
   afterEach(async () => controller.close());
 

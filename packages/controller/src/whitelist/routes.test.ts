@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestApp, shareTestApp } from '../testing/test-apps.ts';
-import { startTestController } from '../testing/test-controller.ts';
+import { shareTestApp, startWithAlicesApp } from '../testing/test-apps.ts';
 import type { TestController } from '../testing/test-controller.ts';
 
 describe('/v2/apps/{app}/whitelist', () => {
@@ -8,9 +7,7 @@ describe('/v2/apps/{app}/whitelist', () => {
   let alice: string;
   let appUuid: string;
   beforeEach(async () => {
-    controller = await startTestController();
-    alice = await controller.user('alice');
-    appUuid = (await createTestApp(controller, 'alice', 'myapp')).uuid;
+    ({ controller, alice, appUuid } = await startWithAlicesApp());
   });
   afterEach(async () => controller.close());
 
