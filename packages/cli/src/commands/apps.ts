@@ -8,7 +8,7 @@ import type { CommandContext, Session } from '../command-context.ts';
 import { limitCount } from '../command-context.ts';
 import { flagOption, stringOption } from '../command-spec.ts';
 import type { CommandSpec } from '../command-spec.ts';
-import { limitOption } from '../list-command.ts';
+import { accountListCommand } from '../list-command.ts';
 import { addRemote, removeAppRemotes } from './git.ts';
 import { printLabels } from './labels.ts';
 import { printProcesses } from './ps.ts';
@@ -70,19 +70,13 @@ export const appCommands: CommandSpec[] = [
       if (ctx.json) ctx.emit(app);
     },
   },
-  {
+  accountListCommand<App>({
     name: 'apps:list',
     summary: 'Lists applications visible to the current user.',
-    options: { ...limitOption },
-    json: true,
-    async run(ctx, { values }) {
-      const session = await ctx.session();
-      const page = await ctx.list<App>(session, '/v2/apps/', stringOption(values, 'limit'));
-      if (ctx.json) return void ctx.emit(page.results);
-      ctx.say(`=== Apps${limitCount(page.results.length, page.count)}`);
-      for (const app of page.results) ctx.say(app.id);
-    },
-  },
+    path: '/v2/apps/',
+    heading: () => 'Apps',
+    line: (app) => app.id,
+  }),
   {
     name: 'apps:info',
     summary: 'Prints info about the current application.',

@@ -7,10 +7,8 @@ import { basename, join, resolve } from 'node:path';
 import type { Key } from '@deis/sdk/types';
 import { CliError } from '../cli-errors.ts';
 import type { CommandContext } from '../command-context.ts';
-import { limitCount } from '../command-context.ts';
-import { stringOption } from '../command-spec.ts';
 import type { CommandSpec } from '../command-spec.ts';
-import { limitOption } from '../list-command.ts';
+import { accountListCommand } from '../list-command.ts';
 import { homeDir } from '../profile.ts';
 
 interface PublicKeyFile {
@@ -72,19 +70,13 @@ function abbreviate(publicKey: string): string {
 }
 
 export const keyCommands: CommandSpec[] = [
-  {
+  accountListCommand<Key>({
     name: 'keys:list',
     summary: 'Lists SSH keys for the logged in user.',
-    json: true,
-    options: { ...limitOption },
-    async run(ctx, { values }) {
-      const session = await ctx.session();
-      const page = await ctx.list<Key>(session, '/v2/keys/', stringOption(values, 'limit'));
-      if (ctx.json) return void ctx.emit(page.results);
-      ctx.say(`=== ${session.profile.username} Keys${limitCount(page.results.length, page.count)}`);
-      for (const key of page.results) ctx.say(`${key.id} ${abbreviate(key.public)}`);
-    },
-  },
+    path: '/v2/keys/',
+    heading: (session) => `${session.profile.username} Keys`,
+    line: (key) => `${key.id} ${abbreviate(key.public)}`,
+  }),
   {
     name: 'keys:add',
     summary: 'Adds an SSH key for the logged in user.',

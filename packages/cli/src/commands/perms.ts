@@ -6,7 +6,7 @@ import type { User } from '@deis/sdk/types';
 import { limitCount } from '../command-context.ts';
 import { flagOption, stringOption } from '../command-spec.ts';
 import type { CommandSpec } from '../command-spec.ts';
-import { limitOption } from '../list-command.ts';
+import { accountListCommand, limitOption } from '../list-command.ts';
 
 const adminOption = { admin: { type: 'boolean', description: 'the system administrators instead of an app\'s collaborators.' } } as const;
 const userArg = [{ name: 'username', required: true, description: 'the name of the user.' }];
@@ -60,17 +60,11 @@ export const permCommands: CommandSpec[] = [
   },
   permChange('perms:create', 'Gives a user permission to use an app, or with --admin makes them a system administrator.', true),
   permChange('perms:delete', "Revokes a user's permission to use an app, or with --admin their administrator rights.", false),
-  {
+  accountListCommand<User>({
     name: 'users:list',
     summary: 'Lists all registered users (administrators only).',
-    json: true,
-    options: { ...limitOption },
-    async run(ctx, { values }) {
-      const session = await ctx.session();
-      const page = await ctx.list<User>(session, '/v2/users/', stringOption(values, 'limit'));
-      if (ctx.json) return void ctx.emit(page.results);
-      ctx.say(`=== Users (*=admin)${limitCount(page.results.length, page.count)}`);
-      for (const user of page.results) ctx.say(`${user.is_superuser ? '*' : ' '}${user.username}`);
-    },
-  },
+    path: '/v2/users/',
+    heading: () => 'Users (*=admin)',
+    line: (user) => `${user.is_superuser ? '*' : ' '}${user.username}`,
+  }),
 ];
