@@ -4,7 +4,7 @@
  */
 import type { CommandContext } from '../command-context.ts';
 import { getSettings, postSettings } from '../app-settings.ts';
-import type { CommandSpec } from '../command-spec.ts';
+import type { CommandSpec, OptionValues } from '../command-spec.ts';
 import { parseKeyValues } from '../key-value-args.ts';
 
 export function printLabels(ctx: CommandContext, app: string, labels: Record<string, string>): void {
@@ -12,6 +12,13 @@ export function printLabels(ctx: CommandContext, app: string, labels: Record<str
   const keys = Object.keys(labels ?? {}).sort();
   if (keys.length === 0) ctx.say('No labels found.');
   for (const key of keys) ctx.say(`${key}:  ${labels[key]}`);
+}
+
+/** labels:set and labels:unset: a change of settings.label (null removes a key), then under --json the labels now set. */
+async function changeLabels(ctx: CommandContext, values: OptionValues, verb: 'Applying' | 'Removing', label: Record<string, string | null>): Promise<void> {
+  const { session, app } = await ctx.appSession(values);
+  const settings = await ctx.progress(`${verb} labels on ${app}... `, () => postSettings(session, app, { label }));
+  if (ctx.json) ctx.emit(settings.label ?? {});
 }
 
 export const labelCommands: CommandSpec[] = [
@@ -35,9 +42,7 @@ export const labelCommands: CommandSpec[] = [
     json: true,
     async run(ctx, { values, positionals }) {
       const labels = parseKeyValues(positionals, /^([A-Za-z0-9][A-Za-z0-9_.\-/]*)=([\s\S]*)$/, 'team=ops');
-      const { session, app } = await ctx.appSession(values);
-      const settings = await ctx.progress(`Applying labels on ${app}... `, () => postSettings(session, app, { label: labels }));
-      if (ctx.json) ctx.emit(settings.label ?? {});
+      await changeLabels(ctx, values, 'Applying', labels);
     },
   },
   {
@@ -47,9 +52,7 @@ export const labelCommands: CommandSpec[] = [
     app: true,
     json: true,
     async run(ctx, { values, positionals }) {
-      const { session, app } = await ctx.appSession(values);
-      const settings = await ctx.progress(`Removing labels on ${app}... `, () => postSettings(session, app, { label: Object.fromEntries(positionals.map((key) => [key, null])) }));
-      if (ctx.json) ctx.emit(settings.label ?? {});
+      await changeLabels(ctx, values, 'Removing', Object.fromEntries(positionals.map((key) => [key, null])));
     },
   },
 ];
