@@ -5,17 +5,10 @@
  * @module
  */
 import { UnprocessableError, ValidationError } from '@deis/core/errors';
-import type { Healthcheck, Probe } from '@deis/sdk/types';
+import type { Config, Healthcheck, Probe } from '@deis/sdk/types';
 
-export interface ConfigData {
-  values: Record<string, string>;
-  memory: Record<string, string>;
-  cpu: Record<string, string>;
-  tags: Record<string, string>;
-  registry: Record<string, string>;
-  /** Keyed by process type; `web/cmd` applies to both. */
-  healthcheck: Record<string, Healthcheck>;
-}
+/** What a config holds, as the wire's Config carries it, without who, when and for which app. */
+export type ConfigData = Pick<Config, 'values' | 'memory' | 'cpu' | 'tags' | 'registry' | 'healthcheck'>;
 
 export const EMPTY_CONFIG: ConfigData = Object.freeze({ values: {}, memory: {}, cpu: {}, tags: {}, registry: {}, healthcheck: {} });
 
