@@ -213,6 +213,24 @@ describe('deployRelease', () => {
     await removeAppContainers(controller.deps, 'demo');
     expect(controller.scheduler.specs().map((s) => s.name)).toEqual(['other-web-1']);
   });
+
+  it('removes containers only once the router has stopped sending them requests', async () => {
+    const routing = controller.deps.routing;
+    await deploySeeded(controller, app, { image: 'example/app:1' });
+    routing.markApplied(routing.generation);
+    const generation = routing.generation;
+    let done = false;
+    const removing = removeAppContainers(controller.deps, 'demo').then(() => {
+      done = true;
+    });
+    await expect.poll(() => routing.generation).toBeGreaterThan(generation);
+    expect(await appUpstreams(controller.deps, { id: 'demo' })).toEqual([]);
+    expect(controller.scheduler.specs()).toHaveLength(1);
+    expect(done).toBe(false);
+    routing.markApplied(routing.generation);
+    await removing;
+    expect(controller.scheduler.specs()).toHaveLength(0);
+  });
 });
 
 describe('appUpstreams', () => {

@@ -10,7 +10,7 @@ import type { ReleaseBuild } from './container-spec.ts';
 import { findAppByUuid, findBuild, findReleaseByVersion, latestGoodRelease, markReleaseFailed, parseStructure, saveStructure } from './formation-store.ts';
 import { formationState, withAppLock } from './formation-state.ts';
 import { loadReleaseContext, toReleaseBuild } from './release-context.ts';
-import { executeRollout, stopContainers } from './rollout.ts';
+import { executeRollout, stopContainers, switchRouter } from './rollout.ts';
 import { rolloutError, rolloutErrorMessage } from './rollout-errors.ts';
 
 export interface DeployRequest {
@@ -82,7 +82,9 @@ export async function removeAppContainers(deps: ControllerDeps, appId: string): 
     if (containers.length === 0) return;
     const { draining } = formationState(deps);
     for (const container of containers) draining.add(container.name);
-    deps.routing.changed();
+    // The router must have let go of the containers before they stop: a removed container's address answers nothing,
+    // and a request sent there would wait for the connect to time out.
+    await switchRouter(deps);
     try {
       await stopContainers(deps, containers.map((c) => c.name), deps.settings.gracePeriodSeconds);
     } catch (error) {

@@ -95,7 +95,7 @@ async function lastLinesOf(deps: ControllerDeps, name: string): Promise<string[]
 }
 
 /** Switches the router to the current containers and waits, bounded, until it has applied the switch. */
-async function switchRouter(deps: ControllerDeps): Promise<void> {
+export async function switchRouter(deps: ControllerDeps): Promise<void> {
   const generation = deps.routing.changed();
   await deps.routing.waitApplied(generation, ROUTER_SWITCH_WAIT_MS);
 }
