@@ -5,7 +5,7 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createScheduler } from '../create-scheduler.ts';
 import { NotReadyError } from '../scheduler.ts';
 import type { ContainerSpec } from '../scheduler.ts';
@@ -34,6 +34,18 @@ beforeAll(async () => {
   expect(created).toBeInstanceOf(DockerScheduler);
   scheduler = created as DockerScheduler;
   await buildContractImage(docker, image);
+});
+
+/** Each test starts from no containers of this platform, so one failure does not fail the tests after it. */
+async function removeContainers(platform: string): Promise<void> {
+  for (const container of await docker.listContainers({ all: true, filters: { label: [`${PLATFORM_LABEL}=${platform}`] } })) {
+    await docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
+  }
+}
+
+afterEach(async () => {
+  await removeContainers(platformName);
+  await removeContainers(otherPlatform);
 });
 
 afterAll(async () => {
@@ -90,9 +102,12 @@ describe('DockerScheduler on the engine', () => {
 
   it('reports a command that cannot be executed as a crash with the engine’s reason', async () => {
     const broken = spec({ image: BASE_IMAGE, entrypoint: ['/no/such/program'], port: 5000 });
-    const started = await scheduler.start(broken);
-    expect(started.state).toBe('crashed');
-    expect(started.address).toBeNull();
+    await scheduler.start(broken);
+    // With --init, the engine's init process starts and then fails to exec the program, so the crash may come a
+    // moment after start returns.
+    await expect
+      .poll(async () => (await scheduler.list({ test: id })).find((c) => c.name === broken.name), { timeout: 15_000 })
+      .toMatchObject({ state: 'crashed', address: null });
     const error = await scheduler.waitReady(broken.name, { kind: 'tcp', port: 5000 }, 30_000).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NotReadyError);
     expect((error as NotReadyError).lastLines.join('\n')).toMatch(/no such file|not found/i);
