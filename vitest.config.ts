@@ -37,8 +37,10 @@ if (process.env.DEIS_TEST_DOCKER === '1') {
       exclude: ['**/node_modules/**'],
       testTimeout: 180_000,
       hookTimeout: 300_000,
-      // One Docker engine, one set of ports: integration files run one at a time.
+      // One Docker engine, one set of ports: integration files run one at a time, and after the other projects, so
+      // that their deadlines (deploy timeouts, polls through the router) are not measured on a machine busy with them.
       fileParallelism: false,
+      sequence: { groupOrder: 1 },
     },
   });
 }
