@@ -34,6 +34,34 @@ describe('builds (contract §1.2, §1.4)', () => {
   const pull = (body: unknown, token = alice) => controller.call('POST', '/v2/apps/myapp/builds/', { token, body });
   const releases = async () => ((await controller.call('GET', '/v2/apps/myapp/releases/', { token: alice })).json as { results: WireRelease[] }).results;
 
+  it('refuses an image reference the engine would read as an image ID', async () => {
+    for (const image of ['3c', 'sha256:3c4f45', 'cafe']) {
+      const response = await pull({ image });
+      expect(response.status).toBe(400);
+      expect((response.json as { image: string[] }).image[0]).toMatch(/reads as an image ID/);
+    }
+    expect(await releases()).toHaveLength(1);
+  });
+
+  it("deploys another app's builder image only for a user who may use that app", async () => {
+    const bob = await controller.user('bob');
+    await controller.call('POST', '/v2/apps/', { token: bob, body: { id: 'bobs' } });
+    controller.scheduler.defineImage('bobs:git-0a1b2c3d', [5000]);
+    const refused = await pull({ image: 'bobs:git-0a1b2c3d' });
+    expect(refused.status).toBe(403);
+    expect(await releases()).toHaveLength(1);
+
+    await controller.call('POST', '/v2/apps/bobs/perms/', { token: bob, body: { username: 'alice' } });
+    expect((await pull({ image: 'bobs:git-0a1b2c3d' })).status).toBe(201);
+  });
+
+  it('pulls images with a registry port and a tag, and the app’s own builds', async () => {
+    controller.scheduler.defineImage('registry.local:5000/team/web:git-0a1b2c3d', [5000]);
+    controller.scheduler.defineImage('myapp:git-0a1b2c3d', [5000]);
+    expect((await pull({ image: 'registry.local:5000/team/web:git-0a1b2c3d' })).status).toBe(201);
+    expect((await pull({ image: 'myapp:git-0a1b2c3d' })).status).toBe(201);
+  });
+
   it('starts with no builds', async () => {
     const response = await controller.call('GET', '/v2/apps/myapp/builds/', { token: alice });
     expect(response.json).toEqual({ count: 0, next: null, previous: null, results: [] });

@@ -11,6 +11,7 @@ import { pageWindow, toPage } from '../http/pagination.ts';
 import { latestGoodRelease } from '../releases/release-store.ts';
 import { findBuild, listBuilds, toWireBuild } from './build-store.ts';
 import { createBuild, parseNewBuild } from './create-build.ts';
+import { checkPullableImage } from './pullable-image.ts';
 
 type AppParams = { Params: { id: string } };
 
@@ -26,7 +27,9 @@ export async function buildRoutes(app: FastifyInstance, deps: ControllerDeps): P
 
   app.post<AppParams>('/v2/apps/:id/builds/', async (request, reply) => {
     const { app: row, user } = await loadApp(db, request, request.params.id);
-    const { build } = await createBuild(deps, row, user, parseNewBuild(bodyOf(request.body)));
+    const newBuild = parseNewBuild(bodyOf(request.body));
+    await checkPullableImage(db, newBuild.image, row.id, user);
+    const { build } = await createBuild(deps, row, user, newBuild);
     return reply.code(201).send(toWireBuild(build, user.username, row.id));
   });
 
