@@ -1,23 +1,8 @@
+import type { Build, Release } from '@deis/sdk/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recentEvents } from '../events/event-log.ts';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
-
-interface WireBuild {
-  uuid: string;
-  owner: string;
-  app: string;
-  image: string;
-  sha: string;
-  procfile: Record<string, string>;
-  dockerfile: string;
-}
-interface WireRelease {
-  version: number;
-  summary: string;
-  failed: boolean;
-  build: string | null;
-}
 
 describe('builds (contract §1.2, §1.4)', () => {
   let controller: TestController;
@@ -32,7 +17,7 @@ describe('builds (contract §1.2, §1.4)', () => {
   afterEach(async () => controller.close());
 
   const pull = (body: unknown, token = alice) => controller.call('POST', '/v2/apps/myapp/builds/', { token, body });
-  const releases = async () => ((await controller.call('GET', '/v2/apps/myapp/releases/', { token: alice })).json as { results: WireRelease[] }).results;
+  const releases = async () => ((await controller.call('GET', '/v2/apps/myapp/releases/', { token: alice })).json as { results: Release[] }).results;
 
   it('refuses an image reference the engine would read as an image ID', async () => {
     for (const image of ['3c', 'sha256:3c4f45', 'cafe']) {
@@ -70,7 +55,7 @@ describe('builds (contract §1.2, §1.4)', () => {
   it('creates a build from an image, releases v2 and deploys it', async () => {
     const response = await pull({ image: 'example/web:1', procfile: { web: 'node server.js' } });
     expect(response.status).toBe(201);
-    const build = response.json as WireBuild;
+    const build = response.json as Build;
     expect(Object.keys(build).sort()).toEqual(['app', 'created', 'dockerfile', 'image', 'owner', 'procfile', 'sha', 'updated', 'uuid']);
     expect(build).toMatchObject({ app: 'myapp', owner: 'alice', image: 'example/web:1', sha: '', procfile: { web: 'node server.js' }, dockerfile: '' });
 
@@ -88,13 +73,13 @@ describe('builds (contract §1.2, §1.4)', () => {
   it('names the short sha in the summary of a git build, and lists builds newest first', async () => {
     await pull({ image: 'example/web:1', sha: 'abcdef1234567' });
     await pull({ image: 'example/web:2', sha: '1234567abcdef' });
-    const list = (await controller.call('GET', '/v2/apps/myapp/builds/', { token: alice })).json as { count: number; results: WireBuild[] };
+    const list = (await controller.call('GET', '/v2/apps/myapp/builds/', { token: alice })).json as { count: number; results: Build[] };
     expect(list.count).toBe(2);
     expect(list.results.map((b) => b.image)).toEqual(['example/web:2', 'example/web:1']);
     expect((await releases()).map((r) => r.summary).slice(0, 2)).toEqual(['alice deployed 1234567', 'alice deployed abcdef1']);
     // Deis's quirk: any uuid shows the serving release's build.
     const one = await controller.call('GET', `/v2/apps/myapp/builds/${list.results[1]!.uuid}/`, { token: alice });
-    expect((one.json as WireBuild).image).toBe('example/web:2');
+    expect((one.json as Build).image).toBe('example/web:2');
   });
 
   it('validates the image and the procfile', async () => {
@@ -136,6 +121,6 @@ describe('builds (contract §1.2, §1.4)', () => {
     const admin = await controller.user('root', { admin: true });
     const response = await pull({ image: 'example/web:1' }, admin);
     expect(response.status).toBe(201);
-    expect((response.json as WireBuild).owner).toBe('root');
+    expect((response.json as Build).owner).toBe('root');
   });
 });

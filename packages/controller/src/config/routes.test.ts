@@ -1,24 +1,8 @@
+import type { Config, Release } from '@deis/sdk/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recentEvents } from '../events/event-log.ts';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
-
-interface WireConfig {
-  uuid: string;
-  owner: string;
-  app: string;
-  values: Record<string, string>;
-  memory: Record<string, string>;
-  healthcheck: Record<string, unknown>;
-  tags: Record<string, string>;
-}
-interface WireRelease {
-  version: number;
-  summary: string;
-  failed: boolean;
-  config: string;
-  build: string | null;
-}
 
 describe('config (contract §1.2, §1.4)', () => {
   let controller: TestController;
@@ -31,7 +15,7 @@ describe('config (contract §1.2, §1.4)', () => {
   afterEach(async () => controller.close());
 
   const setConfig = (body: unknown, token = alice) => controller.call('POST', '/v2/apps/myapp/config/', { token, body });
-  const releases = async () => ((await controller.call('GET', '/v2/apps/myapp/releases/', { token: alice })).json as { results: WireRelease[] }).results;
+  const releases = async () => ((await controller.call('GET', '/v2/apps/myapp/releases/', { token: alice })).json as { results: Release[] }).results;
 
   it('starts empty, with every field of the Config shape', async () => {
     const response = await controller.call('GET', '/v2/apps/myapp/config/', { token: alice });
@@ -44,10 +28,10 @@ describe('config (contract §1.2, §1.4)', () => {
   it('merges values into a new config and release, with the summary of what changed', async () => {
     const first = await setConfig({ values: { FOO: 'bar', N: 10 } });
     expect(first.status).toBe(201);
-    expect((first.json as WireConfig).values).toEqual({ FOO: 'bar', N: '10' });
+    expect((first.json as Config).values).toEqual({ FOO: 'bar', N: '10' });
     const second = await setConfig({ values: { FOO: 'baz', NEW: '1', N: null } });
-    expect((second.json as WireConfig).values).toEqual({ FOO: 'baz', NEW: '1' });
-    expect((await controller.call('GET', '/v2/apps/myapp/config/', { token: alice })).json).toMatchObject({ uuid: (second.json as WireConfig).uuid, values: { FOO: 'baz', NEW: '1' } });
+    expect((second.json as Config).values).toEqual({ FOO: 'baz', NEW: '1' });
+    expect((await controller.call('GET', '/v2/apps/myapp/config/', { token: alice })).json).toMatchObject({ uuid: (second.json as Config).uuid, values: { FOO: 'baz', NEW: '1' } });
 
     const list = await releases();
     expect(list.map((r) => [r.version, r.summary])).toEqual([
@@ -55,12 +39,12 @@ describe('config (contract §1.2, §1.4)', () => {
       [2, 'alice added FOO, N'],
       [1, 'alice created initial release'],
     ]);
-    expect(list[0]!.config).toBe((second.json as WireConfig).uuid);
+    expect(list[0]!.config).toBe((second.json as Config).uuid);
     expect(list[0]!.build).toBeNull();
   });
 
   it('logs the config change and the release summary to the app’s events', async () => {
-    const config = (await setConfig({ values: { FOO: 'secret-value' } })).json as WireConfig;
+    const config = (await setConfig({ values: { FOO: 'secret-value' } })).json as Config;
     const app = await controller.deps.db.selectFrom('apps').select('uuid').where('id', '=', 'myapp').executeTakeFirstOrThrow();
     const lines = (await recentEvents(controller.deps.db, app.uuid, 10)).map((e) => e.line.replace(/^\S+ /, ''));
     expect(lines).toEqual([
@@ -73,7 +57,7 @@ describe('config (contract §1.2, §1.4)', () => {
   it('accepts the JSON fields as JSON text, as form posts send them', async () => {
     const response = await controller.call('POST', '/v2/apps/myapp/config/', { token: alice, body: 'values=%7B%22FOO%22%3A%22bar%22%7D', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(response.status).toBe(201);
-    expect((response.json as WireConfig).values).toEqual({ FOO: 'bar' });
+    expect((response.json as Config).values).toEqual({ FOO: 'bar' });
   });
 
   it('answers 409 and makes no release when nothing changes', async () => {
@@ -115,7 +99,7 @@ describe('config (contract §1.2, §1.4)', () => {
       'alice added tag environ',
       'alice changed limits for memory, cpu',
     ]);
-    const config = (await controller.call('GET', '/v2/apps/myapp/config/', { token: alice })).json as WireConfig;
+    const config = (await controller.call('GET', '/v2/apps/myapp/config/', { token: alice })).json as Config;
     expect(config.values).toEqual({ PORT: '5000' });
     expect(config.healthcheck['web/cmd']).toMatchObject({ livenessProbe: { httpGet: { path: '/healthz', port: 5000 } }, readinessProbe: { httpGet: { path: '/healthz' } } });
   });
@@ -126,7 +110,7 @@ describe('config (contract §1.2, §1.4)', () => {
     const admin = await controller.user('root', { admin: true });
     const response = await setConfig({ values: { A: '1' } }, admin);
     expect(response.status).toBe(201);
-    expect((response.json as WireConfig).owner).toBe('root');
+    expect((response.json as Config).owner).toBe('root');
     expect((await controller.call('GET', '/v2/apps/nothing/config/', { token: alice })).status).toBe(404);
   });
 
@@ -144,6 +128,6 @@ describe('config (contract §1.2, §1.4)', () => {
     expect(failed.status).toBeGreaterThanOrEqual(400);
     const [latest] = await releases();
     expect(latest).toMatchObject({ version: 4, failed: true, summary: 'alice deployed a config that failed' });
-    expect(((await controller.call('GET', '/v2/apps/myapp/config/', { token: alice })).json as WireConfig).values).toEqual({ GREETING: 'hi' });
+    expect(((await controller.call('GET', '/v2/apps/myapp/config/', { token: alice })).json as Config).values).toEqual({ GREETING: 'hi' });
   });
 });

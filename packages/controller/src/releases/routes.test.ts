@@ -1,16 +1,7 @@
+import type { Release } from '@deis/sdk/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
-
-interface WireRelease {
-  uuid: string;
-  version: number;
-  summary: string;
-  failed: boolean;
-  config: string;
-  build: string | null;
-  owner: string;
-}
 
 describe('releases and rollback (contract §1.2, §1.4)', () => {
   let controller: TestController;
@@ -24,7 +15,7 @@ describe('releases and rollback (contract §1.2, §1.4)', () => {
   });
   afterEach(async () => controller.close());
 
-  const releases = async () => ((await controller.call('GET', '/v2/apps/myapp/releases/', { token: alice })).json as { count: number; results: WireRelease[] });
+  const releases = async () => ((await controller.call('GET', '/v2/apps/myapp/releases/', { token: alice })).json as { count: number; results: Release[] });
   const rollback = (body?: unknown) =>
     controller.call('POST', '/v2/apps/myapp/releases/rollback/', body === undefined ? { token: alice, body: '', headers: { 'content-type': 'application/json' } } : { token: alice, body });
 
@@ -43,7 +34,7 @@ describe('releases and rollback (contract §1.2, §1.4)', () => {
     const all = await releases();
     expect(all.count).toBe(4);
     expect(all.results.map((r) => r.version)).toEqual([4, 3, 2, 1]);
-    const page = (await controller.call('GET', '/v2/apps/myapp/releases/?limit=1&offset=1', { token: alice })).json as { results: WireRelease[]; next: string };
+    const page = (await controller.call('GET', '/v2/apps/myapp/releases/?limit=1&offset=1', { token: alice })).json as { results: Release[]; next: string };
     expect(page.results.map((r) => r.version)).toEqual([3]);
     expect(page.next).toContain('offset=2');
   });
