@@ -103,12 +103,13 @@ export async function platformUp(settings: PlatformSettings, repoRoot: string, p
   }
   if (settings.cliLink) installCli(repoRoot, settings.cliLink, print);
 
-  if (runningPid(settings) !== null && (await routerHealth(settings)) === 200) {
-    print(`The platform is already running (pid ${runningPid(settings)}).`);
+  const running = runningPid(settings);
+  if (running !== null && (await routerHealth(settings)) === 200) {
+    print(`The platform is already running (pid ${running}).`);
     print(nextSteps(settings));
     return;
   }
-  if (runningPid(settings) !== null) throw new Error(`a platform process (pid ${runningPid(settings)}) runs but does not answer; see ${logFile(settings)}, or run ./platform down first`);
+  if (running !== null) throw new Error(`a platform process (pid ${running}) runs but does not answer; see ${logFile(settings)}, or run ./platform down first`);
 
   const log = openSync(logFile(settings), 'a');
   const child = spawn(process.execPath, ['--enable-source-maps', join(repoRoot, 'dist', 'platform.js'), 'run'], {
