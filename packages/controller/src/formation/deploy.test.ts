@@ -6,7 +6,7 @@ import { deployRelease, removeAppContainers } from './deploy.ts';
 import { whenAppIdle } from './formation-state.ts';
 import { deploySeeded, seedApp, seedRelease } from './test-fixtures.ts';
 import type { SeededApp } from './test-fixtures.ts';
-import { appUpstreams } from './upstreams.ts';
+import { appUpstreams, upstreamsByApp } from './upstreams.ts';
 
 const POD_NAME = (app: string, type: string) => new RegExp(`^${app}-${type}-[0-9]{8,10}-[a-z0-9]{5}$`);
 
@@ -248,6 +248,25 @@ describe('appUpstreams', () => {
       const web = controller.scheduler.specs().find((s) => s.labels['io.deis.type'] === 'web')!;
       controller.scheduler.crash(web.name);
       expect(await appUpstreams(controller.deps, { id: 'demo' })).toHaveLength(2);
+    } finally {
+      await controller.close();
+    }
+  });
+
+  it('gives every app its own upstreams from one listing, as the routing table reads them', async () => {
+    const controller = await startTestController();
+    try {
+      await controller.user('alice');
+      await deploySeeded(controller, await seedApp(controller, 'one', 'alice'), { image: 'example/app:1' });
+      const two = await seedApp(controller, 'two', 'alice');
+      await deploySeeded(controller, two, { image: 'example/app:1' });
+      await controller.deps.db.updateTable('apps').set({ structure: JSON.stringify({ cmd: 2 }) }).where('uuid', '=', two.uuid).execute();
+      await deploySeeded(controller, two, null);
+      const byApp = await upstreamsByApp(controller.deps);
+      expect([...byApp.keys()].sort()).toEqual(['one', 'two']);
+      expect(byApp.get('one')).toEqual(await appUpstreams(controller.deps, { id: 'one' }));
+      expect(byApp.get('two')).toEqual(await appUpstreams(controller.deps, { id: 'two' }));
+      expect(byApp.get('two')).toHaveLength(2);
     } finally {
       await controller.close();
     }

@@ -2,11 +2,22 @@
  * Which containers of an app may receive traffic now.
  * @module
  */
+import type { Container } from '@deis/scheduler/scheduler';
 import type { RouteUpstream } from '@deis/sdk/types';
 import type { AppRow } from '../apps/app-store.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { isRoutableType, LABEL } from './container-spec.ts';
 import { formationState } from './formation-state.ts';
+
+/** The containers among `containers` that may take requests, as upstreams in a stable order. */
+function serving(deps: ControllerDeps, containers: Container[]): RouteUpstream[] {
+  const { notReady, draining } = formationState(deps);
+  return containers
+    .filter((c) => isRoutableType(c.labels[LABEL.type] ?? '') && c.state === 'up' && c.address !== null)
+    .filter((c) => !notReady.has(c.name) && !draining.has(c.name))
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((c) => ({ host: c.address!.host, port: c.address!.port }));
+}
 
 /**
  * The ready `web`/`cmd` containers of the release that serves the app; empty when none (the router answers 503).
@@ -14,11 +25,18 @@ import { formationState } from './formation-state.ts';
  * this is the old set until the switch and the new set after it.
  */
 export async function appUpstreams(deps: ControllerDeps, app: Pick<AppRow, 'id'>): Promise<RouteUpstream[]> {
-  const { notReady, draining } = formationState(deps);
-  const containers = await deps.scheduler.list({ [LABEL.platform]: deps.settings.platformName, [LABEL.app]: app.id });
-  return containers
-    .filter((c) => isRoutableType(c.labels[LABEL.type] ?? '') && c.state === 'up' && c.address !== null)
-    .filter((c) => !notReady.has(c.name) && !draining.has(c.name))
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .map((c) => ({ host: c.address!.host, port: c.address!.port }));
+  return serving(deps, await deps.scheduler.list({ [LABEL.platform]: deps.settings.platformName, [LABEL.app]: app.id }));
+}
+
+/** `appUpstreams` of every app at once, from one listing of the platform's containers (the routing table's need). */
+export async function upstreamsByApp(deps: ControllerDeps): Promise<Map<string, RouteUpstream[]>> {
+  const byApp = new Map<string, Container[]>();
+  for (const container of await deps.scheduler.list({ [LABEL.platform]: deps.settings.platformName })) {
+    const app = container.labels[LABEL.app];
+    if (app === undefined) continue;
+    const containers = byApp.get(app);
+    if (containers) containers.push(container);
+    else byApp.set(app, [container]);
+  }
+  return new Map([...byApp].map(([app, containers]) => [app, serving(deps, containers)]));
 }

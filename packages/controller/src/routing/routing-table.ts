@@ -8,7 +8,7 @@
 import type { AppRoute, RouteCertificate, RouteUpstream, RoutingTable } from '@deis/sdk/types';
 import type { AppRow } from '../apps/app-store.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { appUpstreams } from '../formation/upstreams.ts';
+import { upstreamsByApp } from '../formation/upstreams.ts';
 
 /** Where an app's ready containers come from. */
 export type UpstreamSource = (deps: ControllerDeps, app: AppRow) => Promise<RouteUpstream[]>;
@@ -80,7 +80,15 @@ export async function buildRoutingTable(deps: ControllerDeps, options: RoutingTa
   ]);
   const settingsByApp = newestPerApp(settingsRows);
   const tlsByApp = newestPerApp(tlsRows);
-  const source = upstreamSources.get(deps) ?? appUpstreams;
+  // One listing of the engine for the whole table, not one per app: the table is rebuilt on every deploy.
+  const override = upstreamSources.get(deps);
+  const upstreams = override ? null : await upstreamsByApp(deps);
+  const domainsByApp = new Map<string, typeof domains>();
+  for (const row of domains) {
+    const rows = domainsByApp.get(row.app_uuid);
+    if (rows) rows.push(row);
+    else domainsByApp.set(row.app_uuid, [row]);
+  }
 
   const routes: AppRoute[] = [];
   for (const app of apps) {
@@ -88,8 +96,7 @@ export async function buildRoutingTable(deps: ControllerDeps, options: RoutingTa
     if (settings && !settings.routable) continue;
     const hostNames = new Set<string>([fullHostName(app.id, platformDomain)]);
     const certificates: Record<string, RouteCertificate> = {};
-    for (const row of domains) {
-      if (row.app_uuid !== app.uuid) continue;
+    for (const row of domainsByApp.get(app.uuid) ?? []) {
       const hostName = fullHostName(row.domain, platformDomain);
       hostNames.add(hostName);
       if (row.cert_name && row.certificate && row.key) certificates[hostName] = { name: row.cert_name, certificate: row.certificate, key: row.key };
@@ -97,7 +104,7 @@ export async function buildRoutingTable(deps: ControllerDeps, options: RoutingTa
     routes.push({
       app: app.id,
       domains: [...hostNames],
-      upstreams: await source(deps, app),
+      upstreams: override ? await override(deps, app) : (upstreams?.get(app.id) ?? []),
       maintenance: Boolean(settings?.maintenance),
       whitelist: settings ? jsonArray(settings.whitelist) : [],
       httpsEnforced: Boolean(tlsByApp.get(app.uuid)?.https_enforced),
