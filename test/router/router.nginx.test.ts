@@ -464,8 +464,9 @@ describe('the router when the controller or nginx goes away', () => {
         useUpstreamSource(instance.deps, async () => [backend.upstream]);
         await instance.app.listen({ host: '127.0.0.1', port: controllerPort });
         // A new controller run starts again at generation 1; the router must take its table all the same.
-        await waitFor(async () => (await get(`${app}.example.test`)).status === 200);
-        expect(json(await get(`${app}.example.test`)).name).toBe(backend.name);
+        let answer = await get(`${app}.example.test`);
+        await waitFor(async () => (answer = await get(`${app}.example.test`)).status === 200);
+        expect(json(answer).name).toBe(backend.name);
         expect((await get('deis.example.test', '/healthz')).status).toBe(200);
         await instance.close();
       }
