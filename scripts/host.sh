@@ -13,6 +13,8 @@ ensure_packages() {
   local missing=()
   command -v dockerd >/dev/null || missing+=(docker.io)
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  # The router changes an app's containers without reloading nginx, through a Lua balancer (docs/adr/0009).
+  [ -f /usr/lib/nginx/modules/ngx_http_lua_module.so ] || missing+=(libnginx-mod-http-lua)
   command -v git >/dev/null || missing+=(git)
   command -v ssh >/dev/null || missing+=(openssh-client)
   # The shell inside the platform's locally made base images (no image can be pulled here).

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { Agent, createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -85,13 +85,14 @@ const appUuids = new Map<string, string>();
 let clock = Date.parse('2026-01-01T00:00:00.000Z');
 const nextTime = () => storeTime(new Date((clock += 1000)));
 
-function get(host: string, path = '/', options: { headers?: Record<string, string> } = {}): Promise<Answer> {
+function get(host: string, path = '/', options: { headers?: Record<string, string>; agent?: Agent } = {}): Promise<Answer & { localPort?: number }> {
   return new Promise((resolve, reject) => {
-    const request = httpRequest({ host: '127.0.0.1', port: httpPort, path, agent: false, headers: { host, ...options.headers } }, (response) => {
+    const request = httpRequest({ host: '127.0.0.1', port: httpPort, path, agent: options.agent ?? false, headers: { host, ...options.headers } }, (response) => {
       let body = '';
+      const localPort = response.socket.localPort;
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body, localPort }));
     });
     request.on('error', reject);
     request.end();
@@ -393,21 +394,28 @@ describe('the router with nginx', () => {
     expect(json(await get('late.example.test')).name).toBe('one');
   });
 
-  it('reloads on every change without failing a request', async () => {
+  it('switches an app\'s containers without a reload, failing no request and closing no kept-alive connection', async () => {
+    const revision = async () => (await get('nobody.example.test', '/healthz')).headers['x-deis-router-revision'];
+    const revisionBefore = await revision();
     let stop = false;
     const failures: string[] = [];
     let served = 0;
-    const clients = Array.from({ length: 4 }, async () => {
+    // A reload would end these: a retiring worker closes its idle kept-alive connections.
+    const keptAlive = new Agent({ keepAlive: true, maxSockets: 2 });
+    const keptAlivePorts = new Set<number | undefined>();
+    const client = async (agent?: Agent) => {
       while (!stop) {
         try {
-          const answer = await get('beta.example.test');
+          const answer = await get('beta.example.test', '/', { agent });
           if (answer.status !== 200) failures.push(`status ${answer.status}`);
           else served += 1;
+          if (agent) keptAlivePorts.add(answer.localPort);
         } catch (error) {
           failures.push(String(error));
         }
       }
-    });
+    };
+    const clients = [client(), client(), client(keptAlive), client(keptAlive)];
     try {
       for (let i = 0; i < 8; i++) {
         upstreams.set('beta', [i % 2 === 0 ? backends.three!.upstream : backends.two!.upstream]);
@@ -419,9 +427,23 @@ describe('the router with nginx', () => {
     } finally {
       stop = true;
       await Promise.all(clients);
+      keptAlive.destroy();
     }
     expect(failures).toEqual([]);
     expect(served).toBeGreaterThan(20);
+    expect(keptAlivePorts.size).toBeLessThanOrEqual(2);
+    expect(await revision()).toBe(revisionBefore);
+  });
+
+  it('reloads when host names change, and keeps the peers it had', async () => {
+    const revisionBefore = Number((await get('nobody.example.test', '/healthz')).headers['x-deis-router-revision']);
+    const { db } = controller.deps;
+    const now = nextTime();
+    await db.insertInto('domains').values({ uuid: randomUUID(), app_uuid: appUuids.get('beta') ?? '', owner_id: ownerId, domain: 'www.beta.test', cert_id: null, created: now, updated: now }).execute();
+    await applied();
+    expect(Number((await get('nobody.example.test', '/healthz')).headers['x-deis-router-revision'])).toBeGreaterThan(revisionBefore);
+    expect((await get('www.beta.test')).status).toBe(200);
+    expect((await get('beta.example.test')).status).toBe(200);
   });
 
   it('reports the generation it applied to the controller', async () => {

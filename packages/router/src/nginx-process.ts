@@ -104,6 +104,8 @@ async function stopLeftover(pidFile: string, configPath: string): Promise<void> 
 export interface NginxProcessOptions extends NginxLocation {
   /** The pid file the configuration names; nginx writes it once its ports are bound. */
   pidFile: string;
+  /** Files of an earlier nginx, such as unix sockets, removed once it is gone (a leftover socket file blocks `listen`). */
+  staleFiles?: string[];
   /** Called when nginx exits without being asked to. */
   onExit?: (error: NginxError) => void;
   startTimeoutMs?: number;
@@ -124,7 +126,7 @@ export class NginxProcess {
   /** Starts nginx on a configuration (test it first) and resolves once its ports are bound. */
   static async start(options: NginxProcessOptions): Promise<NginxProcess> {
     await stopLeftover(options.pidFile, options.configPath);
-    rmSync(options.pidFile, { force: true });
+    for (const file of [options.pidFile, ...(options.staleFiles ?? [])]) rmSync(file, { force: true });
     const child = spawn(options.nginxPath ?? DEFAULT_NGINX_PATH, [...baseArguments(options), '-g', 'daemon off;'], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });

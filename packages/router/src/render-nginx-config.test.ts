@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppRoute, RoutingTable } from '@deis/sdk/types';
-import { certificateDigest, MAINTENANCE_PAGE, refusedCertificateDigests, renderNginxConfig, validWhitelistEntry } from './render-nginx-config.ts';
+import { certificateDigest, MAINTENANCE_PAGE, peersBody, refusedCertificateDigests, renderNginxConfig, validWhitelistEntry } from './render-nginx-config.ts';
 import type { RenderOptions } from './render-nginx-config.ts';
 
 const options: RenderOptions = {
   httpPort: 8080,
   httpsPort: 8443,
   listenAddress: '127.0.0.1',
-  paths: { pidFile: '/data/nginx.pid', errorLog: '/data/logs/error.log', tempDir: '/data/tmp', certDir: '/data/certs' },
+  paths: { pidFile: '/data/nginx.pid', errorLog: '/data/logs/error.log', tempDir: '/data/tmp', certDir: '/data/certs', adminSocket: '/data/admin.sock' },
   defaultCertificate: { certificatePath: '/data/default.crt', keyPath: '/data/default.key' },
   revision: 3,
 };
@@ -62,8 +62,28 @@ describe('renderNginxConfig', () => {
     expect(defaultServer).toContain('listen 127.0.0.1:8080 default_server deferred;');
     expect(defaultServer).toContain('listen 127.0.0.1:8443 ssl default_server deferred;');
     expect(defaultServer).toMatch(/location \/ \{\s+return 404;/);
-    expect(defaultServer).toContain('add_header X-Deis-Router-Generation 42 always;');
-    expect(defaultServer).toContain('add_header X-Deis-Router-Revision 3 always;');
+    expect(defaultServer).toContain('deis_router.health("3", "X-Deis-Router-Generation", "X-Deis-Router-Revision")');
+  });
+
+  it('loads the lua module, and takes the apps\' peers only on its own unix socket', () => {
+    const { config } = renderNginxConfig(table([]), options);
+    expect(config).toMatch(/^load_module \/usr\/lib\/nginx\/modules\/ndk_http_module\.so;\nload_module \/usr\/lib\/nginx\/modules\/ngx_http_lua_module\.so;$/m);
+    expect(renderNginxConfig(table([]), { ...options, moduleDir: '/opt/mods' }).config).toContain('load_module /opt/mods/ngx_http_lua_module.so;');
+    const admin = config.split(/\n {4}server \{\n/).find((block) => block.includes('location = /peers'));
+    expect(admin).toMatch(/^\s+listen unix:\/data\/admin\.sock;\n/);
+    expect(admin).not.toMatch(/listen [^u]/);
+  });
+
+  it('renders the same text whatever the generation and the containers, so deploys and scaling need no reload', () => {
+    const before = renderNginxConfig(table([route('web')]), options);
+    const after = renderNginxConfig(table([route('web', { upstreams: [{ host: '100.64.0.7', port: 5000 }, { host: '100.64.0.8', port: 5000 }] })], { generation: 43 }), options);
+    expect(after.config).toBe(before.config);
+    expect(after.peers).toEqual(new Map([['web', ['100.64.0.7:5000', '100.64.0.8:5000']]]));
+    expect(peersBody(43, after.peers)).toBe('generation 43\nweb 100.64.0.7:5000 100.64.0.8:5000\n');
+    // An app going idle is a change of peers too: the 503 comes from an empty entry.
+    const idle = renderNginxConfig(table([route('web', { upstreams: [] })]), options);
+    expect(idle.config).toBe(before.config);
+    expect(idle.peers).toEqual(new Map([['web', []]]));
   });
 
   it('listens on every address when none is given, and brackets an IPv6 one', () => {
@@ -86,18 +106,19 @@ describe('renderNginxConfig', () => {
     expect(serverBlock(withBuilder, 'deis.example.test')).toContain('proxy_buffering off;');
   });
 
-  it('gives each app one server with all its host names, wildcards included, and an upstream of its containers', () => {
-    const { config, problems } = renderNginxConfig(
+  it('gives each app one server with all its host names, wildcards included, and its containers as peers', () => {
+    const { config, peers, problems } = renderNginxConfig(
       table([route('web', { domains: ['web.example.test', 'www.example.com', '*.example.org'], upstreams: [{ host: '100.64.0.2', port: 5000 }, { host: '100.64.0.3', port: 5001 }] })]),
       options,
     );
     expect(problems).toEqual([]);
-    expect(config).toMatch(/upstream app-web \{\n\s+server 100\.64\.0\.2:5000 max_fails=1 fail_timeout=5s;\n\s+server 100\.64\.0\.3:5001 max_fails=1 fail_timeout=5s;\n\s+keepalive 32;/);
+    expect(peers.get('web')).toEqual(['100.64.0.2:5000', '100.64.0.3:5001']);
+    expect(config).toMatch(/upstream deis-apps \{\n\s+server 0\.0\.0\.1:1;\n\s+balancer_by_lua_block \{ deis_router\.balance\(\) \}\n\s+keepalive 256;/);
     const server = serverBlock(config, 'www.example.com');
     expect(server).toContain('server_name web.example.test www.example.com *.example.org;');
     expect(server).toContain('listen 127.0.0.1:8080;');
     expect(server).toContain('listen 127.0.0.1:8443 ssl;');
-    expect(server).toContain('proxy_pass http://app-web;');
+    expect(server).toMatch(/set \$deis_app web;\n\s+access_by_lua_block \{ deis_router\.check\(\) \}\n\s+proxy_pass http:\/\/deis-apps;/);
   });
 
   it('sends the forwarding and WebSocket headers, keeps upstream connections alive, and retries connect errors', () => {
@@ -114,23 +135,24 @@ describe('renderNginxConfig', () => {
     ]) {
       expect(config).toContain(line);
     }
-    expect(config).toMatch(/upstream app-web \{[^}]*keepalive 32;\n\s+keepalive_timeout 1s;/);
+    expect(config).toMatch(/upstream deis-apps \{[\s\S]*?keepalive 256;\n\s+keepalive_timeout 1s;/);
     expect(config).toMatch(/upstream deis-controller \{[^}]*keepalive_timeout 4s;/);
     expect(config).toMatch(/map \$http_upgrade \$connection_upgrade \{\n\s+default upgrade;\n\s+'' '';/);
   });
 
   it('answers 503 for an app without containers, after the whitelist has had its say', () => {
-    const { config } = renderNginxConfig(table([route('idle', { upstreams: [], whitelist: ['10.0.0.1'] })]), options);
+    const { config, peers } = renderNginxConfig(table([route('idle', { upstreams: [], whitelist: ['10.0.0.1'] })]), options);
     const server = serverBlock(config, 'idle.example.test');
-    expect(config).not.toContain('upstream app-idle');
-    expect(server).toMatch(/allow 10\.0\.0\.1;\n\s+deny all;\n\s+try_files \/\.deis-router-no-such-file @unavailable;/);
-    expect(server).toMatch(/location @unavailable \{\n\s+return 503;/);
+    expect(peers.get('idle')).toEqual([]);
+    // access_by_lua runs after allow/deny, whatever their order in the block: a refused client sees 403 first.
+    expect(server).toMatch(/allow 10\.0\.0\.1;\n\s+deny all;\n\s+access_by_lua_block \{ deis_router\.check\(\) \}/);
   });
 
   it('answers 503 with the maintenance page while maintenance is on, containers or not', () => {
-    const { config } = renderNginxConfig(table([route('busy', { maintenance: true })]), options);
+    const { config, peers } = renderNginxConfig(table([route('busy', { maintenance: true })]), options);
     const server = serverBlock(config, 'busy.example.test');
     expect(server).not.toContain('proxy_pass');
+    expect(peers.has('busy')).toBe(false);
     expect(server).toContain('try_files /.deis-router-no-such-file @maintenance;');
     expect(server).toContain(`return 503 '${MAINTENANCE_PAGE}';`);
     expect(server).toContain('default_type text/html;');
@@ -141,14 +163,14 @@ describe('renderNginxConfig', () => {
   it('allows only whitelisted addresses and CIDRs, drops entries that are neither, and fails closed', () => {
     const { config, problems } = renderNginxConfig(table([route('web', { whitelist: ['127.0.0.1', '10.0.0.0/8', '::1', 'all; allow 0.0.0.0/0', '1.2.3.4/33'] })]), options);
     const server = serverBlock(config, 'web.example.test');
-    expect(server).toMatch(/allow 127\.0\.0\.1;\n\s+allow 10\.0\.0\.0\/8;\n\s+allow ::1;\n\s+deny all;\n\s+proxy_pass/);
+    expect(server).toMatch(/allow 127\.0\.0\.1;\n\s+allow 10\.0\.0\.0\/8;\n\s+allow ::1;\n\s+deny all;\n\s+access_by_lua_block \{ deis_router\.check\(\) \}\n\s+proxy_pass/);
     expect(server).not.toContain('0.0.0.0/0');
     expect(problems).toEqual([
       'app web: whitelist entry "all; allow 0.0.0.0/0" left out: not an address or CIDR',
       'app web: whitelist entry "1.2.3.4/33" left out: not an address or CIDR',
     ]);
     const closed = serverBlock(renderNginxConfig(table([route('web', { whitelist: ['nonsense'] })]), options).config, 'web.example.test');
-    expect(closed).toMatch(/location \/ \{\n\s+deny all;\n\s+proxy_pass/);
+    expect(closed).toMatch(/location \/ \{\n\s+set \$deis_app [a-z]+;\n\s+deny all;\n\s+access_by_lua_block \{ deis_router\.check\(\) \}\n\s+proxy_pass/);
   });
 
   it('redirects plain HTTP to HTTPS with 301 when the app enforces TLS, naming a non-standard port', () => {
@@ -230,16 +252,17 @@ describe('renderNginxConfig', () => {
     ]);
   });
 
-  it('leaves out apps with invalid names and upstreams with invalid addresses', () => {
-    const { config, problems } = renderNginxConfig(
+  it('leaves out apps with invalid names and upstreams with invalid addresses or names the balancer cannot resolve', () => {
+    const { config, peers, problems } = renderNginxConfig(
       table([
         route('Bad_Name'),
-        route('web', { upstreams: [{ host: '100.64.0.2', port: 5000 }, { host: 'x;y', port: 1 }, { host: '100.64.0.3', port: 70000 }, { host: 'fd00::2', port: 5000 }] }),
+        route('web', { upstreams: [{ host: '100.64.0.2', port: 5000 }, { host: 'x;y', port: 1 }, { host: '100.64.0.3', port: 70000 }, { host: 'fd00::2', port: 5000 }, { host: 'web-1.local', port: 5000 }] }),
       ]),
       options,
     );
     expect(config).not.toContain('Bad_Name');
-    expect(config).toMatch(/upstream app-web \{\n\s+server 100\.64\.0\.2:5000[^\n]*\n\s+server \[fd00::2\]:5000[^\n]*\n\s+keepalive/);
+    expect([...peers.keys()]).toEqual(['web']);
+    expect(peers.get('web')).toEqual(['100.64.0.2:5000', '[fd00::2]:5000']);
     expect(problems).toEqual(['app "Bad_Name" left out: not a valid app name', 'app web: an upstream with a bad address left out']);
   });
 

@@ -1,14 +1,20 @@
 /**
  * Turns the controller's routing table into nginx's configuration: one `server` per app (and per certificate the app's
  * host names use), the controller at `deis.<domain>`, the builder at `deis-builder.<domain>`, and a default server that
- * answers 404 to every other host (contract §6.7). Pure: it returns the text and the certificate files to write, and
- * the problems it stepped around. Anything a user chose (host names, whitelist entries, certificates, app names) is
- * checked before it reaches the configuration, so no value can add a directive of its own.
+ * answers 404 to every other host (contract §6.7). Pure: it returns the text, the certificate files to write, each
+ * app's container addresses, and the problems it stepped around. Anything a user chose (host names, whitelist
+ * entries, certificates, app names) is checked before it reaches the configuration, so no value can add a directive
+ * of its own.
+ *
+ * The configuration does not depend on which containers serve an app, nor on the table's generation: those reach
+ * nginx as peers, without a reload (ADR 0009), so a deploy or a scale renders the same text as before and the router
+ * leaves nginx alone.
  * @module
  */
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { AppRoute, RouteCertificate, RouteUpstream, RoutingTable } from '@deis/sdk/types';
+import { APP_BALANCER_LUA, PEER_ZONE } from './app-balancer-lua.ts';
 
 export interface NginxPaths {
   pidFile: string;
@@ -17,7 +23,12 @@ export interface NginxPaths {
   tempDir: string;
   /** Where the apps' certificates are written. */
   certDir: string;
+  /** The unix socket the router writes the apps' peers to; nothing else can reach it. */
+  adminSocket: string;
 }
+
+/** Where Debian's libnginx-mod-http-lua puts its modules. */
+export const DEFAULT_NGINX_MODULE_DIR = '/usr/lib/nginx/modules';
 
 export interface RenderOptions {
   httpPort: number;
@@ -30,8 +41,10 @@ export interface RenderOptions {
   workerProcesses?: number | 'auto';
   /** Certificates (by `certificateDigest`) nginx would not load; left out, their names served with the default one. */
   refusedCertificates?: ReadonlySet<string>;
-  /** Served in the revision header, so the router can tell this configuration from an earlier one of the same generation. */
+  /** Served in the revision header, so the router can tell when nginx has loaded this configuration. */
   revision?: number;
+  /** Holds ndk_http_module.so and ngx_http_lua_module.so. */
+  moduleDir?: string;
 }
 
 export interface NginxFile {
@@ -44,11 +57,13 @@ export interface RenderedNginxConfig {
   config: string;
   /** Certificates and keys the configuration refers to; written before nginx reads it. */
   files: NginxFile[];
+  /** The container addresses (`host:port`, IPv6 in brackets) of every app the configuration routes to its containers. */
+  peers: Map<string, string[]>;
   /** What was left out and why, for the operator; the rest of the table is served all the same. */
   problems: string[];
 }
 
-/** Answers the default server's `/healthz` with the generation it serves, so the router sees when a reload took. */
+/** The default server's `/healthz` answers with the generation of the peers it serves and the revision of its configuration. */
 export const GENERATION_HEADER = 'X-Deis-Router-Generation';
 export const REVISION_HEADER = 'X-Deis-Router-Revision';
 
@@ -60,6 +75,8 @@ export const MAINTENANCE_PAGE =
 const HOST_NAME = /^(\*\.)?[a-z0-9]([a-z0-9-]{0,62})(\.[a-z0-9]([a-z0-9-]{0,62}))*$/;
 const APP_NAME = /^[a-z0-9]([a-z0-9-]{0,62})$/;
 const UPSTREAM_HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/;
+/** Every app's server sends to this one upstream; its balancer picks the app's container (app-balancer-lua.ts). */
+const APPS_UPSTREAM = 'deis-apps';
 
 /**
  * nginx must drop an idle upstream connection before the server at the other end does, or it may send a request on a
@@ -82,6 +99,11 @@ export function validWhitelistEntry(entry: string): boolean {
   if (prefix === undefined) return true;
   if (!/^\d{1,3}$/.test(prefix)) return false;
   return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/** The balancer connects to addresses only: it cannot resolve a name at request time. */
+function peerAddress(upstream: RouteUpstream): string | null {
+  return isIP(upstream.host) === 0 ? null : upstreamAddress(upstream);
 }
 
 function upstreamAddress(upstream: RouteUpstream): string | null {
@@ -204,7 +226,7 @@ class Renderer {
     );
   }
 
-  appServer(route: AppRoute, block: ServerBlock, upstreamName: string | null): string {
+  appServer(route: AppRoute, block: ServerBlock): string {
     const lines = ['server {', ...this.#listens().map((l) => `    ${l}`), `    server_name ${block.names.join(' ')};`];
     if (block.certificate) {
       lines.push(`    ssl_certificate ${block.certificate.certificatePath};`, `    ssl_certificate_key ${block.certificate.keyPath};`);
@@ -214,6 +236,7 @@ class Renderer {
       lines.push('    if ($scheme = "http") {', `        return 301 https://$host${port}$request_uri;`, '    }');
     }
     lines.push('    location / {');
+    if (!route.maintenance) lines.push(`        set $deis_app ${route.app};`);
     if (route.whitelist.length > 0) {
       for (const entry of route.whitelist) {
         if (validWhitelistEntry(entry)) lines.push(`        allow ${entry};`);
@@ -222,23 +245,26 @@ class Renderer {
       // A whitelist whose every entry was refused still denies everyone: it fails closed.
       lines.push('        deny all;');
     }
-    // `return` would run before allow/deny; try_files runs after them, so a refused client sees 403 whatever the state.
+    // `return` would run before allow/deny; try_files and access_by_lua run after them, so a refused client sees 403
+    // whatever the state.
     if (route.maintenance) lines.push('        try_files /.deis-router-no-such-file @maintenance;');
-    else if (upstreamName === null) lines.push('        try_files /.deis-router-no-such-file @unavailable;');
-    else lines.push(`        proxy_pass http://${upstreamName};`);
+    else lines.push('        access_by_lua_block { deis_router.check() }', `        proxy_pass http://${APPS_UPSTREAM};`);
     lines.push('    }');
     if (route.maintenance) {
       lines.push('    location @maintenance {', '        default_type text/html;', `        return 503 '${MAINTENANCE_PAGE}';`, '    }');
-    } else if (upstreamName === null) {
-      lines.push('    location @unavailable {', '        return 503;', '    }');
     }
     lines.push('}');
     return indent(lines, 1);
   }
 }
 
-function upstreamBlock(name: string, servers: string[], keepaliveSeconds: number, perServer = ''): string {
-  return indent([`upstream ${name} {`, ...servers.map((s) => `    server ${s}${perServer};`), '    keepalive 32;', `    keepalive_timeout ${keepaliveSeconds}s;`, '}'], 1);
+function upstreamBlock(name: string, servers: string[], keepaliveSeconds: number): string {
+  return indent([`upstream ${name} {`, ...servers.map((s) => `    server ${s};`), '    keepalive 32;', `    keepalive_timeout ${keepaliveSeconds}s;`, '}'], 1);
+}
+
+/** The body the router writes to nginx's `/peers`: the generation, then a line per app with its addresses. */
+export function peersBody(generation: number, peers: Map<string, string[]>): string {
+  return [`generation ${generation}`, ...[...peers].map(([app, addresses]) => [app, ...addresses].join(' '))].join('\n') + '\n';
 }
 
 /** Renders the whole configuration for one routing table. */
@@ -252,6 +278,7 @@ export function renderNginxConfig(table: RoutingTable, options: RenderOptions): 
 
   const upstreams: string[] = [];
   const servers: string[] = [];
+  const peers = new Map<string, string[]>();
 
   const controllerAddress = upstreamAddress(table.controller);
   if (controllerAddress && validHostName(controllerName)) {
@@ -288,17 +315,19 @@ export function renderNginxConfig(table: RoutingTable, options: RenderOptions): 
     }
     if (names.length === 0) continue;
 
-    const addresses = [...new Set(route.upstreams.map(upstreamAddress).filter((a): a is string => a !== null))];
+    const addresses = [...new Set(route.upstreams.map(peerAddress).filter((a): a is string => a !== null))];
     if (addresses.length < route.upstreams.length) renderer.problem(`app ${route.app}: an upstream with a bad address left out`);
-    const upstreamName = addresses.length > 0 && !route.maintenance ? `app-${route.app}` : null;
-    // One failed connect takes a container out for a few seconds; the request goes on to the next one.
-    if (upstreamName) upstreams.push(upstreamBlock(upstreamName, addresses, APP_KEEPALIVE_SECONDS, ' max_fails=1 fail_timeout=5s'));
-    for (const block of renderer.serverBlocks(route, names)) servers.push(renderer.appServer(route, block, upstreamName));
+    // No entry, or an empty one, answers 503: no container is ready.
+    if (!route.maintenance) peers.set(route.app, addresses);
+    for (const block of renderer.serverBlocks(route, names)) servers.push(renderer.appServer(route, block));
   }
 
   const temp = (name: string) => `${paths.tempDir}/${name}`;
+  const moduleDir = options.moduleDir ?? DEFAULT_NGINX_MODULE_DIR;
   const config = [
-    `# Rendered by the deis router from routing table generation ${table.generation}; rewritten on every change.`,
+    '# Rendered by the deis router; rewritten when routes, certificates or app settings change, not on deploys.',
+    `load_module ${moduleDir}/ndk_http_module.so;`,
+    `load_module ${moduleDir}/ngx_http_lua_module.so;`,
     `worker_processes ${options.workerProcesses ?? 'auto'};`,
     `pid ${paths.pidFile};`,
     `error_log ${paths.errorLog} warn;`,
@@ -362,16 +391,34 @@ export function renderNginxConfig(table: RoutingTable, options: RenderOptions): 
     '    proxy_buffers 8 16k;',
     '    proxy_max_temp_file_size 0;',
     '',
+    `    lua_shared_dict ${PEER_ZONE} 16m;`,
+    `    init_by_lua_block { deis_router = (function() ${APP_BALANCER_LUA} end)() }`,
+    // Workers forked from one master share its random state; each should start its round robin somewhere else.
+    '    init_worker_by_lua_block { math.randomseed(ngx.worker.pid()) }',
+    `    upstream ${APPS_UPSTREAM} {`,
+    // A placeholder nginx requires; the balancer sets the real peer for each request.
+    '        server 0.0.0.1:1;',
+    '        balancer_by_lua_block { deis_router.balance() }',
+    '        keepalive 256;',
+    `        keepalive_timeout ${APP_KEEPALIVE_SECONDS}s;`,
+    '    }',
+    '',
     ...upstreams.flatMap((u) => [u, '']),
+    '    server {',
+    `        listen unix:${paths.adminSocket};`,
+    '        client_max_body_size 16m;',
+    '        client_body_buffer_size 16m;',
+    '        location = /peers {',
+    '            content_by_lua_block { deis_router.update() }',
+    '        }',
+    '    }',
+    '',
     '    server {',
     // `deferred`: a connection reaches nginx only with its first bytes, so a worker retiring on a reload never holds
     // a fresh connection that has sent nothing yet (nginx closes those as idle, and the client sees a reset).
     ...indent([`listen ${listenAddress(options, options.httpPort)} default_server deferred;`, `listen ${listenAddress(options, options.httpsPort)} ssl default_server deferred;`, 'server_name _;'], 2).split('\n'),
     '        location = /healthz {',
-    '            default_type text/plain;',
-    `            add_header ${GENERATION_HEADER} ${table.generation} always;`,
-    `            add_header ${REVISION_HEADER} ${options.revision ?? 0} always;`,
-    "            return 200 'OK\\n';",
+    `            content_by_lua_block { deis_router.health("${options.revision ?? 0}", "${GENERATION_HEADER}", "${REVISION_HEADER}") }`,
     '        }',
     '        location / {',
     '            return 404;',
@@ -382,5 +429,5 @@ export function renderNginxConfig(table: RoutingTable, options: RenderOptions): 
     '',
   ].join('\n');
 
-  return { config, files: renderer.files, problems: renderer.problems };
+  return { config, files: renderer.files, peers, problems: renderer.problems };
 }

@@ -1,8 +1,10 @@
 /**
- * The router's control loop: long-polls the controller for the routing table, renders nginx's configuration, has
- * nginx check it, swaps it in with a graceful reload, waits until nginx serves it, and reports the generation it
- * applied (deploys wait for that before they stop old containers). A table nginx refuses leaves the last good
- * configuration serving; a controller that is away is retried with backoff while nginx keeps serving.
+ * The router's control loop: long-polls the controller for the routing table, writes each app's containers to nginx's
+ * peer zone, and, only when host names, certificates or app settings changed, renders nginx's configuration, has nginx
+ * check it, swaps it in with a graceful reload and waits until nginx serves it. Then it reports the generation it
+ * applied (deploys wait for that before they stop old containers). Deploys and scaling change only the peers, so they
+ * never reload nginx (ADR 0009). A table nginx refuses leaves the last good configuration serving; a controller that
+ * is away is retried with backoff while nginx keeps serving.
  * @module
  */
 import { spawn } from 'node:child_process';
@@ -12,8 +14,8 @@ import { join } from 'node:path';
 import { ApiClient, ApiError, errorMessageOf } from '@deis/sdk/client';
 import type { RouteUpstream, RoutingTable } from '@deis/sdk/types';
 import { NginxError, NginxProcess, testNginxConfig } from './nginx-process.ts';
-import { refusedCertificateDigests, renderNginxConfig, REVISION_HEADER } from './render-nginx-config.ts';
-import type { RenderOptions } from './render-nginx-config.ts';
+import { peersBody, refusedCertificateDigests, renderNginxConfig, REVISION_HEADER } from './render-nginx-config.ts';
+import type { RenderedNginxConfig, RenderOptions } from './render-nginx-config.ts';
 
 export interface RouterOptions {
   /** e.g. `http://127.0.0.1:8000` */
@@ -28,6 +30,8 @@ export interface RouterOptions {
   /** Problems: the controller away, a table nginx refused, parts of a table left out. The loop goes on. */
   onError?: (error: Error) => void;
   nginxPath?: string;
+  /** Where nginx's dynamic modules (ndk, lua) are; Debian's place when absent. */
+  nginxModuleDir?: string;
   workerProcesses?: number | 'auto';
   /** How long the controller may hold a poll open, in seconds (at most 25). */
   pollSeconds?: number;
@@ -42,6 +46,8 @@ export interface RunningRouter {
 /** Must match the controller's routing routes. */
 const INSTANCE_HEADER = 'x-deis-routing-instance';
 const MAX_BACKOFF_MS = 5000;
+/** A unix socket's path must fit in sockaddr_un (108 bytes with its terminating zero). */
+const MAX_SOCKET_PATH = 107;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -104,6 +110,24 @@ function servedRevision(host: string, port: number): Promise<number | null> {
   });
 }
 
+/** Replaces every app's peers in nginx's zone; every worker uses them from its next request on. */
+function writePeers(socketPath: string, body: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ socketPath, path: '/peers', method: 'PUT', agent: false, headers: { host: 'deis-router', 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) }, timeout: 5000 }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => {
+        if (response.statusCode === 200) resolve();
+        else reject(new NginxError(`nginx refused the apps' peers with ${response.statusCode}`, text.trim()));
+      });
+    });
+    request.once('timeout', () => request.destroy(new Error('nginx did not take the apps\' peers within 5 s')));
+    request.once('error', reject);
+    request.end(body);
+  });
+}
+
 interface ControllerAnswer {
   status: number;
   body: unknown;
@@ -154,23 +178,30 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const configPath = join(dataDir, 'nginx.conf');
   const candidatePath = join(dataDir, 'nginx.conf.next');
   const pidFile = join(dataDir, 'nginx.pid');
+  const adminSocket = join(dataDir, 'admin.sock');
+  if (Buffer.byteLength(adminSocket) > MAX_SOCKET_PATH) throw new Error(`the router's data directory ${dataDir} is too long a path for its socket ${adminSocket}; choose a shorter one`);
   const location = { nginxPath: options.nginxPath, prefix: dataDir };
   const renderOptions: Omit<RenderOptions, 'revision'> = {
     httpPort: options.httpPort,
     httpsPort: options.httpsPort,
     listenAddress: options.listenAddress,
-    paths: { pidFile, errorLog: join(logDir, 'error.log'), tempDir, certDir },
+    paths: { pidFile, errorLog: join(logDir, 'error.log'), tempDir, certDir, adminSocket },
     defaultCertificate: await ensureDefaultCertificate(join(dataDir, 'default-tls')),
     workerProcesses: options.workerProcesses,
+    moduleDir: options.nginxModuleDir,
   };
   const client = new ApiClient({ baseUrl: options.controllerUrl, builderKey: options.builderKey, userAgent: 'deis-router' });
   const pollSeconds = Math.max(0, Math.min(options.pollSeconds ?? 25, 25));
   const stopping = new AbortController();
 
+  /** The revision of the configuration file nginx (re)starts on, and its text. */
   let revision = 0;
+  let writtenConfig = '';
   let servedGeneration = 0;
-  /** The generation of the configuration file nginx (re)starts on. */
+  /** The generation of the configuration file and peers nginx (re)starts on. */
   let writtenGeneration = 0;
+  /** The peers of the newest table, written again into a restarted nginx's empty zone. */
+  let latestPeers = peersBody(0, new Map());
   /** Applied but not yet reported to the controller. */
   let unreported: number | null = null;
   let restarting: Promise<void> | null = null;
@@ -179,21 +210,26 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const refusedCertificates = new Set<string>();
   let nginx: NginxProcess | null = null;
 
-  /** Renders a table and writes it as the candidate configuration (certificate files first); returns the revision. */
-  const writeCandidate = async (table: RoutingTable): Promise<{ revision: number; files: Set<string> }> => {
+  const render = (table: RoutingTable, atRevision: number): RenderedNginxConfig => {
+    const rendered = renderNginxConfig(table, { ...renderOptions, revision: atRevision, refusedCertificates });
+    const problems = rendered.problems.join('\n');
+    if (problems !== lastProblems && problems !== '') onError(new Error(`routing table generation ${table.generation}: ${rendered.problems.join('; ')}`));
+    lastProblems = problems;
+    return rendered;
+  };
+
+  /** Renders a table and writes it as the candidate configuration (certificate files first) at the next revision. */
+  const writeCandidate = async (table: RoutingTable): Promise<{ revision: number; config: string; files: Set<string> }> => {
     // A certificate nginx refuses (OpenSSL's policy may be stricter than our checks) is left out and the rest goes on,
     // so that one app's bad certificate never holds back every other app's routes.
     for (;;) {
-      revision += 1;
-      const rendered = renderNginxConfig(table, { ...renderOptions, revision, refusedCertificates });
-      const problems = rendered.problems.join('\n');
-      if (problems !== lastProblems && problems !== '') onError(new Error(`routing table generation ${table.generation}: ${rendered.problems.join('; ')}`));
-      lastProblems = problems;
+      const candidateRevision = revision + 1;
+      const rendered = render(table, candidateRevision);
       for (const file of rendered.files) if (!existsSync(file.path)) writeFileSync(file.path, file.content, { mode: file.mode });
       writeFileSync(candidatePath, rendered.config, { mode: 0o600 });
       try {
         await testNginxConfig({ ...location, configPath: candidatePath });
-        return { revision, files: new Set(rendered.files.map((f) => f.path)) };
+        return { revision: candidateRevision, config: rendered.config, files: new Set(rendered.files.map((f) => f.path)) };
       } catch (error) {
         const refused = error instanceof NginxError ? refusedCertificateDigests(error.output, certDir).filter((d) => !refusedCertificates.has(d)) : [];
         if (refused.length === 0) throw error;
@@ -211,11 +247,20 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     }
   };
 
+  /** Moves the candidate into place: the file nginx reads at its next reload or start. */
+  const adoptCandidate = (candidate: { revision: number; config: string }) => {
+    renameSync(candidatePath, configPath);
+    revision = candidate.revision;
+    writtenConfig = candidate.config;
+  };
+
   const startNginx = async (): Promise<NginxProcess> =>
     NginxProcess.start({
       ...location,
       configPath,
       pidFile,
+      // A socket file left by an nginx that was killed would keep the new one from listening.
+      staleFiles: [adminSocket],
       onExit: (error) => {
         if (stopping.signal.aborted) return;
         onError(error);
@@ -232,6 +277,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         const started = await startNginx();
         if (stopping.signal.aborted) return await started.stop();
         nginx = started;
+        // A new nginx starts with an empty peer zone.
+        await writePeers(adminSocket, latestPeers);
         // It serves whatever configuration was written last, which may be newer than what it served before it died.
         servedGeneration = writtenGeneration;
         unreported = writtenGeneration;
@@ -244,10 +291,20 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   };
 
   const apply = async (table: RoutingTable) => {
-    const candidate = await writeCandidate(table);
-    renameSync(candidatePath, configPath);
+    const rendered = render(table, revision);
+    // Written first even when nginx is down, so that its restart serves this table.
+    const candidate = rendered.config === writtenConfig ? null : await writeCandidate(table);
+    if (candidate) adoptCandidate(candidate);
+    latestPeers = peersBody(table.generation, rendered.peers);
     writtenGeneration = table.generation;
-    if (!nginx?.running) throw new NginxError('nginx is not running; the new configuration waits for its restart', nginx?.output() ?? '');
+    if (!nginx?.running) throw new NginxError('nginx is not running; the new routes wait for its restart', nginx?.output() ?? '');
+    // Peers before the configuration: the zone outlives the reload, so a configuration naming a new app finds its
+    // containers there from its first request.
+    await writePeers(adminSocket, latestPeers);
+    if (!candidate) {
+      servedGeneration = table.generation;
+      return;
+    }
     await nginx.reload();
     const host = probeHost(options.listenAddress);
     const deadline = Date.now() + 15_000;
@@ -285,19 +342,18 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   if (first) {
     try {
       const candidate = await writeCandidate(first);
-      renameSync(candidatePath, configPath);
+      adoptCandidate(candidate);
       writtenGeneration = first.generation;
+      latestPeers = peersBody(first.generation, render(first, revision).peers);
       removeUnusedCertificates(candidate.files);
       firstApplied = true;
     } catch (error) {
       onError(asError(error));
     }
   }
-  if (!firstApplied) {
-    await writeCandidate(bootstrap);
-    renameSync(candidatePath, configPath);
-  }
+  if (!firstApplied) adoptCandidate(await writeCandidate(bootstrap));
   nginx = await startNginx();
+  await writePeers(adminSocket, latestPeers);
   if (firstApplied && first) servedGeneration = first.generation;
 
   unreported = firstApplied && first ? first.generation : null;
