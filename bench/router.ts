@@ -21,7 +21,7 @@ const THREADS = 2;
 const CONNECTIONS = 32;
 const SECONDS = 5;
 const WARM_UP_SECONDS = 1;
-const RELOAD_EVERY_MS = 500;
+const CHANGE_EVERY_MS = 500;
 
 interface Result {
   name: string;
@@ -121,6 +121,8 @@ async function main(): Promise<void> {
 
   const dir = mkdtempSync(join(tmpdir(), 'deis-bench-router-'));
   const upstream = await startUpstream();
+  // A second container for the app during the "deploys": the peers alternate between one and both.
+  const second = await startUpstream();
   const controller = await startTestController({ platformDomain: 'bench.test' });
   let router: Awaited<ReturnType<typeof startRouter>> | null = null;
   let minimal: NginxProcess | null = null;
@@ -129,8 +131,10 @@ async function main(): Promise<void> {
     await controller.user('bench');
     const owner = (await controller.deps.db.selectFrom('users').select('id').where('username', '=', 'bench').executeTakeFirstOrThrow()).id;
     const now = new Date().toISOString();
-    await controller.deps.db.insertInto('apps').values({ uuid: randomUUID(), id: 'bench', owner_id: owner, structure: '{}', created: now, updated: now }).execute();
-    useUpstreamSource(controller.deps, async () => [{ host: '127.0.0.1', port: upstream.port }]);
+    const appUuid = randomUUID();
+    await controller.deps.db.insertInto('apps').values({ uuid: appUuid, id: 'bench', owner_id: owner, structure: '{}', created: now, updated: now }).execute();
+    let peers = [{ host: '127.0.0.1', port: upstream.port }];
+    useUpstreamSource(controller.deps, async () => peers);
     await controller.app.listen({ host: '127.0.0.1', port: 0 });
     const controllerPort = (controller.app.server.address() as AddressInfo).port;
     const routerPort = await freePort();
@@ -175,27 +179,43 @@ async function main(): Promise<void> {
     console.log(`router / direct:        ${(ours.requestsPerSecond / direct.requestsPerSecond).toFixed(2)} x throughput, ${(ours.p99Ms / direct.p99Ms).toFixed(2)} x p99`);
     console.log(`router / minimal nginx: ${(ours.requestsPerSecond / bare.requestsPerSecond).toFixed(2)} x throughput, ${(ours.p99Ms / bare.p99Ms).toFixed(2)} x p99`);
 
-    // Failed requests while the routing table changes (each change is a graceful nginx reload), as during deploys.
-    console.log('');
-    console.log(`under load while the routing table changes every ${RELOAD_EVERY_MS} ms (${SECONDS} s):`);
-    for (const [label, headers] of [['kept-alive connections', []], ['a new connection per request', ['Connection: close']]] as const) {
-      const running = wrk(label, targets[2]!.url, 'bench.bench.test', SECONDS, [...headers]);
-      let reloads = 0;
-      const deadline = Date.now() + (SECONDS - 1) * 1000;
-      while (Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, RELOAD_EVERY_MS));
-        const generation = controller.deps.routing.changed();
-        while (router.generation() < generation) await new Promise((resolve) => setTimeout(resolve, 5));
-        reloads += 1;
+    // Failed requests while the routing table changes: its containers, as in deploys (nginx's peers change, no
+    // reload), and its host names, as in domains:add (a graceful reload, which resets idle kept-alive connections).
+    const changeContainers = async (round: number) => {
+      peers = round % 2 === 0 ? [{ host: '127.0.0.1', port: upstream.port }, { host: '127.0.0.1', port: second.port }] : [{ host: '127.0.0.1', port: upstream.port }];
+    };
+    const changeDomains = async (round: number) => {
+      if (round % 2 === 0) {
+        const stamp = new Date().toISOString();
+        await controller.deps.db.insertInto('domains').values({ uuid: randomUUID(), app_uuid: appUuid, owner_id: owner, domain: 'www.bench.example', cert_id: null, created: stamp, updated: stamp }).execute();
+      } else {
+        await controller.deps.db.deleteFrom('domains').where('app_uuid', '=', appUuid).execute();
       }
-      const r = await running;
-      console.log(`  ${label.padEnd(30)} ${reloads} reloads, ${r.requests} requests, ${r.requestsPerSecond.toFixed(0)} req/s, p99 ${r.p99Ms.toFixed(2)} ms, errors: ${r.errors}`);
+    };
+    for (const [what, change] of [['containers (deploys, no reload)', changeContainers], ['host names (a reload each)', changeDomains]] as const) {
+      console.log('');
+      console.log(`under load while the app's ${what} change every ${CHANGE_EVERY_MS} ms (${SECONDS} s):`);
+      for (const [label, headers] of [['kept-alive connections', []], ['a new connection per request', ['Connection: close']]] as const) {
+        const running = wrk(label, targets[2]!.url, 'bench.bench.test', SECONDS, [...headers]);
+        let changes = 0;
+        const deadline = Date.now() + (SECONDS - 1) * 1000;
+        while (Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, CHANGE_EVERY_MS));
+          await change(changes);
+          const generation = controller.deps.routing.changed();
+          while (router.generation() < generation) await new Promise((resolve) => setTimeout(resolve, 5));
+          changes += 1;
+        }
+        const r = await running;
+        console.log(`  ${label.padEnd(30)} ${changes} changes, ${r.requests} requests, ${r.requestsPerSecond.toFixed(0)} req/s, p99 ${r.p99Ms.toFixed(2)} ms, errors: ${r.errors}`);
+      }
     }
   } finally {
     await router?.stop();
     await minimal?.stop();
     await controller.close();
     upstream.stop();
+    second.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
