@@ -36,7 +36,10 @@ end
 
 local function peers_of(app)
   local text = peers_zone:get("app:" .. app)
-  if not text then return nil end
+  if not text then
+    parsed[app] = nil
+    return nil
+  end
   local entry = parsed[app]
   if not entry or entry.text ~= text then
     local peers = parse(text)
