@@ -15,8 +15,11 @@ import { newPodName, podTemplateHash } from './pod-names.ts';
 
 /** How long a rollout waits for the router to apply the switch before it stops old containers anyway. */
 const ROUTER_SWITCH_WAIT_MS = 15_000;
-/** Engine calls in flight at once per rollout. */
-const PARALLEL_CALLS = 4;
+/**
+ * Engine calls in flight at once per rollout. The engine does much of a container's start one at a time (its network
+ * endpoint above all), so more than this gains little and makes each call slower; fewer leaves it idle between calls.
+ */
+export const PARALLEL_CALLS = 8;
 /** Lines of a failed container's output shown to the user. */
 const LAST_LINES = 20;
 
@@ -65,11 +68,24 @@ export function rolloutTimings(deps: ControllerDeps, context: ReleaseContext): {
   };
 }
 
-async function inBatches<T, R>(items: T[], work: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
-  const results: PromiseSettledResult<R>[] = [];
-  for (let i = 0; i < items.length; i += PARALLEL_CALLS) {
-    results.push(...(await Promise.allSettled(items.slice(i, i + PARALLEL_CALLS).map(work))));
-  }
+/**
+ * Runs `work` on every item, PARALLEL_CALLS at a time, a new call starting as soon as one ends (batches would wait for
+ * their slowest call); the results are in the items' order.
+ */
+async function settleEach<T, R>(items: T[], work: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        results[i] = { status: 'fulfilled', value: await work(items[i]!) };
+      } catch (reason) {
+        results[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_CALLS, items.length) }, worker));
   return results;
 }
 
@@ -78,7 +94,7 @@ export async function stopContainers(deps: ControllerDeps, names: string[], grac
   const { draining } = formationState(deps);
   for (const name of names) draining.add(name);
   noteStopping(deps, names);
-  const results = await inBatches(names, (name) => deps.scheduler.stop(name, graceSeconds));
+  const results = await settleEach(names, (name) => deps.scheduler.stop(name, graceSeconds));
   results.forEach((result, i) => {
     if (result.status === 'fulfilled') draining.delete(names[i]!);
   });
@@ -136,13 +152,28 @@ export async function executeRollout(deps: ControllerDeps, plan: RolloutPlan, op
     }
   };
   try {
-    const results = await inBatches(specs, (spec) => deps.scheduler.start(spec));
-    const failedStart = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    for (const result of results) if (result.status === 'fulfilled') started.push(result.value);
-    if (failedStart) throw failedStart.reason;
-
-    // All at once, and the first failure decides: the rest would be undone anyway.
-    await Promise.all(started.map(checkReady));
+    // Each container's check begins as soon as it runs, while later ones are still starting; the first failure
+    // decides (the rest would be undone anyway), and no start begins after it.
+    const failures: unknown[] = [];
+    const checks: Promise<void>[] = [];
+    const results = await settleEach(specs, async (spec) => {
+      if (failures.length > 0) return undefined;
+      let container: Container;
+      try {
+        container = await deps.scheduler.start(spec);
+      } catch (error) {
+        failures.push(error);
+        return undefined;
+      }
+      const check = checkReady(container);
+      check.catch((error: unknown) => failures.push(error));
+      checks.push(check);
+      return container;
+    });
+    for (const result of results) if (result.status === 'fulfilled' && result.value) started.push(result.value);
+    // Only now, with every start settled, can the undo reach every container the rollout made.
+    if (failures.length > 0) throw failures[0];
+    await Promise.all(checks);
   } catch (error) {
     await undo();
     throw error;
