@@ -39,6 +39,11 @@ const SPEC_LABELS_LABEL = 'io.deis.scheduler.labels';
 
 /** How many of a container's last lines a NotReadyError carries. */
 const LAST_LINES = 20;
+/**
+ * Between readiness probes: short at first, since most apps listen within a moment of their start and a rollout
+ * waits for its slowest container, then longer, so an app that takes its time does not keep the engine busy.
+ */
+const FIRST_PROBE_INTERVAL_MS = 20;
 const PROBE_INTERVAL_MS = 150;
 
 export interface DockerSchedulerOptions {
@@ -314,7 +319,7 @@ export class DockerScheduler implements Scheduler {
   async waitReady(name: string, check: ReadinessCheck, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let why = 'no check has run yet';
-    for (;;) {
+    for (let interval = FIRST_PROBE_INTERVAL_MS; ; interval = Math.min(interval * 2, PROBE_INTERVAL_MS)) {
       const info = await this.#inspect(name);
       if (!info) throw new NotReadyError(`container ${name} does not exist`, []);
       const state = stateOf(info);
@@ -331,7 +336,7 @@ export class DockerScheduler implements Scheduler {
         if (result === null) return;
         why = result;
       }
-      await sleep(Math.min(PROBE_INTERVAL_MS, Math.max(0, deadline - Date.now())));
+      await sleep(Math.min(interval, Math.max(0, deadline - Date.now())));
     }
   }
 
