@@ -13,6 +13,8 @@ export interface FormationState {
   /** Being replaced: no traffic, stopped once the router has moved on. */
   readonly draining: Set<string>;
   readonly locks: Map<string, Promise<void>>;
+  /** How many holds of each app's lock have ended, to tell whether anyone held it since a given moment. */
+  readonly locksReleased: Map<string, number>;
   /** Containers the platform itself stopped, with when: their exits are no crash (the engine reports them late). */
   readonly stoppedByUs: Map<string, number>;
 }
@@ -33,7 +35,7 @@ const states = new WeakMap<Scheduler, FormationState>();
 export function formationState(deps: Pick<ControllerDeps, 'scheduler'>): FormationState {
   let state = states.get(deps.scheduler);
   if (!state) {
-    state = { notReady: new Set(), draining: new Set(), locks: new Map(), stoppedByUs: new Map() };
+    state = { notReady: new Set(), draining: new Set(), locks: new Map(), locksReleased: new Map(), stoppedByUs: new Map() };
     states.set(deps.scheduler, state);
   }
   return state;
@@ -46,7 +48,7 @@ export interface AppLock {
 
 /** Runs `work` once every earlier holder of the app's lock is done; the lock is keyed by app id (names are unique). */
 export async function withAppLock<T>(deps: Pick<ControllerDeps, 'scheduler'>, appId: string, work: (lock: AppLock) => Promise<T>): Promise<T> {
-  const { locks } = formationState(deps);
+  const { locks, locksReleased } = formationState(deps);
   const previous = locks.get(appId) ?? Promise.resolve();
   let release!: () => void;
   const mine = new Promise<void>((resolve) => {
@@ -56,6 +58,7 @@ export async function withAppLock<T>(deps: Pick<ControllerDeps, 'scheduler'>, ap
   locks.set(appId, tail);
   const held: Promise<unknown>[] = [];
   const unlock = () => {
+    locksReleased.set(appId, (locksReleased.get(appId) ?? 0) + 1);
     release();
     if (locks.get(appId) === tail) locks.delete(appId);
   };
@@ -76,4 +79,21 @@ export async function whenAppIdle(deps: Pick<ControllerDeps, 'scheduler'>, appId
 /** Whether some rollout of the app holds or awaits its lock now (the reconciler leaves such apps alone). */
 export function isAppBusy(deps: Pick<ControllerDeps, 'scheduler'>, appId: string): boolean {
   return formationState(deps).locks.has(appId);
+}
+
+/** How many holds of each app's lock had ended at one moment; see `lockReleasedSince`. */
+export type LockMarks = ReadonlyMap<string, number>;
+
+export function lockMarks(deps: Pick<ControllerDeps, 'scheduler'>): LockMarks {
+  return new Map(formationState(deps).locksReleased);
+}
+
+/**
+ * Whether a hold of the app's lock has ended since `marks` were taken. Every change the platform makes to an app's
+ * containers happens under that lock, so when this is false, what was listed of them after the marks is still what
+ * the platform left (the engine may have seen exits since). Ask it holding the lock: a hold in progress when the
+ * marks were taken, or begun after, has then ended.
+ */
+export function lockReleasedSince(deps: Pick<ControllerDeps, 'scheduler'>, marks: LockMarks, appId: string): boolean {
+  return (formationState(deps).locksReleased.get(appId) ?? 0) !== (marks.get(appId) ?? 0);
 }

@@ -1,9 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
 import { noteStopping } from './formation-state.ts';
-import { reconcileApp, startReconciler } from './reconciler.ts';
+import { listPlatform, reconcileApp, startReconciler } from './reconciler.ts';
 import type { Reconciler } from './reconciler.ts';
+import { scaleApp } from './scale.ts';
 import { deploySeeded, seedApp, seedRelease } from './test-fixtures.ts';
 import type { SeededApp } from './test-fixtures.ts';
 
@@ -40,6 +41,31 @@ describe('the reconciler', () => {
     await reconciler.reconcileNow();
     expect(await countByType()).toEqual({ web: 2, worker: 1 });
     expect(new Set((await running()).map((c) => c.labels['io.deis.release']))).toEqual(new Set(['v2']));
+  });
+
+  it('lists the engine once per pass, however many apps it converges', async () => {
+    const others = [await seedApp(controller, 'second', 'alice'), await seedApp(controller, 'third', 'alice')];
+    for (const other of others) {
+      await deploySeeded(controller, other, { image: 'example/other:1', procfile: { web: 'serve' } });
+      await controller.deps.db.updateTable('apps').set({ structure: JSON.stringify({ web: 2 }) }).where('uuid', '=', other.uuid).execute();
+    }
+    const list = vi.spyOn(controller.scheduler, 'list');
+    reconciler = startReconciler(controller.deps, { intervalMs: 60_000 });
+    await reconciler.reconcileNow();
+    // The pass at start, then this one.
+    expect(list).toHaveBeenCalledTimes(2);
+    expect(await countByType()).toEqual({ web: 2, worker: 1 });
+    for (const other of others) {
+      expect((await controller.scheduler.list({ 'io.deis.app': other.id })).filter((c) => c.state === 'up')).toHaveLength(2);
+    }
+  });
+
+  it("lists an app again when its lock was held after the pass's listing, which may no longer be true", async () => {
+    const listing = await listPlatform(controller.deps);
+    // Starts the web and worker containers the structure asks for, after the listing.
+    await scaleApp(controller.deps, app.uuid, app.id, 'alice', { web: 2, worker: 1 });
+    await reconcileApp(controller.deps, app.uuid, { listing });
+    expect(await countByType()).toEqual({ web: 2, worker: 1 });
   });
 
   it('replaces a crashed container soon after the engine reports it, and removes the crashed one', async () => {

@@ -2,19 +2,21 @@
  * Converges the containers of every app to its desired state: the newest good release, as many containers per type
  * as the structure says. It replaces crashed or missing containers, removes extra ones and those of older releases,
  * so apps come back after a crash or a platform restart with nobody acting, and replaces containers that keep failing
- * their liveness probe. It runs at start, periodically, and soon after the engine reports a container exiting.
+ * their liveness probe. It runs at start, periodically, and soon after the engine reports a container exiting. A
+ * periodic pass lists the engine once for every app, however many there are.
  * @module
  */
 import { NotReadyError } from '@deis/scheduler/scheduler';
 import type { Container } from '@deis/scheduler/scheduler';
 import { findAppById } from '../apps/app-store.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { appContainers } from './app-containers.ts';
+import { appContainers, containersByApp } from './app-containers.ts';
 import { LABEL, livenessCheck, RUN_TYPE } from './container-spec.ts';
 import type { ReleaseContext } from './container-spec.ts';
 import { appsWithBuilds, findAppByUuid, latestGoodRelease, parseStructure } from './formation-store.ts';
 import type { FormationApp } from './formation-store.ts';
-import { formationState, isAppBusy, withAppLock } from './formation-state.ts';
+import { formationState, isAppBusy, lockReleasedSince, lockMarks, withAppLock } from './formation-state.ts';
+import type { LockMarks } from './formation-state.ts';
 import { loadReleaseContext } from './release-context.ts';
 import { planFormation } from './formation-plan.ts';
 import { executeRollout } from './rollout.ts';
@@ -51,6 +53,22 @@ export interface ReconcileOptions {
    * in a row is replaced. Holds the failure counts between passes.
    */
   livenessFailures?: Map<string, number>;
+  /**
+   * Given: the pass's one listing of every app's containers, used for this app unless its lock has been held since
+   * (then the app's containers are listed again).
+   */
+  listing?: PlatformListing;
+}
+
+/** Every app's containers from one listing, with where the apps' locks stood just before it was made. */
+export interface PlatformListing {
+  byApp: Map<string, Container[]>;
+  marks: LockMarks;
+}
+
+export async function listPlatform(deps: ControllerDeps): Promise<PlatformListing> {
+  const marks = lockMarks(deps);
+  return { byApp: await containersByApp(deps), marks };
 }
 
 /** The containers whose liveness probe has now failed often enough in a row to be replaced. */
@@ -84,7 +102,8 @@ export async function reconcileApp(deps: ControllerDeps, appUuid: string, option
     if (!app) return;
     const release = await latestGoodRelease(deps.db, app.uuid);
     if (!release || release.build_uuid === null) return;
-    const containers = await appContainers(deps, app.id);
+    const { listing } = options;
+    const containers = listing && !lockReleasedSince(deps, listing.marks, app.id) ? (listing.byApp.get(app.id) ?? []) : await appContainers(deps, app.id);
     const version = `v${release.version}`;
     const current = containers.filter((c) => c.labels[LABEL.release] === version);
     const older = containers.filter((c) => c.labels[LABEL.release] !== version);
@@ -135,11 +154,11 @@ export function startReconciler(deps: ControllerDeps, options: ReconcilerOptions
    * broken release does not hold its app's lock, and the engine, on every pass.
    */
   const retries = new Map<string, { failures: number; notBefore: number }>();
-  const reconcileOne = async (app: Pick<FormationApp, 'uuid' | 'id'>, withLiveness = false) => {
+  const reconcileOne = async (app: Pick<FormationApp, 'uuid' | 'id'>, reconcileOptions: ReconcileOptions = {}) => {
     const retry = retries.get(app.id);
     if (retry && Date.now() < retry.notBefore) return;
     try {
-      await reconcileApp(deps, app.uuid, withLiveness ? { livenessFailures } : {});
+      await reconcileApp(deps, app.uuid, reconcileOptions);
       retries.delete(app.id);
     } catch (error) {
       const failures = (retry?.failures ?? 0) + 1;
@@ -150,15 +169,19 @@ export function startReconciler(deps: ControllerDeps, options: ReconcilerOptions
 
   const runPass = async () => {
     let apps: FormationApp[];
+    let listing: PlatformListing;
     try {
       apps = await appsWithBuilds(deps.db);
+      if (apps.length === 0) return;
+      // One engine listing for the whole pass, however many apps: the engine's failure is no app's.
+      listing = await listPlatform(deps);
     } catch (error) {
       report('*', error);
       return;
     }
     for (const app of apps) {
       if (stopped) return;
-      await reconcileOne(app, true);
+      await reconcileOne(app, { livenessFailures, listing });
     }
   };
 

@@ -6,6 +6,7 @@ import type { Container } from '@deis/scheduler/scheduler';
 import type { RouteUpstream } from '@deis/sdk/types';
 import type { AppRow } from '../apps/app-store.ts';
 import type { ControllerDeps } from '../deps.ts';
+import { containersByApp } from './app-containers.ts';
 import { isRoutableType, LABEL } from './container-spec.ts';
 import { formationState } from './formation-state.ts';
 
@@ -30,13 +31,5 @@ export async function appUpstreams(deps: ControllerDeps, app: Pick<AppRow, 'id'>
 
 /** `appUpstreams` of every app at once, from one listing of the platform's containers (the routing table's need). */
 export async function upstreamsByApp(deps: ControllerDeps): Promise<Map<string, RouteUpstream[]>> {
-  const byApp = new Map<string, Container[]>();
-  for (const container of await deps.scheduler.list({ [LABEL.platform]: deps.settings.platformName })) {
-    const app = container.labels[LABEL.app];
-    if (app === undefined) continue;
-    const containers = byApp.get(app);
-    if (containers) containers.push(container);
-    else byApp.set(app, [container]);
-  }
-  return new Map([...byApp].map(([app, containers]) => [app, serving(deps, containers)]));
+  return new Map([...(await containersByApp(deps))].map(([app, containers]) => [app, serving(deps, containers)]));
 }
