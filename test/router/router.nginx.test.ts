@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import { request as httpRequest } from 'node:http';
@@ -444,6 +444,27 @@ describe('the router with nginx', () => {
     expect(Number((await get('nobody.example.test', '/healthz')).headers['x-deis-router-revision'])).toBeGreaterThan(revisionBefore);
     expect((await get('www.beta.test')).status).toBe(200);
     expect((await get('beta.example.test')).status).toBe(200);
+  });
+
+  it('tries a table again when nginx could not take it, without waiting for the next change', async () => {
+    const socket = join(dataDir, 'admin.sock');
+    errors.length = 0;
+    // nginx keeps listening on the moved socket; the router cannot reach it by its name for a while.
+    renameSync(socket, `${socket}.away`);
+    upstreams.set('beta', [backends.three!.upstream]);
+    const generation = controller.deps.routing.changed();
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!errors.some((e) => e.message.includes('ENOENT')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(errors.map((e) => e.message).join('\n')).toContain('ENOENT');
+      expect(router.generation()).toBeLessThan(generation);
+    } finally {
+      renameSync(`${socket}.away`, socket);
+    }
+    const deadline = Date.now() + 15_000;
+    while (router.generation() < generation && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(router.generation()).toBe(generation);
+    expect(json(await get('beta.example.test')).name).toBe('three');
   });
 
   it('reports the generation it applied to the controller', async () => {

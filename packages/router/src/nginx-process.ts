@@ -21,6 +21,14 @@ export class NginxError extends Error {
   }
 }
 
+/** `nginx -t` refused a configuration: trying the same one again would fail the same way. */
+export class NginxConfigRefused extends NginxError {
+  constructor(message: string, output: string) {
+    super(message, output);
+    this.name = 'NginxConfigRefused';
+  }
+}
+
 export interface NginxLocation {
   nginxPath?: string;
   /** nginx's prefix (`-p`); relative paths in the configuration are under it. */
@@ -55,7 +63,7 @@ export async function testNginxConfig(location: NginxLocation): Promise<void> {
     child.once('error', reject);
     child.once('close', (exitCode) => resolve(exitCode));
   });
-  if (code !== 0) throw new NginxError(`nginx rejected ${location.configPath}`, output());
+  if (code !== 0) throw new NginxConfigRefused(`nginx rejected ${location.configPath}`, output());
 }
 
 function alive(pid: number): boolean {

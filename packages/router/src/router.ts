@@ -13,7 +13,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { ApiClient, ApiError, errorMessageOf } from '@deis/sdk/client';
 import type { RouteUpstream, RoutingTable } from '@deis/sdk/types';
-import { NginxError, NginxProcess, testNginxConfig } from './nginx-process.ts';
+import { NginxConfigRefused, NginxError, NginxProcess, testNginxConfig } from './nginx-process.ts';
 import { peersBody, refusedCertificateDigests, renderNginxConfig, REVISION_HEADER } from './render-nginx-config.ts';
 import type { RenderedNginxConfig, RenderOptions } from './render-nginx-config.ts';
 
@@ -194,9 +194,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const pollSeconds = Math.max(0, Math.min(options.pollSeconds ?? 25, 25));
   const stopping = new AbortController();
 
-  /** The revision of the configuration file nginx (re)starts on, and its text. */
+  /** The revision of the configuration file nginx (re)starts on, its text, and the text nginx has loaded. */
   let revision = 0;
   let writtenConfig = '';
+  let loadedConfig = '';
   let servedGeneration = 0;
   /** The generation of the configuration file and peers nginx (re)starts on. */
   let writtenGeneration = 0;
@@ -277,6 +278,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         const started = await startNginx();
         if (stopping.signal.aborted) return await started.stop();
         nginx = started;
+        loadedConfig = writtenConfig;
         // A new nginx starts with an empty peer zone.
         await writePeers(adminSocket, latestPeers);
         // It serves whatever configuration was written last, which may be newer than what it served before it died.
@@ -293,7 +295,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const apply = async (table: RoutingTable) => {
     const rendered = render(table, revision);
     // Written first even when nginx is down, so that its restart serves this table.
-    const candidate = rendered.config === writtenConfig ? null : await writeCandidate(table);
+    const candidate = rendered.config === loadedConfig ? null : await writeCandidate(table);
     if (candidate) adoptCandidate(candidate);
     latestPeers = peersBody(table.generation, rendered.peers);
     writtenGeneration = table.generation;
@@ -313,6 +315,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       await sleep(10, stopping.signal);
       if (stopping.signal.aborted) return;
     }
+    loadedConfig = candidate.config;
     servedGeneration = table.generation;
     removeUnusedCertificates(candidate.files);
   };
@@ -353,6 +356,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   }
   if (!firstApplied) adoptCandidate(await writeCandidate(bootstrap));
   nginx = await startNginx();
+  loadedConfig = writtenConfig;
   await writePeers(adminSocket, latestPeers);
   if (firstApplied && first) servedGeneration = first.generation;
 
@@ -368,13 +372,22 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
           unreported = null;
         }
         const response = await poll(after, pollSeconds);
-        backoff = 250;
         instance = response.instance;
         const table = response.table;
-        if (!table) continue;
-        // Seen, even if nginx refuses it: asking again would only bring the same table back until the next change.
-        after = table.generation;
-        await apply(table);
+        if (!table) {
+          backoff = 250;
+          continue;
+        }
+        try {
+          await apply(table);
+          after = table.generation;
+          backoff = 250;
+        } catch (error) {
+          // A configuration nginx refuses is refused again until the next change; anything else (nginx away, slow
+          // to reload) is tried again with the table the next poll brings back at once.
+          if (error instanceof NginxConfigRefused) after = table.generation;
+          throw error;
+        }
         if (servedGeneration === table.generation) unreported = table.generation;
       } catch (error) {
         if (stopping.signal.aborted) break;
