@@ -386,8 +386,16 @@ describe('the router with nginx', () => {
       expect(router.generation()).toBe(before);
       expect(json(await get('alpha.example.test')).name).toBe('one');
       expect((await get('late.example.test')).status).toBe(404);
+      // The apps nginx routes still follow their deploys: containers need no new configuration.
+      upstreams.set('alpha', [backends.two!.upstream]);
+      controller.deps.routing.changed();
+      const switched = Date.now() + 10_000;
+      let name = '';
+      while ((name = json(await get('alpha.example.test')).name) !== 'two' && Date.now() < switched) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(name).toBe('two');
     } finally {
       writeFileSync(defaultCertificate, saved);
+      upstreams.set('alpha', [backends.one!.upstream]);
     }
     // The next table nginx accepts is served again.
     await applied();

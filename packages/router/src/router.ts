@@ -294,15 +294,26 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
 
   const apply = async (table: RoutingTable) => {
     const rendered = render(table, revision);
-    // Written first even when nginx is down, so that its restart serves this table.
-    const candidate = rendered.config === loadedConfig ? null : await writeCandidate(table);
-    if (candidate) adoptCandidate(candidate);
     latestPeers = peersBody(table.generation, rendered.peers);
-    writtenGeneration = table.generation;
+    // Written first even when nginx is down, so that its restart serves this table.
+    let candidate: Awaited<ReturnType<typeof writeCandidate>> | null = null;
+    let refused: NginxConfigRefused | null = null;
+    if (rendered.config !== loadedConfig) {
+      try {
+        candidate = await writeCandidate(table);
+        adoptCandidate(candidate);
+      } catch (error) {
+        if (!(error instanceof NginxConfigRefused)) throw error;
+        refused = error;
+      }
+    }
+    if (!refused) writtenGeneration = table.generation;
     if (!nginx?.running) throw new NginxError('nginx is not running; the new routes wait for its restart', nginx?.output() ?? '');
     // Peers before the configuration: the zone outlives the reload, so a configuration naming a new app finds its
-    // containers there from its first request.
+    // containers there from its first request. Peers go in even when the configuration was refused: every app the
+    // last good configuration routes keeps following its deploys.
     await writePeers(adminSocket, latestPeers);
+    if (refused) throw refused;
     if (!candidate) {
       servedGeneration = table.generation;
       return;
@@ -357,7 +368,12 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   if (!firstApplied) adoptCandidate(await writeCandidate(bootstrap));
   nginx = await startNginx();
   loadedConfig = writtenConfig;
-  await writePeers(adminSocket, latestPeers);
+  try {
+    await writePeers(adminSocket, latestPeers);
+  } catch (error) {
+    await nginx.stop();
+    throw error;
+  }
   if (firstApplied && first) servedGeneration = first.generation;
 
   unreported = firstApplied && first ? first.generation : null;
