@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContainerNameInUseError, ImageNotFoundError, NotReadyError } from './scheduler.ts';
+import { ContainerNameInUseError, ImageInUseError, ImageNotFoundError, NotReadyError } from './scheduler.ts';
 import type { Container, ContainerEvent, ContainerSpec, ReadinessCheck, Scheduler } from './scheduler.ts';
 
 export interface SchedulerUnderTest {
@@ -23,6 +23,8 @@ export interface SchedulerUnderTest {
   exposedPorts: number[];
   /** A well-formed image name the engine does not have. */
   missingImage: string;
+  /** Makes a new image that runs the contract program and EXPOSEs `exposedPorts`, under a new name that is its only one. */
+  makeImage(): Promise<string>;
   /** Removes whatever the tests left behind (containers, networks). */
   cleanup(): Promise<void>;
 }
@@ -239,6 +241,38 @@ export function describeSchedulerContract(backend: string, makeScheduler: () => 
     it('knows the ports an image exposes, and null for a missing image', async () => {
       expect(await scheduler.imagePorts(under.image)).toEqual(under.exposedPorts);
       expect(await scheduler.imagePorts(under.missingImage)).toBeNull();
+    });
+
+    it('removes an image, after which it is gone; an image that does not exist is no error', async () => {
+      const image = await under.makeImage();
+      expect(await scheduler.imagePorts(image)).toEqual(under.exposedPorts);
+      await scheduler.removeImage(image);
+      expect(await scheduler.imagePorts(image)).toBeNull();
+      expect(await rejection(scheduler.start(spec({}, { image })))).toBeInstanceOf(ImageNotFoundError);
+      await scheduler.removeImage(image);
+      await scheduler.removeImage(under.missingImage);
+    });
+
+    it('keeps an image a running or a stopped container uses, refusing with ImageInUseError', async () => {
+      const image = await under.makeImage();
+      const server = spec({}, { image });
+      await scheduler.start(server);
+      const refused = await rejection(scheduler.removeImage(image));
+      expect(refused).toBeInstanceOf(ImageInUseError);
+      expect((refused as ImageInUseError).image).toBe(image);
+      expect(await scheduler.imagePorts(image)).toEqual(under.exposedPorts);
+      await scheduler.stop(server.name, 5);
+
+      const finished = spec({ CONTRACT_EXIT: '0' }, { image });
+      await scheduler.start(finished);
+      await eventually(() => find(finished.name), (c) => c?.state === 'down');
+      expect(await rejection(scheduler.removeImage(image))).toBeInstanceOf(ImageInUseError);
+      expect(await scheduler.imagePorts(image)).toEqual(under.exposedPorts);
+      await scheduler.stop(finished.name, 5);
+
+      // Once nothing uses it, it goes.
+      await scheduler.removeImage(image);
+      expect(await scheduler.imagePorts(image)).toBeNull();
     });
 
     it('tells a watcher about the state changes of matching containers only, until it stops watching', async () => {

@@ -104,6 +104,20 @@ export class ContainerNameInUseError extends Error {
   }
 }
 
+/**
+ * `removeImage` was refused because a container, running or stopped, still uses the image under the name given, and
+ * that name is the image's last one. The image stays; removing it anyway would leave the container without one.
+ */
+export class ImageInUseError extends Error {
+  readonly image: string;
+
+  constructor(image: string, detail?: string) {
+    super(`image ${image} is in use by a container${detail ? `: ${detail}` : ''}`);
+    this.name = 'ImageInUseError';
+    this.image = image;
+  }
+}
+
 export interface ContainerEvent {
   name: string;
   labels: Record<string, string>;
@@ -135,6 +149,14 @@ export interface Scheduler {
 
   /** The TCP ports an image EXPOSEs, ascending; null when the image does not exist. */
   imagePorts(image: string): Promise<number[] | null>;
+
+  /**
+   * Removes the name `reference` from the engine, and the image it names unless other names still hold that image.
+   * Never forced: when a container, running or stopped, uses the image and `reference` is its last name, rejects with
+   * ImageInUseError and leaves it (the caller decides whether that matters). An image that does not exist is not an
+   * error, so a removal can be retried or raced.
+   */
+  removeImage(reference: string): Promise<void>;
 
   /** Calls `listener` whenever a container with the given labels changes state; returns a function that stops it. */
   watch(labels: Record<string, string>, listener: (event: ContainerEvent) => void): () => void;

@@ -28,11 +28,25 @@ if (env.CONTRACT_EXIT !== undefined) {
 `;
 
 export async function buildContractImage(docker: Docker, tag: string): Promise<void> {
+  await buildImage(docker, tag, {
+    'app.js': PROGRAM,
+    Dockerfile: `FROM ${NODE_IMAGE}\nCOPY app.js /app.js\nEXPOSE 7000 5000/tcp 6000/udp\nCMD ["node", "/app.js"]\n`,
+  });
+}
+
+/**
+ * An image of its own (a new ID, `tag` its only name) that runs what `from` runs: the engine untags an image that has
+ * other names rather than refusing, so tests of image removal need one like this.
+ */
+export async function buildContractImageCopy(docker: Docker, from: string, tag: string): Promise<void> {
+  await buildImage(docker, tag, { Dockerfile: `FROM ${from}\nLABEL io.deis.contract-copy="${tag}"\n` });
+}
+
+async function buildImage(docker: Docker, tag: string, files: Record<string, string>): Promise<void> {
   const context = await mkdtemp(join(tmpdir(), 'deis-contract-'));
   try {
-    await writeFile(join(context, 'app.js'), PROGRAM);
-    await writeFile(join(context, 'Dockerfile'), `FROM ${NODE_IMAGE}\nCOPY app.js /app.js\nEXPOSE 7000 5000/tcp 6000/udp\nCMD ["node", "/app.js"]\n`);
-    const stream = await docker.buildImage({ context, src: ['Dockerfile', 'app.js'] }, { t: tag, rm: true, forcerm: true, pull: false });
+    for (const [name, content] of Object.entries(files)) await writeFile(join(context, name), content);
+    const stream = await docker.buildImage({ context, src: Object.keys(files) }, { t: tag, rm: true, forcerm: true, pull: false });
     const events = await new Promise<Array<{ error?: string }>>((resolve, reject) => {
       docker.modem.followProgress(stream, (error: Error | null, output: Array<{ error?: string }>) => (error ? reject(error) : resolve(output)));
     });

@@ -12,7 +12,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import Docker from 'dockerode';
 import type { ContainerCreateOptions, ContainerInspectInfo } from 'dockerode';
-import { ContainerNameInUseError, ImageNotFoundError, NotReadyError, SchedulerUnavailableError } from '../scheduler.ts';
+import { ContainerNameInUseError, ImageInUseError, ImageNotFoundError, NotReadyError, SchedulerUnavailableError } from '../scheduler.ts';
 import type {
   Container,
   ContainerEvent,
@@ -437,6 +437,20 @@ export class DockerScheduler implements Scheduler {
     } catch (error) {
       if (statusOf(error) === 404) return null;
       throw engineError(error, `inspecting image ${image}`);
+    }
+  }
+
+  async removeImage(reference: string): Promise<void> {
+    try {
+      // Not forced: by name, the engine only untags an image other names still hold, and refuses (409) to untag the
+      // last name of one a container uses. Its untagged parents (a build's steps) go too, unless another image has
+      // them, as with `docker rmi`.
+      await this.docker.getImage(reference).remove({ force: false });
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 404) return;
+      if (status === 409) throw new ImageInUseError(reference, messageOf(error));
+      throw engineError(error, `removing image ${reference}`);
     }
   }
 

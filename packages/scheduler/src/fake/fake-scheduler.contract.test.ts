@@ -30,7 +30,7 @@ describeSchedulerContract('fake', async () => {
   const image = 'contract/app:1';
   const missingImage = 'contract/missing:1';
   scheduler.defineImage(image, [5000]);
-  scheduler.removeImage(missingImage);
+  await scheduler.removeImage(missingImage);
   scheduler.behaviour = (spec) => ({
     output: contractOutput(spec),
     exitCode: spec.env.CONTRACT_EXIT === undefined ? undefined : Number(spec.env.CONTRACT_EXIT),
@@ -40,5 +40,12 @@ describeSchedulerContract('fake', async () => {
     exitCode: Number(spec.env.CONTRACT_EXIT ?? 0),
     output: contractOutput(spec).map((line) => `${line.text}\n`).join(''),
   });
-  return { scheduler, image, exposedPorts: [5000], missingImage, cleanup: async () => undefined };
+  let copies = 0;
+  const makeImage = async () => {
+    copies += 1;
+    const copy = `contract/copy:${copies}`;
+    scheduler.defineImage(copy, [5000]);
+    return copy;
+  };
+  return { scheduler, image, exposedPorts: [5000], missingImage, makeImage, cleanup: async () => undefined };
 });

@@ -7,7 +7,7 @@
  * @module
  */
 import { EventEmitter } from 'node:events';
-import { ContainerNameInUseError, ImageNotFoundError, NotReadyError, SchedulerUnavailableError } from '../scheduler.ts';
+import { ContainerNameInUseError, ImageInUseError, ImageNotFoundError, NotReadyError, SchedulerUnavailableError } from '../scheduler.ts';
 import type {
   Container,
   ContainerEvent,
@@ -19,7 +19,7 @@ import type {
   Scheduler,
 } from '../scheduler.ts';
 
-type Operation = 'start' | 'stop' | 'list' | 'run' | 'waitReady';
+type Operation = 'start' | 'stop' | 'list' | 'run' | 'waitReady' | 'removeImage';
 
 /** What a started container does, as the fake's stand-in for the program it would run. */
 export interface FakeBehaviour {
@@ -68,14 +68,10 @@ export class FakeScheduler implements Scheduler {
 
   /** Declares an image and the ports it EXPOSEs; undeclared images have none but exist. */
   defineImage(image: string, ports: number[]): void {
+    this.#missingImages.delete(image);
     this.#imagePorts.set(image, [...ports].sort((a, b) => a - b));
   }
 
-  /** Declares that an image does not exist: `start` and `run` refuse it, `imagePorts` gives null. */
-  removeImage(image: string): void {
-    this.#missingImages.add(image);
-    this.#imagePorts.delete(image);
-  }
 
   /** Every container's spec, for assertions on names, env and labels. */
   specs(): ContainerSpec[] {
@@ -176,6 +172,18 @@ export class FakeScheduler implements Scheduler {
   async imagePorts(image: string): Promise<number[] | null> {
     if (this.#missingImages.has(image)) return null;
     return this.#imagePorts.get(image) ?? [];
+  }
+
+  /**
+   * Afterwards the image does not exist: `start` and `run` refuse it, `imagePorts` gives null. Tests also use it to
+   * declare a missing image. Every name is an image of its own here, so a container using the name keeps it.
+   */
+  async removeImage(reference: string): Promise<void> {
+    this.#maybeFail('removeImage');
+    const user = [...this.#containers.values()].find((c) => c.spec.image === reference);
+    if (user) throw new ImageInUseError(reference, `container ${user.spec.name} uses it`);
+    this.#missingImages.add(reference);
+    this.#imagePorts.delete(reference);
   }
 
   watch(labels: Record<string, string>, listener: (event: ContainerEvent) => void): () => void {
