@@ -3,6 +3,7 @@
  * @module
  */
 import { MethodNotAllowedError, NotFoundError, PermissionDeniedError } from '@deis/core/errors';
+import { ImageInUseError } from '@deis/scheduler/scheduler';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ControllerDeps } from '../deps.ts';
 import { removeAppContainers } from '../formation/deploy.ts';
@@ -12,6 +13,7 @@ import { bodyOf, optionalString } from '../http/body.ts';
 import { pageWindow, toPage } from '../http/pagination.ts';
 import { findUserByUsername } from '../users/user-store.ts';
 import { deleteAppRows, listVisibleApps, toWireApp, transferApp } from './app-store.ts';
+import { builderImagesOf, removeBuilderImages } from './builder-images.ts';
 import { createApp } from './create-app.ts';
 
 type AppParams = { Params: { id: string } };
@@ -51,9 +53,15 @@ export async function appRoutes(app: FastifyInstance, deps: ControllerDeps): Pro
 
   app.delete<AppParams>('/v2/apps/:id/', async (request, reply) => {
     const { app: row } = await loadApp(db, request, request.params.id);
+    const images = await builderImagesOf(db, row);
     await removeAppContainers(deps, row.id);
     await deleteAppRows(db, row.uuid);
     deps.routing.changed();
+    // After the containers, which would hold their images; an image that cannot go does not undo the destroy.
+    await removeBuilderImages(deps.scheduler, images, (image, error) => {
+      if (error instanceof ImageInUseError) request.log.warn({ image }, 'an image of the destroyed app stays: a container still uses it');
+      else request.log.error({ err: error, image }, 'removing an image of the destroyed app failed');
+    });
     return reply.code(204).send();
   });
 
