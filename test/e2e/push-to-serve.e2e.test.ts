@@ -274,10 +274,17 @@ describe('from git push to a routed app', () => {
     expect(pushed.code).not.toBe(0);
   });
 
-  it('apps:destroy removes the containers and the route', async () => {
+  it('apps:destroy removes the containers, the route and the images built for the app, but not one another app deploys', async () => {
+    const inspect = (image: string) => runProgram('docker', ['image', 'inspect', '--format', '{{.Id}}', image]);
+    // The last push's build: the app that crashed at start.
+    const lastImage = `${app}:git-${expectOk(await repo.git(['rev-parse', 'HEAD'])).stdout.trim().slice(0, 8)}`;
+    expectOk(await inspect(lastImage));
     expectOk(await deis(['destroy', `--app=${app}`, `--confirm=${app}`]));
     expect((await pollRouter(platform.routerPort, appHost(), (r) => r.status === 404, { timeoutMs: 10_000 })).status).toBe(404);
     const containers = await runProgram('docker', ['ps', '-aq', '--filter', `label=io.deis.app=${app}`, '--filter', `label=io.deis.platform=${platform.name}`]);
     expect(containers.stdout.trim()).toBe('');
+    expect((await inspect(lastImage)).code).not.toBe(0);
+    // `deis pull` deployed the first push's image to another app, which still runs it.
+    expectOk(await inspect(`${app}:git-${firstSha}`));
   });
 });
