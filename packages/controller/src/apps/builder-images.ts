@@ -4,14 +4,15 @@
  * @module
  */
 import type { Scheduler } from '@deis/scheduler/scheduler';
+import { familiarRepository, parseImageReference } from '../builds/pullable-image.ts';
 import type { Database } from '../db/schema.ts';
 
 const SHA = /^[0-9a-f]+$/;
 
 /** The short form the engine also reads a reference as: Docker Hub's host and `library/` dropped, a digest ignored. */
 function familiarName(reference: string): string {
-  const named = reference.split('@', 1)[0] ?? reference;
-  return named.replace(/^(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '').replace(/^library\//, '');
+  const { repository, tag } = parseImageReference(reference);
+  return tag === null ? familiarRepository(repository) : `${familiarRepository(repository)}:${tag}`;
 }
 
 /**

@@ -13,14 +13,22 @@ import type { UserRow } from '../users/user-store.ts';
 const BUILDER_TAG = /^git-[0-9a-f]+$/;
 const HEX = /^[0-9a-f]+$/;
 
-interface ImageReference {
+export interface ImageReference {
   /** Everything before the tag, registry included. */
   repository: string;
   tag: string | null;
   digest: string | null;
 }
 
-function parseReference(reference: string): ImageReference {
+/**
+ * The short name the engine files a Docker Hub repository under: `docker.io/library/web` and `library/web` are the
+ * local image `web`. registry-1.docker.io is dropped too, which errs on the side of calling a name another app's.
+ */
+export function familiarRepository(repository: string): string {
+  return repository.replace(/^(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '').replace(/^library\//, '');
+}
+
+export function parseImageReference(reference: string): ImageReference {
   const [named = '', digest = null] = reference.split('@', 2);
   // A colon after the last slash starts the tag; one before it belongs to a registry's port.
   const lastSlash = named.lastIndexOf('/');
@@ -30,7 +38,8 @@ function parseReference(reference: string): ImageReference {
 
 /** Throws unless `user` may deploy `reference` to the app `appId`. */
 export async function checkPullableImage(db: Database, reference: string, appId: string, user: UserRow): Promise<void> {
-  const { repository, tag, digest } = parseReference(reference);
+  const { repository: named, tag, digest } = parseImageReference(reference);
+  const repository = familiarRepository(named);
   if (reference.startsWith('sha256:') || (tag === null && digest === null && HEX.test(repository))) {
     throw ValidationError.field('image', `"${reference}" reads as an image ID; name the image with its repository and a tag (for example ${repository}:latest).`);
   }

@@ -34,6 +34,11 @@ describe('builds (contract §1.2, §1.4)', () => {
     controller.scheduler.defineImage('bobs:git-0a1b2c3d', [5000]);
     const refused = await pull({ image: 'bobs:git-0a1b2c3d' });
     expect(refused.status).toBe(403);
+    // The engine reads Docker Hub's longer forms of a name as the local image.
+    for (const image of ['docker.io/library/bobs:git-0a1b2c3d', 'library/bobs:git-0a1b2c3d', 'index.docker.io/library/bobs:git-0a1b2c3d', 'docker.io/bobs:git-0a1b2c3d']) {
+      controller.scheduler.defineImage(image, [5000]);
+      expect((await pull({ image })).status, image).toBe(403);
+    }
     expect(await releases()).toHaveLength(1);
 
     await controller.call('POST', '/v2/apps/bobs/perms/', { token: bob, body: { username: 'alice' } });
