@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBuilder } from '@deis/builder/builder';
-import { startReconciler } from '@deis/controller/formation/reconciler';
+import { startReconciler, WHOLE_PASS } from '@deis/controller/formation/reconciler';
 import { startController } from '@deis/controller/server';
 import { loadControllerSettings } from '@deis/controller/settings';
 import { startRouter } from '@deis/router/router';
@@ -51,7 +51,10 @@ export async function runPlatform(settings: PlatformSettings, log: (line: string
     stops.push(() => controller.close());
     log(`controller listening on ${controller.url}`);
 
-    const reconciler = startReconciler(controller.deps, { intervalMs: 10_000 });
+    const reconciler = startReconciler(controller.deps, {
+      intervalMs: 10_000,
+      onError: (appId, error) => log(`reconciler: ${appId === WHOLE_PASS ? 'a pass' : `app ${appId}`}: ${error instanceof Error ? error.message : String(error)}`),
+    });
     stops.push(async () => reconciler.stop());
 
     const router = await startRouter({

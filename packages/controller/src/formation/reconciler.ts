@@ -32,9 +32,12 @@ export interface ReconcilerOptions {
   intervalMs: number;
   /** How soon after a container exits its app is looked at; default 1 s. */
   reactAfterMs?: number;
-  /** Told about each app that could not be converged; the next pass tries again. */
+  /** Told about each app that could not be converged, or with WHOLE_PASS about a pass that failed; the next pass tries again. */
   onError?: (appId: string, error: unknown) => void;
 }
+
+/** The app id onError is given when a pass could not even read the apps or list the engine. */
+export const WHOLE_PASS = '*';
 
 export interface Reconciler {
   /** Runs one pass over every app now (and waits for it). */
@@ -43,10 +46,6 @@ export interface Reconciler {
   stop(): Promise<void>;
 }
 
-/**
- * Brings one app to its desired state. A newest release that has no containers yet while older ones run is being
- * deployed by its own deployRelease; it is left alone for a while so the deploy's failure handling stays in charge.
- */
 export interface ReconcileOptions {
   /**
    * Given: containers with a liveness probe are checked, and one that has failed its probe `failureThreshold` passes
@@ -94,6 +93,10 @@ async function failingLiveness(deps: ControllerDeps, context: ReleaseContext, co
   return dead;
 }
 
+/**
+ * Brings one app to its desired state. A newest release that has no containers yet while older ones run is being
+ * deployed by its own deployRelease; it is left alone for a while so the deploy's failure handling stays in charge.
+ */
 export async function reconcileApp(deps: ControllerDeps, appUuid: string, options: ReconcileOptions = {}): Promise<void> {
   const found = await findAppByUuid(deps.db, appUuid);
   if (!found || isAppBusy(deps, found.id)) return;
@@ -176,7 +179,7 @@ export function startReconciler(deps: ControllerDeps, options: ReconcilerOptions
       // One engine listing for the whole pass, however many apps: the engine's failure is no app's.
       listing = await listPlatform(deps);
     } catch (error) {
-      report('*', error);
+      report(WHOLE_PASS, error);
       return;
     }
     for (const app of apps) {
