@@ -483,6 +483,16 @@ describe('the router with nginx', () => {
 });
 
 describe('the router when the controller or nginx goes away', () => {
+  it("refuses to start without nginx's Lua module, and says which package brings it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deis-router-test-'));
+    try {
+      const starting = startRouter({ controllerUrl: 'http://127.0.0.1:9', builderKey: TEST_BUILDER_KEY, dataDir: dir, httpPort: await freePort(), httpsPort: await freePort(), listenAddress: '127.0.0.1', nginxModuleDir: join(dir, 'no-modules') });
+      await expect(starting).rejects.toThrow(/Lua module is missing .*libnginx-mod-http-lua/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('starts with no routes while the controller is away, then follows it through a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'deis-router-test-'));
     const controllerPort = await freePort();

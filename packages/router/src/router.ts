@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { ApiClient, ApiError, errorMessageOf } from '@deis/sdk/client';
 import type { RouteUpstream, RoutingTable } from '@deis/sdk/types';
 import { NginxConfigRefused, NginxError, NginxProcess, testNginxConfig } from './nginx-process.ts';
-import { peersBody, refusedCertificateDigests, renderNginxConfig, REVISION_HEADER } from './render-nginx-config.ts';
+import { DEFAULT_NGINX_MODULE_DIR, peersBody, refusedCertificateDigests, renderNginxConfig, REVISION_HEADER } from './render-nginx-config.ts';
 import type { RenderedNginxConfig, RenderOptions } from './render-nginx-config.ts';
 
 export interface RouterOptions {
@@ -180,6 +180,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const pidFile = join(dataDir, 'nginx.pid');
   const adminSocket = join(dataDir, 'admin.sock');
   if (Buffer.byteLength(adminSocket) > MAX_SOCKET_PATH) throw new Error(`the router's data directory ${dataDir} is too long a path for its socket ${adminSocket}; choose a shorter one`);
+  const luaModule = join(options.nginxModuleDir ?? DEFAULT_NGINX_MODULE_DIR, 'ngx_http_lua_module.so');
+  if (!existsSync(luaModule)) throw new Error(`nginx's Lua module is missing (${luaModule}); install Debian's libnginx-mod-http-lua, as ./platform up does`);
   const location = { nginxPath: options.nginxPath, prefix: dataDir };
   const renderOptions: Omit<RenderOptions, 'revision'> = {
     httpPort: options.httpPort,
@@ -220,7 +222,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   };
 
   /** Renders a table and writes it as the candidate configuration (certificate files first) at the next revision. */
-  const writeCandidate = async (table: RoutingTable): Promise<{ revision: number; config: string; files: Set<string> }> => {
+  const writeCandidate = async (table: RoutingTable): Promise<{ revision: number; config: string; files: Set<string>; peers: Map<string, string[]> }> => {
     // A certificate nginx refuses (OpenSSL's policy may be stricter than our checks) is left out and the rest goes on,
     // so that one app's bad certificate never holds back every other app's routes.
     for (;;) {
@@ -230,7 +232,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       writeFileSync(candidatePath, rendered.config, { mode: 0o600 });
       try {
         await testNginxConfig({ ...location, configPath: candidatePath });
-        return { revision: candidateRevision, config: rendered.config, files: new Set(rendered.files.map((f) => f.path)) };
+        return { revision: candidateRevision, config: rendered.config, files: new Set(rendered.files.map((f) => f.path)), peers: rendered.peers };
       } catch (error) {
         const refused = error instanceof NginxError ? refusedCertificateDigests(error.output, certDir).filter((d) => !refusedCertificates.has(d)) : [];
         if (refused.length === 0) throw error;
@@ -358,7 +360,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       const candidate = await writeCandidate(first);
       adoptCandidate(candidate);
       writtenGeneration = first.generation;
-      latestPeers = peersBody(first.generation, render(first, revision).peers);
+      latestPeers = peersBody(first.generation, candidate.peers);
       removeUnusedCertificates(candidate.files);
       firstApplied = true;
     } catch (error) {
