@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuMillis, defaultStructure, memoryBytes, readinessCheck, releasePort } from './container-spec.ts';
+import { containerSpec, cpuMillis, defaultStructure, memoryBytes, readinessCheck, releasePort, runSpec } from './container-spec.ts';
 import type { ReleaseContext } from './container-spec.ts';
 
 const build = (over: Partial<ReleaseContext['build']> = {}): ReleaseContext['build'] => ({ uuid: 'b', image: 'i', sha: '', procfile: {}, dockerfile: '', ...over });
@@ -47,5 +47,18 @@ describe('container specs', () => {
     expect(readinessCheck(context(shared), 'worker')).toBeNull();
     expect(readinessCheck(context({ worker: { readinessProbe: { exec: { command: ['true'] } } } }), 'worker')).toEqual({ kind: 'exec', command: ['true'] });
     expect(readinessCheck(context({ web: { livenessProbe: { tcpSocket: { port: 1 } } } }), 'web')).toEqual({ kind: 'tcp', port: 5000 });
+  });
+
+  it('runs a slug through /runner/init: `start <type>` for its processes, bash for one-off runs', () => {
+    const context = (over: Partial<ReleaseContext['build']>): ReleaseContext => ({
+      appUuid: 'u', appId: 'a', releaseUuid: 'r', version: 2, summary: '', created: '2026-01-01T00:00:00.000Z',
+      build: build(over), config: { values: {}, memory: {}, cpu: {}, healthcheck: {} }, port: 5000,
+    });
+    const slug = context({ sha: 'abc', procfile: { web: 'bin/web', worker: 'bin/work' } });
+    expect(containerSpec('deis', slug, 'worker', 'a-worker-1')).toMatchObject({ entrypoint: ['/runner/init'], command: ['start', 'worker'] });
+    expect(runSpec('deis', slug, 'a-run-1', 'echo $HOME')).toMatchObject({ entrypoint: ['/runner/init', '/bin/bash', '-c'], command: ['echo $HOME'] });
+    const dockerfile = context({ sha: 'abc', dockerfile: 'true', procfile: { web: 'bin/web' } });
+    expect(containerSpec('deis', dockerfile, 'web', 'a-web-1')).toMatchObject({ entrypoint: ['/bin/sh', '-c'], command: ['bin/web'] });
+    expect(runSpec('deis', dockerfile, 'a-run-1', 'ls')).toMatchObject({ entrypoint: ['/bin/sh', '-c'], command: ['ls'] });
   });
 });

@@ -184,7 +184,16 @@ export function releaseLabels(platformName: string, context: ReleaseContext, typ
   return { [LABEL.platform]: platformName, [LABEL.app]: context.appId, [LABEL.type]: type, [LABEL.release]: `v${context.version}` };
 }
 
-/** The spec of one container of `type`: a Procfile type runs its command under `/bin/sh -c`, others the image's CMD. */
+/**
+ * The entrypoint of every container of a buildpack app's slug image: it sets up the slug's environment (HOME, PORT,
+ * `.profile.d`) and then runs `start <type>` from the slug's Procfile, or any other command it is given.
+ */
+export const SLUG_RUNNER = '/runner/init';
+
+/**
+ * The spec of one container of `type`. Buildpack apps run `/runner/init start <type>` (contract §1.4); for others a
+ * Procfile type runs its command under `/bin/sh -c`, and the rest the image's CMD.
+ */
 export function containerSpec(platformName: string, context: ReleaseContext, type: string, name: string): ContainerSpec {
   const command = context.build.procfile[type];
   const spec: ContainerSpec = {
@@ -193,7 +202,10 @@ export function containerSpec(platformName: string, context: ReleaseContext, typ
     env: releaseEnv(context),
     labels: releaseLabels(platformName, context, type),
   };
-  if (command !== undefined && command.trim() !== '') {
+  if (buildType(context.build) === 'buildpack') {
+    spec.entrypoint = [SLUG_RUNNER];
+    spec.command = ['start', type];
+  } else if (command !== undefined && command.trim() !== '') {
     spec.entrypoint = ['/bin/sh', '-c'];
     spec.command = [command];
   }
@@ -205,12 +217,13 @@ export function containerSpec(platformName: string, context: ReleaseContext, typ
   return spec;
 }
 
-/** A one-off container of the release running `command` (`deis run`). */
+/** A one-off container of the release running `command` (`deis run`); a slug's runs get the slug's environment. */
 export function runSpec(platformName: string, context: ReleaseContext, name: string, command: string): ContainerSpec {
+  const slug = buildType(context.build) === 'buildpack';
   return {
     name,
     image: context.build.image,
-    entrypoint: ['/bin/sh', '-c'],
+    entrypoint: slug ? [SLUG_RUNNER, '/bin/bash', '-c'] : ['/bin/sh', '-c'],
     command: [command],
     env: releaseEnv(context),
     labels: releaseLabels(platformName, context, RUN_TYPE),

@@ -63,6 +63,8 @@ describe('deployRelease', () => {
     const [spec] = controller.scheduler.specs();
     expect(spec!.env.PORT).toBe('5000');
     expect(spec!.port).toBe(5000);
+    expect(spec!.entrypoint).toEqual(['/runner/init']);
+    expect(spec!.command).toEqual(['start', 'web']);
   });
 
   it('replaces the old containers with the new release and keeps the scaled structure', async () => {
