@@ -3,7 +3,7 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -82,7 +82,7 @@ class FakeController {
       const key = /^\/v2\/hooks\/key\/(.+)$/.exec(url);
       if (key) {
         if (decodeURIComponent(key[1] ?? '') !== this.fingerprint) return reply(404, 'No Key matches the given query.');
-        return reply(200, { username: 'alice', apps: [app('web'), app('http'), app('broken'), app('busy'), app('nodocker'), app('forbidden'), app('deployfail'), app('cached'), app('cached2'), app('nocache'), app('slow'), app('registry')] });
+        return reply(200, { username: 'alice', apps: [app('web'), app('http'), app('broken'), app('busy'), app('nodocker'), app('forbidden'), app('deployfail'), app('cached'), app('cached2'), app('nocache'), app('slow')] });
       }
       if (url === '/v2/hooks/config/' && req.method === 'POST') {
         this.configCalls.push(String(body.receive_repo));
@@ -104,59 +104,6 @@ class FakeController {
     const appMatch = /^\/v2\/apps\/([^/]+)\/$/.exec(url);
     if (appMatch) return appMatch[1] === app('forbidden') ? reply(403, { detail: 'no' }) : reply(200, { id: appMatch[1] });
     reply(404, 'Not found.');
-  }
-}
-
-/** Just enough of the registry API (Distribution v2) for the engine to push an image. */
-class FakeRegistry {
-  readonly blobs = new Map<string, number>();
-  readonly manifests = new Map<string, string>();
-  readonly #uploads = new Map<string, Buffer[]>();
-  server: Server = createServer((req, res) => void this.#handle(req, res));
-
-  async listen(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
-    const url = new URL(req.url ?? '/', 'http://registry');
-    const done = (status: number, headers: Record<string, string | number> = {}): void => {
-      res.writeHead(status, { 'docker-distribution-api-version': 'registry/2.0', 'content-length': 0, ...headers });
-      res.end();
-    };
-    if (url.pathname === '/v2/' || url.pathname === '/v2') return done(200);
-    const match = /^\/v2\/(.+?)\/(blobs\/uploads|blobs|manifests)\/?(.*)$/.exec(url.pathname);
-    if (!match) return done(404);
-    const [, name, kind, ref = ''] = match;
-    if (kind === 'blobs') {
-      const size = this.blobs.get(ref);
-      return size === undefined ? done(404) : done(200, { 'content-length': size, 'docker-content-digest': ref });
-    }
-    if (kind === 'blobs/uploads') {
-      if (req.method === 'POST') {
-        const id = randomBytes(8).toString('hex');
-        this.#uploads.set(id, []);
-        return done(202, { location: `/v2/${name}/blobs/uploads/${id}`, 'docker-upload-uuid': id, range: '0-0' });
-      }
-      const parts = this.#uploads.get(ref);
-      if (!parts) return done(404);
-      parts.push(body);
-      const size = parts.reduce((total, part) => total + part.length, 0);
-      if (req.method === 'PATCH') return done(202, { location: `/v2/${name}/blobs/uploads/${ref}`, 'docker-upload-uuid': ref, range: `0-${Math.max(size - 1, 0)}` });
-      const digest = url.searchParams.get('digest') ?? '';
-      this.blobs.set(digest, size);
-      return done(201, { location: `/v2/${name}/blobs/${digest}`, 'docker-content-digest': digest });
-    }
-    if (req.method === 'PUT') {
-      const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
-      this.manifests.set(`${name}:${ref}`, body.toString());
-      return done(201, { location: `/v2/${name}/manifests/${digest}`, 'docker-content-digest': digest });
-    }
-    return this.manifests.has(`${name}:${ref}`) ? done(200) : done(404);
   }
 }
 
@@ -402,43 +349,5 @@ describe('git push to the builder', () => {
     // Well before the interrupted build's 60 seconds: it was stopped, not waited for.
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(controller.builds.slice(buildsBefore).map((b) => b.sha)).toEqual([quick.sha.slice(0, 8)]);
-  });
-});
-
-describe('git push to a builder with a registry', () => {
-  const registry = new FakeRegistry();
-  let withRegistry: RunningBuilder;
-  let prefix: string;
-
-  beforeAll(async () => {
-    prefix = await registry.listen();
-    withRegistry = await startBuilder({
-      controllerUrl: `http://127.0.0.1:${(controller.server.address() as AddressInfo).port}`,
-      builderKey: BUILDER_KEY,
-      dataDir: join(work, 'data-registry'),
-      sshPort: 0,
-      httpPort: 0,
-      hostKeyPath: join(work, 'data-registry', 'ssh_host_ed25519_key'),
-      docker,
-      registryPrefix: prefix,
-      log: () => undefined,
-    });
-  });
-
-  afterAll(async () => {
-    await withRegistry?.stop();
-    registry.server.close();
-  });
-
-  it('pushes the image to the registry and reports the registry name to the controller', async () => {
-    const repo = await appRepo({ Dockerfile: dockerfile() });
-    const pushed = await run('git', ['push', `http://alice:${TOKEN}@127.0.0.1:${withRegistry.httpPort}/${app('registry')}.git`, 'main'], { cwd: repo.dir });
-    expect(pushed.output).toContain('remote: Pushing to registry');
-    expect(pushed.output).toContain(`remote: Done, ${app('registry')}:v`);
-    expect(pushed.code).toBe(0);
-    const tag = `git-${repo.sha.slice(0, 8)}`;
-    expect(controller.builds.at(-1)).toMatchObject({ receive_repo: app('registry'), image: `${prefix}/${app('registry')}:${tag}` });
-    expect(registry.manifests.has(`${app('registry')}:${tag}`)).toBe(true);
-    expect(registry.blobs.size).toBeGreaterThan(0);
   });
 });

@@ -30,8 +30,6 @@ export interface BuilderOptions {
   /** Made (ed25519) on first start when missing. */
   hostKeyPath: string;
   docker?: Dockerode;
-  /** e.g. `127.0.0.1:5000`: images are pushed there; without it they stay in the local engine. */
-  registryPrefix?: string;
   /** Operational messages; never receives secrets. Defaults to stderr. */
   log?: (message: string) => void;
 }
@@ -66,10 +64,7 @@ export async function startBuilder(options: BuilderOptions): Promise<RunningBuil
     sessions,
     repositoryPath: (app) => repositoryPath(reposDir, app),
     build: async (session, commit, out) => {
-      const released = await buildAndRelease(
-        { hooks, docker, ...(options.registryPrefix ? { registryPrefix: options.registryPrefix } : {}) },
-        { app: session.app, user: session.user, commit, signal: session.signal, out },
-      );
+      const released = await buildAndRelease({ hooks, docker }, { app: session.app, user: session.user, commit, signal: session.signal, out });
       log(`${session.user} released ${session.app} v${released.version} from ${released.image}`);
     },
   });

@@ -1,6 +1,6 @@
 /**
- * Runs a Docker build on the engine from a tar context, relaying every line the engine writes, and (for a registry
- * setup) pushes the image. Failures carry the engine's own error text, which is what the pusher needs to see.
+ * Runs a Docker build on the engine from a tar context, relaying every line the engine writes. Failures carry the
+ * engine's own error text, which is what the pusher needs to see.
  * @module
  */
 import type { Readable } from 'node:stream';
@@ -90,23 +90,4 @@ export async function buildImage(request: ImageBuildRequest): Promise<void> {
     for (const line of lines.flush()) request.onLine(line);
   }
   if (request.signal?.aborted) throw new ImageBuildError('the build was interrupted');
-}
-
-/** Pushes a built image to the registry its name points at, relaying each layer's status once. */
-export async function pushImage(docker: Dockerode, image: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
-  let stream: NodeJS.ReadableStream;
-  try {
-    // The engine insists on an X-Registry-Auth header even for a registry without auth; `{}` means "no credentials".
-    stream = await docker.getImage(image).push({ authconfig: {}, ...(signal ? { abortSignal: signal } : {}) });
-  } catch (error) {
-    throw new ImageBuildError(engineMessage(error));
-  }
-  const seen = new Set<string>();
-  await followEvents(docker, stream, (event) => {
-    if (!event.status) return;
-    const line = event.id ? `${event.id}: ${event.status}` : event.status;
-    if (seen.has(line)) return;
-    seen.add(line);
-    onLine(line);
-  });
 }

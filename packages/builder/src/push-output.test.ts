@@ -29,10 +29,9 @@ describe('push output', () => {
     expect(FLUSH_PKT).toBe('0000');
   });
 
-  it('names images <app>:git-<sha8>, under a registry when there is one', () => {
+  it('names images <app>:git-<sha8>', () => {
     const sha = '0123456789abcdef0123456789abcdef01234567';
     expect(imageName('myapp', sha)).toBe('myapp:git-01234567');
-    expect(imageName('myapp', sha, '127.0.0.1:5000/')).toBe('127.0.0.1:5000/myapp:git-01234567');
   });
 
   it("keeps only the engine's words of an API error", () => {

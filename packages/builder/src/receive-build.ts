@@ -6,7 +6,7 @@
 import type Dockerode from 'dockerode';
 import { ApiError } from '@deis/sdk/client';
 import type { ControllerHooks } from './controller-hooks.ts';
-import { buildImage, ImageBuildError, pushImage } from './docker-build.ts';
+import { buildImage, ImageBuildError } from './docker-build.ts';
 import { archive, readFileAt } from './git-objects.ts';
 import type { PushedCommit } from './git-objects.ts';
 import { parseProcfile, ProcfileError } from './procfile.ts';
@@ -23,8 +23,6 @@ export class PushFailure extends Error {
 export interface ReceiveBuildDeps {
   hooks: ControllerHooks;
   docker: Dockerode;
-  /** e.g. `127.0.0.1:5000`: images are pushed there; without it they stay in the local engine. */
-  registryPrefix?: string;
 }
 
 export interface ReceivedPush {
@@ -42,10 +40,9 @@ export interface ReleasedBuild {
 
 const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
 
-/** The image name of a git build: `<app>:git-<sha8>`, under the registry when there is one. */
-export function imageName(app: string, sha: string, registryPrefix?: string): string {
-  const name = `${app}:git-${sha.slice(0, 8)}`;
-  return registryPrefix ? `${registryPrefix.replace(/\/+$/, '')}/${name}` : name;
+/** The image name of a git build: `<app>:git-<sha8>`, on the local engine (ADR 0007). */
+export function imageName(app: string, sha: string): string {
+  return `${app}:git-${sha.slice(0, 8)}`;
 }
 
 async function fromController<T>(call: Promise<T>): Promise<T> {
@@ -73,7 +70,7 @@ export async function buildAndRelease(deps: ReceiveBuildDeps, push: ReceivedPush
     throw error;
   }
 
-  const image = imageName(app, commit.sha, deps.registryPrefix);
+  const image = imageName(app, commit.sha);
   const flag = (name: string): boolean => TRUE_WORDS.has((config.values[name] ?? '').toLowerCase());
   const buildArgsEnabled = flag('DEIS_DOCKER_BUILD_ARGS_ENABLED');
   try {
@@ -86,10 +83,6 @@ export async function buildAndRelease(deps: ReceiveBuildDeps, push: ReceivedPush
       signal: push.signal,
       onLine: out,
     });
-    if (deps.registryPrefix) {
-      out('Pushing to registry');
-      await pushImage(deps.docker, image, out, push.signal);
-    }
   } catch (error) {
     if (error instanceof ImageBuildError) throw new PushFailure(error.message);
     throw error;

@@ -13,7 +13,6 @@ describe('loadBuilderSettings', () => {
       listenAddress: '127.0.0.1',
       hostKeyPath: '/var/lib/deis/builder/ssh_host_ed25519_key',
     });
-    expect(loadBuilderSettings({ DEIS_BUILDER_KEY: 'k'.repeat(20), DEIS_REGISTRY: '127.0.0.1:5000' }).registryPrefix).toBe('127.0.0.1:5000');
   });
 
   it('reports every problem at once, without echoing the key', () => {

@@ -42,7 +42,6 @@ export function loadBuilderSettings(env: Record<string, string | undefined> = pr
     httpPort: port('DEIS_BUILDER_HTTP_PORT', 8001),
     listenAddress: env.DEIS_BUILDER_LISTEN_ADDRESS || '127.0.0.1',
     hostKeyPath: env.DEIS_BUILDER_HOST_KEY || join(dataDir, 'ssh_host_ed25519_key'),
-    ...(env.DEIS_REGISTRY ? { registryPrefix: env.DEIS_REGISTRY } : {}),
   };
   if (problems.length > 0) throw new BuilderSettingsError(problems);
   return Object.freeze(settings);

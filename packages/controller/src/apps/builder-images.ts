@@ -20,9 +20,8 @@ function familiarName(reference: string): string {
  * are the only record of them.
  *
  * A build is the builder's when it has a commit sha and its image is the name the builder gives that commit. `deis
- * pull` sends no sha, so a pulled image is never taken for one, whatever its name. The registry prefix the builder may
- * put before the name (DEIS_REGISTRY) is the builder's setting, which the controller does not know, so only
- * unprefixed names count; the platform's own builder uses none.
+ * pull` sends no sha, so a pulled image is never taken for one, whatever its name. The builder pushes to no registry
+ * (ADR 0007), so its names never carry a registry host.
  */
 export async function builderImagesOf(db: Database, app: { uuid: string; id: string }): Promise<string[]> {
   const builds = await db.selectFrom('builds').select(['image', 'sha']).where('app_uuid', '=', app.uuid).execute();
