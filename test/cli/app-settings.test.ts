@@ -6,7 +6,8 @@ let server: CliController;
 let user: CliUser;
 
 beforeAll(async () => {
-  ({ server, user } = await startWithUser('setter'));
+  // The one node's labels, which `tags:set` must match (DEIS_NODE_LABELS).
+  ({ server, user } = await startWithUser('setter', { nodeLabels: { environ: 'prod', disk: 'ssd' } }));
   await user.deis(['create', 'knobs', '--no-remote']);
 }, 60_000);
 afterAll(async () => server?.close());
@@ -92,16 +93,27 @@ describe('config maps', () => {
     expect(bad.code).toBe(1);
   });
 
-  it('sets and unsets tags', async () => {
-    const set = await user.deis(['tags:set', 'environ=prod', ...app]);
-    // tags must match the host's node labels; the test controller has none, so the controller refuses
-    if (set.code === 0) {
-      expect(set.stdout).toContain('=== knobs Tags');
-      expect((await user.deis(['tags:unset', 'environ', ...app])).code).toBe(0);
-    } else {
-      expect(set.stderr).toContain('No nodes matched the provided labels');
-    }
-    expect((await user.deis(['tags', ...app])).stdout).toContain('=== knobs Tags');
+  it('sets and unsets tags that match the node labels', async () => {
+    const set = await user.deis(['tags:set', 'environ=prod', 'disk=ssd', ...app]);
+    expect(set.stderr).toBe('');
+    expect(set.code).toBe(0);
+    expect(set.stdout).toContain('Applying tags... done');
+    expect(set.stdout).toMatch(/\n=== knobs Tags\ndisk +ssd\nenviron +prod\n$/);
+    const unset = await user.deis(['tags:unset', 'disk', ...app]);
+    expect(unset.stderr).toBe('');
+    expect(unset.code).toBe(0);
+    expect(unset.stdout).toMatch(/\n=== knobs Tags\nenviron +prod\n$/);
+    expect(JSON.parse((await user.deis(['tags', ...app, '--json'])).stdout)).toEqual({ environ: 'prod' });
+    expect((await user.deis(['tags:unset', 'environ', ...app])).code).toBe(0);
+    expect(JSON.parse((await user.deis(['tags', ...app, '--json'])).stdout)).toEqual({});
+  });
+
+  it('refuses tags no node has, and keeps the tags as they were', async () => {
+    const refused = await user.deis(['tags:set', 'environ=staging', ...app]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('No nodes matched the provided labels: environ=staging');
+    expect(refused.stdout).not.toContain('done');
+    expect(JSON.parse((await user.deis(['tags', ...app, '--json'])).stdout)).toEqual({});
   });
 
   it('sets registry information (which needs PORT)', async () => {
@@ -112,7 +124,12 @@ describe('config maps', () => {
     const set = await user.deis(['registry:set', 'username=bob', 'password=pw', ...app]);
     expect(set.stdout).toContain('=== knobs Registry');
     expect(set.stdout).toMatch(/^username {2}bob$/m);
-    expect((await user.deis(['registry:unset', 'username', 'password', ...app])).stdout).not.toContain('bob');
+    const unset = await user.deis(['registry:unset', 'username', 'password', ...app]);
+    expect(unset.stderr).toBe('');
+    expect(unset.code).toBe(0);
+    expect(unset.stdout).toMatch(/\n=== knobs Registry\n$/);
+    expect(unset.stdout).not.toContain('bob');
+    expect(JSON.parse((await user.deis(['registry', ...app, '--json'])).stdout)).toEqual({});
   });
 
   it('sets, lists and unsets healthchecks', async () => {

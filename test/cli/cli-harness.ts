@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { startTestController } from '@deis/controller/testing/test-controller';
 import type { TestController } from '@deis/controller/testing/test-controller';
+import type { ControllerSettings } from '@deis/controller/settings';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI_PATH = join(REPO_ROOT, 'dist/deis.js');
@@ -115,8 +116,8 @@ export interface CliController {
   close(): Promise<void>;
 }
 
-export async function startCliController(): Promise<CliController> {
-  const controller = await startTestController();
+export async function startCliController(settings: Partial<ControllerSettings> = {}): Promise<CliController> {
+  const controller = await startTestController(settings);
   await controller.app.listen({ host: '127.0.0.1', port: 0 });
   const address = controller.app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -128,10 +129,13 @@ export async function registerUser(user: CliUser, url: string, username: string)
   return user.deis(['register', url, `--username=${username}`, '--password=s3cret-pass', `--email=${username}@example.test`]);
 }
 
-/** What most test files start with: the built CLI, a controller, and a user registered (so the first, an admin) and logged in. */
-export async function startWithUser(username: string): Promise<{ server: CliController; user: CliUser }> {
+/**
+ * What most test files start with: the built CLI, a controller (with `settings` over the test defaults), and a user
+ * registered (so the first, an admin) and logged in.
+ */
+export async function startWithUser(username: string, settings: Partial<ControllerSettings> = {}): Promise<{ server: CliController; user: CliUser }> {
   await ensureCliBuilt();
-  const server = await startCliController();
+  const server = await startCliController(settings);
   const user = newCliUser();
   const registered = await registerUser(user, server.url, username);
   if (registered.code !== 0) {
