@@ -22,6 +22,29 @@ export interface PlatformSettings {
   manageHostsFile: boolean;
   /** Where `up` links the built CLI as `deis`; null: nowhere. */
   cliLink: string | null;
+  /** A buildpack build is stopped after this many seconds. */
+  buildTimeoutSeconds: number;
+  /** A buildpack build whose compressed slug is larger fails. */
+  slugSizeLimitMegabytes: number;
+  /** Heroku's well-known buildpack URLs use the bundled buildpacks without trying the network (offline hosts). */
+  preferBundledBuildpacks: boolean;
+}
+
+function positiveInteger(env: Record<string, string | undefined>, name: string, fallback: number, problems: string[]): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) problems.push(`${name} must be a whole number above 0, not "${raw}"`);
+  return value;
+}
+
+function flag(env: Record<string, string | undefined>, name: string, fallback: boolean, problems: string[]): boolean {
+  const raw = (env[name] ?? '').toLowerCase();
+  if (raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  problems.push(`${name} must be true or false, not "${env[name]}"`);
+  return fallback;
 }
 
 function port(env: Record<string, string | undefined>, name: string, fallback: number, problems: string[]): number {
@@ -48,6 +71,9 @@ export function loadPlatformSettings(env: Record<string, string | undefined> = p
     networkSubnet: env.DEIS_NETWORK_SUBNET || '100.64.0.0/16',
     manageHostsFile: (env.DEIS_MANAGE_HOSTS_FILE ?? (platformDomain === 'localhost' ? '1' : '0')) === '1',
     cliLink: env.DEIS_CLI_LINK === undefined ? '/usr/local/bin/deis' : env.DEIS_CLI_LINK || null,
+    buildTimeoutSeconds: positiveInteger(env, 'DEIS_BUILD_TIMEOUT', 900, problems),
+    slugSizeLimitMegabytes: positiveInteger(env, 'DEIS_SLUG_SIZE_LIMIT', 500, problems),
+    preferBundledBuildpacks: flag(env, 'DEIS_BUILDPACK_PREFER_BUNDLED', false, problems),
   };
   if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(platformDomain)) problems.push(`DEIS_PLATFORM_DOMAIN is not a domain name: "${platformDomain}"`);
   if (!/^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.\d+\.\d+\/\d+$/.test(settings.networkSubnet)) {
