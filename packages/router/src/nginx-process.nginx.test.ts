@@ -101,11 +101,13 @@ describe('NginxProcess', () => {
     const leftoverExit = new Promise((resolve) => leftover.once('exit', resolve));
     try {
       const deadline = Date.now() + 5000;
-      while (Date.now() < deadline) {
-        const body = await fetchBody().catch(() => '');
-        if (body === 'left') break;
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      let answered = '';
+      while (answered !== 'left' && Date.now() < deadline) {
+        answered = await fetchBody().catch(() => '');
+        if (answered !== 'left') await new Promise((resolve) => setTimeout(resolve, 20));
       }
+      // Without a leftover serving its port, start() would have nothing to stop and this test nothing to show.
+      expect(answered).toBe('left');
       writeFileSync(join(dir, 'nginx.conf'), config('new'));
       running = await NginxProcess.start({ ...location(), pidFile: join(dir, 'nginx.pid') });
       await leftoverExit;
