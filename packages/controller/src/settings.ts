@@ -26,11 +26,17 @@ export interface ControllerSettings {
   gracePeriodSeconds: number;
   /** Labels every container of this platform instance, so that two instances can share an engine. */
   platformName: string;
-  /** A dropped Procfile type is scaled to zero (DEIS_DEPLOY_PROCFILE_MISSING_REMOVE). */
+  /** A type the new build's Procfile no longer declares is scaled to zero (DEIS_DEPLOY_PROCFILE_MISSING_REMOVE). */
   procfileMissingRemove: boolean;
-  /** A build without a Procfile is refused with 409 (DEIS_DEPLOY_REJECT_IF_PROCFILE_MISSING). */
+  /**
+   * A build whose Procfile no longer declares a type the serving build's Procfile declares (a missing Procfile drops
+   * them all) is refused with 409 before anything is stored (DEIS_DEPLOY_REJECT_IF_PROCFILE_MISSING).
+   */
   rejectIfProcfileMissing: boolean;
-  /** This host's node labels, which config `tags` must match (DEIS_NODE_LABELS, `k=v,k=v`). */
+  /**
+   * This host's node labels (DEIS_NODE_LABELS, `k=v,k=v`). Only `tags:set` reads them: tags must match them, as
+   * Deis's nodeSelector must match a node; no container is labelled with them.
+   */
   nodeLabels: Record<string, string>;
   logLevel: string;
   /** Where the router sends `deis-builder.<platformDomain>` (git over HTTP), `host:port` in DEIS_BUILDER_HTTP_UPSTREAM; absent: no builder route. */
@@ -47,11 +53,30 @@ export class SettingsError extends Error {
 function parseLabels(raw: string, problems: string[]): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const pair of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const [key, value] = pair.split('=');
-    if (!key || value === undefined) problems.push(`DEIS_NODE_LABELS must be k=v pairs separated by commas, not "${raw}"`);
-    else labels[key] = value;
+    // One `=` exactly: `a=b=c` would otherwise become a=b, and a tag `a=b=c` could never match it.
+    const match = /^([^=\s]+)=([^=\s]*)$/.exec(pair);
+    if (!match) {
+      problems.push(`DEIS_NODE_LABELS must be k=v pairs separated by commas, not "${raw}"`);
+      break;
+    }
+    labels[match[1]!] = match[2]!;
   }
   return labels;
+}
+
+function parseHookUrls(raw: string, problems: string[]): string[] {
+  const urls = raw.split(',').map((u) => u.trim()).filter(Boolean);
+  urls.forEach((url, index) => {
+    let protocol = '';
+    try {
+      protocol = new URL(url).protocol;
+    } catch {
+      protocol = '';
+    }
+    // Not echoed: a hook URL may carry a token.
+    if (protocol !== 'http:' && protocol !== 'https:') problems.push(`DEIS_DEPLOY_HOOK_URLS must be http(s) URLs separated by commas; URL ${index + 1} is not`);
+  });
+  return urls;
 }
 
 function parseUpstream(name: string, raw: string, problems: string[]): { host: string; port: number } | null {
@@ -71,15 +96,16 @@ export function loadControllerSettings(env: Record<string, string | undefined> =
   const integer = (name: string, fallback: number, min: number, max: number): number => {
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
+    // Digits only: Number() would also take `0x10`, `1e3` and ` 30 `.
+    const value = /^-?\d+$/.test(raw) ? Number(raw) : NaN;
     if (!Number.isInteger(value) || value < min || value > max) problems.push(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
     return value;
   };
   const flag = (name: string, fallback: boolean): boolean => {
-    const raw = env[name]?.toLowerCase();
+    const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
-    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
-    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
     problems.push(`${name} must be true or false, not "${raw}"`);
     return fallback;
   };
@@ -99,7 +125,7 @@ export function loadControllerSettings(env: Record<string, string | undefined> =
     builderKey,
     registrationMode,
     platformDomain: env.DEIS_PLATFORM_DOMAIN || 'localhost',
-    deployHookUrls: (env.DEIS_DEPLOY_HOOK_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean),
+    deployHookUrls: parseHookUrls(env.DEIS_DEPLOY_HOOK_URLS ?? '', problems),
     deployHookSecret: env.DEIS_DEPLOY_HOOK_SECRET_KEY || null,
     deployTimeoutMs: integer('DEIS_DEPLOY_TIMEOUT', 120, 1, 3600) * 1000,
     gracePeriodSeconds: integer('KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS', 30, 0, 3600),
