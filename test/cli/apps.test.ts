@@ -180,7 +180,7 @@ describe('releases and builds', () => {
     expect(pulled.stderr).toBe('');
     expect(pulled.stdout).toContain('Creating build... done');
     const builds = await user.deis(['builds', '-a', 'rel-app']);
-    expect(builds.stdout).toMatch(/^=== rel-app Builds\n[0-9a-f-]{36} \S+$/m);
+    expect(builds.stdout).toMatch(/^=== rel-app Builds\n[0-9a-f-]{36} \S+ image$/m);
 
     const releases = await user.deis(['releases', '-a', 'rel-app']);
     expect(releases.stdout).toContain('=== rel-app Releases');
@@ -203,6 +203,7 @@ describe('releases and builds', () => {
     const pulled = await user.deis(['builds:create', 'example/image:2', '-a', 'proc-app', '--procfile', 'web: ./server\nworker: ./work', '--json']);
     expect(pulled.code).toBe(0);
     expect(JSON.parse(pulled.stdout).procfile).toEqual({ web: './server', worker: './work' });
+    expect((await user.deis(['builds', '-a', 'proc-app'])).stdout).toMatch(/^[0-9a-f-]{36} \S+ image web,worker$/m);
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * `builds:*`: list an app's builds and deploy an existing image (`deis pull`).
+ * `builds:*`: list an app's builds (each with its type and process types) and deploy an existing image (`deis pull`).
  * @module
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -10,13 +10,19 @@ import type { CommandSpec } from '../command-spec.ts';
 import { appListCommand } from '../list-command.ts';
 import { parseProcfile } from '../procfile.ts';
 
+/** How the build was made, by the contract's rule: a Dockerfile, else a git push (buildpack), else a pulled image. */
+function buildType(build: Build): 'dockerfile' | 'buildpack' | 'image' {
+  if (build.dockerfile !== '') return 'dockerfile';
+  return build.sha !== '' ? 'buildpack' : 'image';
+}
+
 export const buildCommands: CommandSpec[] = [
   appListCommand<Build>({
     name: 'builds:list',
     summary: 'Lists build history for an application.',
     collection: 'builds',
     heading: 'Builds',
-    line: (build) => `${build.uuid} ${build.created}`,
+    line: (build) => `${build.uuid} ${build.created} ${buildType(build)}${Object.keys(build.procfile).length > 0 ? ` ${Object.keys(build.procfile).join(',')}` : ''}`,
   }),
   {
     name: 'builds:create',
