@@ -30,10 +30,26 @@ export interface PlatformSettings {
   preferBundledBuildpacks: boolean;
 }
 
+/** Digits only, else NaN: Number() would also take `0x10`, `1e3` and ` 80 `. */
+function wholeNumber(raw: string): number {
+  return /^\d+$/.test(raw) ? Number(raw) : NaN;
+}
+
+/** Whether `cidr` is a network inside 100.64.0.0/10 (RFC 6598's shared address space), not merely starting in it. */
+function insideSharedAddressSpace(cidr: string): boolean {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (!match) return false;
+  const [first, second, third, fourth] = match.slice(1, 5).map(Number) as [number, number, number, number];
+  const prefix = Number(match[5]);
+  // A prefix under 10 reaches past 100.64.0.0/10 (100.64.0.0/8 is all of 100/8); over 30 leaves no container address.
+  if (third > 255 || fourth > 255 || prefix < 10 || prefix > 30) return false;
+  return first === 100 && second >= 64 && second <= 127;
+}
+
 function positiveInteger(env: Record<string, string | undefined>, name: string, fallback: number, problems: string[]): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
+  const value = wholeNumber(raw);
   if (!Number.isInteger(value) || value < 1) problems.push(`${name} must be a whole number above 0, not "${raw}"`);
   return value;
 }
@@ -50,7 +66,7 @@ function flag(env: Record<string, string | undefined>, name: string, fallback: b
 function port(env: Record<string, string | undefined>, name: string, fallback: number, problems: string[]): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
+  const value = wholeNumber(raw);
   if (!Number.isInteger(value) || value < 1 || value > 65535) problems.push(`${name} must be a port number, not "${raw}"`);
   return value;
 }
@@ -69,14 +85,14 @@ export function loadPlatformSettings(env: Record<string, string | undefined> = p
     builderHttpPort: port(env, 'DEIS_BUILDER_HTTP_PORT', 8001, problems),
     networkName: env.DEIS_NETWORK || 'deis',
     networkSubnet: env.DEIS_NETWORK_SUBNET || '100.64.0.0/16',
-    manageHostsFile: (env.DEIS_MANAGE_HOSTS_FILE ?? (platformDomain === 'localhost' ? '1' : '0')) === '1',
+    manageHostsFile: flag(env, 'DEIS_MANAGE_HOSTS_FILE', platformDomain === 'localhost', problems),
     cliLink: env.DEIS_CLI_LINK === undefined ? '/usr/local/bin/deis' : env.DEIS_CLI_LINK || null,
     buildTimeoutSeconds: positiveInteger(env, 'DEIS_BUILD_TIMEOUT', 900, problems),
     slugSizeLimitMegabytes: positiveInteger(env, 'DEIS_SLUG_SIZE_LIMIT', 500, problems),
     preferBundledBuildpacks: flag(env, 'DEIS_BUILDPACK_PREFER_BUNDLED', false, problems),
   };
   if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(platformDomain)) problems.push(`DEIS_PLATFORM_DOMAIN is not a domain name: "${platformDomain}"`);
-  if (!/^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.\d+\.\d+\/\d+$/.test(settings.networkSubnet)) {
+  if (!insideSharedAddressSpace(settings.networkSubnet)) {
     problems.push(`DEIS_NETWORK_SUBNET must be inside 100.64.0.0/10 (it keeps apps off the private ranges users' LANs use), not "${settings.networkSubnet}"`);
   }
   if (problems.length > 0) throw new Error(`invalid platform settings:\n  ${problems.join('\n  ')}`);
