@@ -1,6 +1,7 @@
 /**
  * Creating an app and what comes with it (contract §1.4): an empty config, release v1 "<owner> created initial
- * release", the app's settings and TLS rows, and its default domain (the bare app id), all in one transaction.
+ * release", the app's settings and TLS rows, and its default domain (the bare app id), all in one transaction, with
+ * the event lines Deis logged for them (`config <app>-<uuid7> updated`, the release summary, `appsettings …`, `domain …`).
  * @module
  */
 import { randomUUID } from 'node:crypto';
@@ -9,6 +10,7 @@ import { storeTime } from '../clock.ts';
 import { EMPTY_CONFIG } from '../config/config-data.ts';
 import { insertConfig } from '../config/config-store.ts';
 import type { ControllerDeps } from '../deps.ts';
+import { recordEvent } from '../events/event-log.ts';
 import { announceRelease, insertInitialRelease } from '../releases/release-store.ts';
 import { summarizeRelease } from '../releases/release-summary.ts';
 import { createAppDefaults } from '../settings/app-defaults.ts';
@@ -47,8 +49,11 @@ export async function createApp(deps: ControllerDeps, owner: { id: number; usern
     release = await deps.db.transaction().execute(async (trx) => {
       await trx.insertInto('apps').values({ uuid: appUuid, id: appId, owner_id: owner.id, structure: '{}', created: now, updated: now }).execute();
       const config = await insertConfig(trx, appUuid, owner.id, EMPTY_CONFIG);
+      await recordEvent(trx, appUuid, `config ${appId}-${config.uuid.slice(0, 7)} updated`);
       const release = await insertInitialRelease(trx, { appUuid, ownerId: owner.id, configUuid: config.uuid, buildUuid: null, summary });
-      await createAppDefaults(trx, { uuid: appUuid, id: appId, owner_id: owner.id });
+      const { settingsUuid } = await createAppDefaults(trx, { uuid: appUuid, id: appId, owner_id: owner.id });
+      await recordEvent(trx, appUuid, `appsettings ${appId}-${settingsUuid.slice(0, 7)} updated`);
+      await recordEvent(trx, appUuid, `domain ${appId} added`);
       return release;
     });
   } catch (error) {
