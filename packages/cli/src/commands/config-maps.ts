@@ -23,11 +23,39 @@ interface MapTopic {
   example: string;
   applying: string;
   removing: string;
+  /** What `:set` does with the pairs on this platform, for its help. */
+  setDetails: string;
 }
 
 const mapTopics: MapTopic[] = [
-  { topic: 'tags', field: 'tags', title: 'Tags', noun: 'tags', example: 'environ=prod', applying: 'Applying tags... ', removing: 'Applying tags... ' },
-  { topic: 'registry', field: 'registry', title: 'Registry', noun: 'private registry settings', example: 'username=bob', applying: 'Applying registry information... ', removing: 'Applying registry information... ' },
+  {
+    topic: 'tags',
+    field: 'tags',
+    title: 'Tags',
+    noun: 'tags',
+    example: 'environ=prod',
+    applying: 'Applying tags... ',
+    removing: 'Applying tags... ',
+    setDetails: [
+      'Tags say which nodes the app may run on; every tag must match a label of a node, or nothing changes.',
+      'The platform has one node, labelled by its DEIS_NODE_LABELS setting: tags that match it are stored and shown,',
+      'and they place nothing, as every container runs on that node.',
+    ].join('\n'),
+  },
+  {
+    topic: 'registry',
+    field: 'registry',
+    title: 'Registry',
+    noun: 'private registry settings',
+    example: 'username=bob',
+    applying: 'Applying registry information... ',
+    removing: 'Applying registry information... ',
+    setDetails: [
+      'Deis pulls the images of `deis pull` from a private registry with these settings (username, password). Here',
+      'they are stored and shown, and not used yet: the platform pulls no images, and `deis pull` deploys an image',
+      'that is already on its Docker engine. As in Deis, PORT must be set in the config first.',
+    ].join('\n'),
+  },
 ];
 
 function mapCommands(topic: MapTopic): CommandSpec[] {
@@ -50,6 +78,7 @@ function mapCommands(topic: MapTopic): CommandSpec[] {
     {
       name: `${topic.topic}:set`,
       summary: `Sets ${topic.noun} of an application.`,
+      details: topic.setDetails,
       args: [{ name: 'key=value', required: true, variadic: true, description: `the key and its value, e.g. ${topic.example}.` }],
       app: true,
       json: true,
