@@ -34,6 +34,32 @@ describe('deploy settings', () => {
     expect(await structure()).toEqual({ web: 1, worker: 0 });
   });
 
+  describe('DEIS_DEPLOY_REJECT_IF_PROCFILE_MISSING', () => {
+    const pull = (body: Record<string, unknown>, token: string) => controller.call('POST', '/v2/apps/myapp/builds/', { token, body });
+    const startWithApp = async (rejectIfProcfileMissing: boolean) => {
+      await start({ rejectIfProcfileMissing });
+      const token = await controller.user('bob');
+      await controller.call('POST', '/v2/apps/', { token, body: { id: 'myapp' } });
+      controller.scheduler.defineImage('example/web:1', [5000]);
+      expect((await pull({ image: 'example/web:1', procfile: { web: 'serve', worker: 'work' } }, token)).status).toBe(201);
+      return token;
+    };
+
+    it('refuses a build without a Procfile after one with, even of a type scaled to 0, and stores nothing', async () => {
+      const token = await startWithApp(true);
+      expect((await controller.call('POST', '/v2/apps/myapp/scale/', { token, body: { worker: 0 } })).status).toBe(204);
+      const refused = await pull({ image: 'example/web:1' }, token);
+      expect(refused.status).toBe(409);
+      expect((refused.json as { detail: string }).detail).toBe('Build rejected: the Procfile no longer declares web, worker, which the current build runs.');
+      expect((await controller.call('GET', '/v2/apps/myapp/builds/', { token })).json).toMatchObject({ count: 1 });
+    });
+
+    it('is off by default: a build without a Procfile is deployed', async () => {
+      const token = await startWithApp(false);
+      expect((await pull({ image: 'example/web:1' }, token)).status).toBe(201);
+    });
+  });
+
   it('waits DEIS_DEPLOY_TIMEOUT for readiness: the setting, or the app config value in seconds when it is a positive whole number', async () => {
     await start({ deployTimeoutMs: 45_000 });
     const waitReady = vi.spyOn(controller.scheduler, 'waitReady');
