@@ -21,7 +21,9 @@ export interface SchedulerUnderTest {
   image: string;
   /** The ports `image` EXPOSEs, ascending. */
   exposedPorts: number[];
-  /** A well-formed image name the engine does not have. */
+  /** Executables `image` has, one of them through a symbolic link if the backend has such things. */
+  executables: string[];
+  /** A well-formed image name the engine does not have (and no registry the backend may ask has either). */
   missingImage: string;
   /** Makes a new image that runs the contract program and EXPOSEs `exposedPorts`, under a new name that is its only one. */
   makeImage(): Promise<string>;
@@ -152,6 +154,8 @@ export function describeSchedulerContract(backend: string, makeScheduler: () => 
         const began = Date.now();
         const error = await rejection(scheduler.waitReady(server.name, check, 1_500));
         expect(error, JSON.stringify(check)).toBeInstanceOf(NotReadyError);
+        // Still running: a later check may pass.
+        expect((error as NotReadyError).timedOut).toBe(true);
         expect(Date.now() - began).toBeLessThan(10_000);
       }
       await scheduler.stop(server.name, 5);
@@ -163,6 +167,7 @@ export function describeSchedulerContract(backend: string, makeScheduler: () => 
       const began = Date.now();
       const error = await rejection(scheduler.waitReady(crashing.name, { kind: 'http', port: 5000, path: '/ok' }, 60_000));
       expect(error).toBeInstanceOf(NotReadyError);
+      expect((error as NotReadyError).timedOut).toBe(false);
       expect((error as NotReadyError).lastLines).toContain('fatal: boom');
       expect((error as NotReadyError).message).toMatch(/exit/);
       // Far below the timeout: an exit is noticed, not waited out.
@@ -189,7 +194,9 @@ export function describeSchedulerContract(backend: string, makeScheduler: () => 
     });
 
     it('fails readiness of an unknown container with NotReadyError', async () => {
-      expect(await rejection(scheduler.waitReady(`contract-${run}-nobody`, { kind: 'tcp', port: 5000 }, 1_000))).toBeInstanceOf(NotReadyError);
+      const error = await rejection(scheduler.waitReady(`contract-${run}-nobody`, { kind: 'tcp', port: 5000 }, 1_000));
+      expect(error).toBeInstanceOf(NotReadyError);
+      expect((error as NotReadyError).timedOut).toBe(false);
     });
 
     it('stops and removes a container; an unknown name is not an error', async () => {
@@ -240,6 +247,23 @@ export function describeSchedulerContract(backend: string, makeScheduler: () => 
 
     it('knows the ports an image exposes, and null for a missing image', async () => {
       expect(await scheduler.imagePorts(under.image)).toEqual(under.exposedPorts);
+      expect(await scheduler.imagePorts(under.missingImage)).toBeNull();
+    });
+
+    it('tells whether an image has an executable, and null for a missing image', async () => {
+      for (const path of under.executables) expect(await scheduler.imageHasFile(under.image, path), path).toBe(true);
+      expect(await scheduler.imageHasFile(under.image, '/no/such/program')).toBe(false);
+      expect(await scheduler.imageHasFile(under.image, '/etc/passwd')).toBe(false);
+      // Asked again, the answer is the same (backends may remember it).
+      expect(await scheduler.imageHasFile(under.image, under.executables[0]!)).toBe(true);
+      expect(await scheduler.imageHasFile(under.missingImage, under.executables[0]!)).toBeNull();
+    });
+
+    it('ensures an image it has at once, and refuses one no registry it may ask has with ImageNotFoundError', async () => {
+      await scheduler.ensureImage(under.image);
+      const missing = await rejection(scheduler.ensureImage(under.missingImage));
+      expect(missing).toBeInstanceOf(ImageNotFoundError);
+      expect((missing as ImageNotFoundError).image).toBe(under.missingImage);
       expect(await scheduler.imagePorts(under.missingImage)).toBeNull();
     });
 

@@ -66,11 +66,17 @@ export interface RunResult {
 /** Why a container did not become ready; `lastLines` is what it printed last, to show the user. */
 export class NotReadyError extends Error {
   readonly lastLines: string[];
+  /**
+   * True when the container was still running and only the time ran out: it may yet pass. False when it exited, was
+   * never there or is gone, so no later check can pass.
+   */
+  readonly timedOut: boolean;
 
-  constructor(message: string, lastLines: string[]) {
+  constructor(message: string, lastLines: string[], options: { timedOut?: boolean } = {}) {
     super(message);
     this.name = 'NotReadyError';
     this.lastLines = lastLines;
+    this.timedOut = options.timedOut ?? false;
   }
 }
 
@@ -89,6 +95,17 @@ export class ImageNotFoundError extends Error {
   constructor(image: string) {
     super(`image ${image} does not exist`);
     this.name = 'ImageNotFoundError';
+    this.image = image;
+  }
+}
+
+/** The registry of `image` refused to give it: it wants credentials the platform does not have, or denies access. */
+export class ImagePullDeniedError extends Error {
+  readonly image: string;
+
+  constructor(image: string, detail?: string) {
+    super(`the registry refused to give image ${image}${detail ? `: ${detail}` : ''}`);
+    this.name = 'ImagePullDeniedError';
     this.image = image;
   }
 }
@@ -149,6 +166,19 @@ export interface Scheduler {
 
   /** The TCP ports an image EXPOSEs, ascending; null when the image does not exist. */
   imagePorts(image: string): Promise<number[] | null>;
+
+  /**
+   * Whether the image's filesystem has an executable at `path` (a symbolic link counts when what it points to is
+   * there); null when the image does not exist. Images never change, so backends may remember the answer.
+   */
+  imageHasFile(image: string, path: string): Promise<boolean | null>;
+
+  /**
+   * Makes the engine have `image`: nothing to do when it has it; otherwise the backend pulls it from its registry, if
+   * that registry is one it may reach. Rejects with ImageNotFoundError when there is no such image to get, and with
+   * ImagePullDeniedError when the registry refuses it.
+   */
+  ensureImage(image: string): Promise<void>;
 
   /**
    * Removes the name `reference` from the engine, and the image it names unless other names still hold that image.

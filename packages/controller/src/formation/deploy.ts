@@ -56,6 +56,9 @@ export async function deployRelease(deps: ControllerDeps, request: DeployRequest
     const newest = await latestGoodRelease(deps.db, app.uuid);
     if (newest && newest.version > release.version && newest.build_uuid !== null) return;
     try {
+      // An image pulled with `deis pull` may not be on the engine yet; one no registry has fails the release here.
+      const buildRow = await findBuild(deps.db, release.build_uuid);
+      if (buildRow) await deps.scheduler.ensureImage(buildRow.image);
       const context = await loadReleaseContext(deps, app, release);
       if (!context) throw new Error(`the build of release v${release.version} does not exist`);
       const previousRelease = await latestGoodRelease(deps.db, app.uuid, release.version);

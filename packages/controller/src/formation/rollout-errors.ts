@@ -3,7 +3,7 @@
  * @module
  */
 import { DeisError, UnavailableError, ValidationError } from '@deis/core/errors';
-import { SchedulerUnavailableError } from '@deis/scheduler/scheduler';
+import { ImageNotFoundError, ImagePullDeniedError, SchedulerUnavailableError } from '@deis/scheduler/scheduler';
 import { RolloutFailure } from './rollout.ts';
 
 /** The user-facing sentence for a failed rollout, with the app's own last words. */
@@ -12,6 +12,9 @@ export function rolloutErrorMessage(error: unknown): string {
     const output = error.lastLines.length > 0 ? `; its last output:\n${error.lastLines.join('\n')}` : '';
     return `the ${error.type} container ${error.containerName} did not become ready: ${error.message}${output}`;
   }
+  // Worded as Deis words a failed pull (registry/dockerclient.py): scripts match them.
+  if (error instanceof ImageNotFoundError) return `image ${error.image} not found`;
+  if (error instanceof ImagePullDeniedError) return `Permission Denied attempting to pull image ${error.image}`;
   return error instanceof Error ? error.message : String(error);
 }
 

@@ -28,6 +28,8 @@ describeSchedulerContract('docker', async () => {
     scheduler,
     image,
     exposedPorts: CONTRACT_IMAGE_PORTS,
+    // node is a file of its own; busybox's applets, sh among them, are symbolic links to it.
+    executables: ['/usr/bin/node', '/bin/sh'],
     missingImage: `deis-test/missing:${id}`,
     makeImage: async () => {
       const copy = `deis-test/contract-copy:${id}-${copies.length + 1}`;

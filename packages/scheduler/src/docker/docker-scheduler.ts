@@ -9,10 +9,12 @@
  * engine's reason as its last line, rather than as a failed `start`: to a deploy it is an app that did not come up.
  * @module
  */
+import type { IncomingMessage } from 'node:http';
+import { posix } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import Docker from 'dockerode';
 import type { ContainerCreateOptions, ContainerInspectInfo } from 'dockerode';
-import { ContainerNameInUseError, ImageInUseError, ImageNotFoundError, NotReadyError, SchedulerUnavailableError } from '../scheduler.ts';
+import { ContainerNameInUseError, ImageInUseError, ImageNotFoundError, ImagePullDeniedError, NotReadyError, SchedulerUnavailableError } from '../scheduler.ts';
 import type {
   Container,
   ContainerEvent,
@@ -36,6 +38,13 @@ const PORT_LABEL = 'io.deis.scheduler.port';
  * must get back exactly what it gave.
  */
 const SPEC_LABELS_LABEL = 'io.deis.scheduler.labels';
+/** Marks the never-started containers imageHasFile reads an image's files through. */
+const INSPECTION_LABEL = 'io.deis.scheduler.inspects-image';
+/** Go's os.FileMode bits, as the engine reports a path's mode. */
+const GO_MODE_DIR = 2 ** 31;
+const GO_MODE_SYMLINK = 2 ** 27;
+/** imageHasFile's memory is dropped whole when it reaches this many answers. */
+const IMAGE_FILES_REMEMBERED = 1_000;
 
 /** How many of a container's last lines a NotReadyError carries. */
 const LAST_LINES = 20;
@@ -82,6 +91,30 @@ function engineError(error: unknown, doing: string): Error {
   return error instanceof Error ? error : new Error(messageOf(error));
 }
 
+/**
+ * The registry host of an image reference (`127.0.0.1:5000` of `127.0.0.1:5000/app:v1`), or null for a Docker Hub
+ * name: as the engine reads it, a first part with a dot, a colon or `localhost` names a registry.
+ */
+export function registryOf(image: string): string | null {
+  const slash = image.indexOf('/');
+  if (slash === -1) return null;
+  const first = image.slice(0, slash);
+  return first.includes('.') || first.includes(':') || first === 'localhost' ? first : null;
+}
+
+/** `localhost`, `127.x.x.x` or `[::1]`, with or without a port. */
+export function isLoopbackRegistry(registry: string): boolean {
+  const host = registry.startsWith('[') ? registry.slice(0, registry.indexOf(']') + 1) : registry.replace(/:\d+$/, '');
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** What a failed pull means, from the registry's answer as the engine words it. */
+function pullError(image: string, message: string): Error {
+  if (/denied|unauthorized|authentication required|no basic auth credentials|forbidden/i.test(message)) return new ImagePullDeniedError(image, message);
+  if (/not found|manifest unknown|name unknown|not known to registry|does not exist/i.test(message)) return new ImageNotFoundError(image);
+  return new Error(`could not pull image ${image}: ${message}`);
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -124,6 +157,8 @@ export class DockerScheduler implements Scheduler {
   readonly networkName: string;
   readonly networkSubnet: string;
   readonly #watches = new Set<() => void>();
+  /** imageHasFile's answers, by image ID and path. */
+  readonly #imageFiles = new Map<string, boolean>();
   #hostCpus: Promise<number> | undefined;
 
   constructor(options: DockerSchedulerOptions) {
@@ -328,7 +363,9 @@ export class DockerScheduler implements Scheduler {
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
-        throw new NotReadyError(`container ${name} did not become ready within ${Math.round(timeoutMs / 100) / 10} s: ${why}`, await this.#lastLines(name, info));
+        throw new NotReadyError(`container ${name} did not become ready within ${Math.round(timeoutMs / 100) / 10} s: ${why}`, await this.#lastLines(name, info), {
+          timedOut: true,
+        });
       }
       // An image's own HEALTHCHECK may still say "starting"; the platform's check is the one that counts here.
       if (info.State.Running) {
@@ -438,6 +475,73 @@ export class DockerScheduler implements Scheduler {
       if (statusOf(error) === 404) return null;
       throw engineError(error, `inspecting image ${image}`);
     }
+  }
+
+  async imageHasFile(image: string, path: string): Promise<boolean | null> {
+    let id: string;
+    try {
+      id = (await this.docker.getImage(image).inspect()).Id;
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      throw engineError(error, `inspecting image ${image}`);
+    }
+    const key = `${id}\0${path}`;
+    const known = this.#imageFiles.get(key);
+    if (known !== undefined) return known;
+    // The engine reads an image's files only through a container; this one is never started and has no network.
+    let container: Docker.Container;
+    try {
+      container = await this.docker.createContainer({ Image: id, Entrypoint: [path], Cmd: [], Labels: { [INSPECTION_LABEL]: this.platformName }, HostConfig: { NetworkMode: 'none' } });
+    } catch (error) {
+      throw engineError(error, `reading the files of image ${image}`);
+    }
+    try {
+      const found = await this.#isExecutable(container, path, 0);
+      if (this.#imageFiles.size >= IMAGE_FILES_REMEMBERED) this.#imageFiles.clear();
+      this.#imageFiles.set(key, found);
+      return found;
+    } finally {
+      await container.remove({ force: true }).catch(() => undefined);
+    }
+  }
+
+  /** Whether `path` in a created container is an executable file, following up to a few symbolic links. */
+  async #isExecutable(container: Docker.Container, path: string, links: number): Promise<boolean> {
+    let stat: { mode?: number; linkTarget?: string };
+    try {
+      const response = (await container.infoArchive({ path })) as unknown as IncomingMessage;
+      response.resume();
+      const header = response.headers['x-docker-container-path-stat'];
+      stat = JSON.parse(Buffer.from(typeof header === 'string' ? header : '', 'base64').toString() || '{}') as typeof stat;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw engineError(error, `reading ${path} in an image`);
+    }
+    const mode = stat.mode ?? 0;
+    if (mode & GO_MODE_SYMLINK) {
+      if (!stat.linkTarget || links >= 8) return false;
+      return this.#isExecutable(container, posix.resolve(posix.dirname(path), stat.linkTarget), links + 1);
+    }
+    return (mode & GO_MODE_DIR) === 0 && (mode & 0o111) !== 0;
+  }
+
+  async ensureImage(image: string): Promise<void> {
+    if ((await this.imagePorts(image)) !== null) return;
+    const registry = registryOf(image);
+    // One host reaches no registry but one on itself (ADR 0007): asking any other would send the engine off the host.
+    if (registry === null || !isLoopbackRegistry(registry)) throw new ImageNotFoundError(image);
+    let events: Array<{ error?: string; errorDetail?: { message?: string } }>;
+    try {
+      const stream = await this.docker.pull(image);
+      events = await new Promise((resolve, reject) => {
+        this.docker.modem.followProgress(stream, (error: Error | null, output: typeof events) => (error ? reject(error) : resolve(output)));
+      });
+    } catch (error) {
+      if (statusOf(error) === undefined) throw engineError(error, `pulling image ${image}`);
+      throw pullError(image, messageOf(error));
+    }
+    const failure = events.find((event) => event.error);
+    if (failure) throw pullError(image, failure.errorDetail?.message ?? failure.error ?? '');
   }
 
   async removeImage(reference: string): Promise<void> {

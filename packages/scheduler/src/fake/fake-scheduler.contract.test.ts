@@ -29,7 +29,8 @@ describeSchedulerContract('fake', async () => {
   const scheduler = new FakeScheduler();
   const image = 'contract/app:1';
   const missingImage = 'contract/missing:1';
-  scheduler.defineImage(image, [5000]);
+  const executables = ['/usr/bin/node', '/bin/sh'];
+  scheduler.defineImage(image, [5000], executables);
   await scheduler.removeImage(missingImage);
   scheduler.behaviour = (spec) => ({
     output: contractOutput(spec),
@@ -47,5 +48,5 @@ describeSchedulerContract('fake', async () => {
     scheduler.defineImage(copy, [5000]);
     return copy;
   };
-  return { scheduler, image, exposedPorts: [5000], missingImage, makeImage, cleanup: async () => undefined };
+  return { scheduler, image, exposedPorts: [5000], executables, missingImage, makeImage, cleanup: async () => undefined };
 });

@@ -7,7 +7,7 @@
  * @module
  */
 import { EventEmitter } from 'node:events';
-import { ContainerNameInUseError, ImageInUseError, ImageNotFoundError, NotReadyError, SchedulerUnavailableError } from '../scheduler.ts';
+import { ContainerNameInUseError, ImageInUseError, ImageNotFoundError, ImagePullDeniedError, NotReadyError, SchedulerUnavailableError } from '../scheduler.ts';
 import type {
   Container,
   ContainerEvent,
@@ -48,6 +48,9 @@ export class FakeScheduler implements Scheduler {
   readonly #crashingImages = new Set<string>();
   readonly #imagePorts = new Map<string, number[]>();
   readonly #missingImages = new Set<string>();
+  readonly #imageFiles = new Map<string, Set<string>>();
+  /** Images a registry would give (ensureImage makes them present) or refuse; every other missing one is not found. */
+  readonly #pullable = new Map<string, 'give' | 'refuse'>();
   readonly #events = new EventEmitter();
   #nextAddress = 2;
   /** How one-off runs answer; the default echoes the command. */
@@ -66,10 +69,20 @@ export class FakeScheduler implements Scheduler {
     this.#crashingImages.add(image);
   }
 
-  /** Declares an image and the ports it EXPOSEs; undeclared images have none but exist. */
-  defineImage(image: string, ports: number[]): void {
+  /**
+   * Declares an image, the ports it EXPOSEs and the executables it has (e.g. `/bin/bash`); undeclared images have
+   * neither but exist.
+   */
+  defineImage(image: string, ports: number[], files: string[] = []): void {
     this.#missingImages.delete(image);
     this.#imagePorts.set(image, [...ports].sort((a, b) => a - b));
+    this.#imageFiles.set(image, new Set(files));
+  }
+
+  /** Declares a missing image that a registry gives (`ensureImage` then makes it present) or refuses. */
+  inRegistry(image: string, answer: 'give' | 'refuse'): void {
+    this.#missingImages.add(image);
+    this.#pullable.set(image, answer);
   }
 
 
@@ -120,7 +133,7 @@ export class FakeScheduler implements Scheduler {
     if (entry.container.state !== 'up') {
       throw new NotReadyError(`container ${name} exited with code ${entry.container.exitCode ?? 'unknown'} before it became ready`, lastLines);
     }
-    if (!entry.ready(check)) throw new NotReadyError(`container ${name} did not become ready within ${timeoutMs} ms`, lastLines);
+    if (!entry.ready(check)) throw new NotReadyError(`container ${name} did not become ready within ${timeoutMs} ms`, lastLines, { timedOut: true });
   }
 
   async stop(name: string, _graceSeconds: number): Promise<void> {
@@ -174,6 +187,19 @@ export class FakeScheduler implements Scheduler {
     return this.#imagePorts.get(image) ?? [];
   }
 
+  async imageHasFile(image: string, path: string): Promise<boolean | null> {
+    if (this.#missingImages.has(image)) return null;
+    return this.#imageFiles.get(image)?.has(path) ?? false;
+  }
+
+  async ensureImage(image: string): Promise<void> {
+    if (!this.#missingImages.has(image)) return;
+    const answer = this.#pullable.get(image);
+    if (answer === 'refuse') throw new ImagePullDeniedError(image, 'denied: requested access to the resource is denied');
+    if (answer !== 'give') throw new ImageNotFoundError(image);
+    this.#missingImages.delete(image);
+  }
+
   /**
    * Afterwards the image does not exist: `start` and `run` refuse it, `imagePorts` gives null. Tests also use it to
    * declare a missing image. Every name is an image of its own here, so a container using the name keeps it.
@@ -184,6 +210,7 @@ export class FakeScheduler implements Scheduler {
     if (user) throw new ImageInUseError(reference, `container ${user.spec.name} uses it`);
     this.#missingImages.add(reference);
     this.#imagePorts.delete(reference);
+    this.#imageFiles.delete(reference);
   }
 
   watch(labels: Record<string, string>, listener: (event: ContainerEvent) => void): () => void {
