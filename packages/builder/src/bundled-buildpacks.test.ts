@@ -79,6 +79,12 @@ describe('the bundled buildpacks on disk', () => {
       }
     }
   });
+
+  it('are found from the bundle in <repo>/dist too, and a missing directory is an error naming where it looked', () => {
+    const repo = join(DIR, '..', '..', '..');
+    expect(bundledBuildpacksDir(join(repo, 'dist'))).toBe(DIR);
+    expect(() => bundledBuildpacksDir(join(scratch, 'dist'))).toThrow(`The bundled buildpacks are missing: looked in ${join(scratch, 'buildpacks')}`);
+  });
 });
 
 describe('bin/detect', () => {

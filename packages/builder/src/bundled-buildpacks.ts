@@ -13,12 +13,12 @@ export const BUNDLED_BUILDPACKS = ['go', 'nodejs', 'python', 'static', 'procfile
 export type BundledBuildpack = (typeof BUNDLED_BUILDPACKS)[number];
 
 /**
- * The directory holding the bundled buildpacks. From source this module is packages/builder/src; bundled into
- * dist/platform.js it is <repo>/dist, and the buildpacks stay in the repository rather than in the bundle.
+ * The directory holding the bundled buildpacks. From source this module is in packages/builder/src; bundled into
+ * dist/platform.js it is in <repo>/dist, and the buildpacks stay in the repository rather than in the bundle.
+ * `moduleDir` is only for tests of the bundle's layout.
  */
-export function bundledBuildpacksDir(): string {
-  const here = import.meta.dirname;
-  const candidates = [resolve(here, '..', 'buildpacks'), resolve(here, '..', 'packages', 'builder', 'buildpacks')];
+export function bundledBuildpacksDir(moduleDir: string = import.meta.dirname): string {
+  const candidates = [resolve(moduleDir, '..', 'buildpacks'), resolve(moduleDir, '..', 'packages', 'builder', 'buildpacks')];
   const found = candidates.find((dir) => existsSync(resolve(dir, BUNDLED_BUILDPACKS[0], 'bin', 'detect')));
   if (!found) throw new Error(`The bundled buildpacks are missing: looked in ${candidates.join(' and ')}`);
   return found;
