@@ -41,15 +41,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Removes every container and the network of an instance: the platform leaves apps running when it stops. */
+/**
+ * Removes every container, build cache volume and the network of an instance: the platform leaves apps running when
+ * it stops.
+ */
 export async function removeInstanceResources(name: string): Promise<void> {
   const listed = await runProgram('docker', ['ps', '-aq', '--filter', `label=io.deis.platform=${name}`]);
   const ids = listed.stdout.split('\n').filter(Boolean);
   if (ids.length > 0) await runProgram('docker', ['rm', '-f', ...ids]);
+  const volumes = (await runProgram('docker', ['volume', 'ls', '-q', '--filter', `label=io.deis.platform=${name}`])).stdout.split('\n').filter(Boolean);
+  if (volumes.length > 0) await runProgram('docker', ['volume', 'rm', '-f', ...volumes]);
   await runProgram('docker', ['network', 'rm', name]);
 }
 
-export async function startPlatform(): Promise<PlatformInstance> {
+/** Starts an instance; `extraEnv` adds or overrides platform settings. */
+export async function startPlatform(extraEnv: Record<string, string> = {}): Promise<PlatformInstance> {
   const name = `e2e-${randomBytes(3).toString('hex')}`;
   const dataDir = mkdtempSync(join(tmpdir(), `deis-${name}-`));
   const [controllerPort, routerPort, routerHttpsPort, sshPort, builderHttpPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
@@ -70,6 +76,7 @@ export async function startPlatform(): Promise<PlatformInstance> {
     DEIS_MANAGE_HOSTS_FILE: '0',
     DEIS_DEPLOY_TIMEOUT: '30',
     KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS: '2',
+    ...extraEnv,
   };
   let output = '';
   const child: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, 'dist/platform.js'), 'run'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
