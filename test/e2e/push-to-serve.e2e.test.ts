@@ -147,10 +147,17 @@ describe('from git push to a routed app', () => {
     expect((await viaRouter(platform.routerPort, appHost())).status).toBe(200);
   });
 
-  it('runs a one-off command with its exit code', async () => {
-    const ran = await deis(['run', '-a', app, '--', 'sh', '-c', 'echo from-run; exit 3']);
-    expect(ran.stdout).toContain('from-run');
-    expect(ran.code).toBe(3);
+  it('runs a one-off command with its output and exit code', async () => {
+    // The banner repeats the command, so the command's own output is matched whole.
+    const ok = await deis(['run', '-a', app, '--', 'echo', 'ran-ok']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe("Running 'echo ran-ok'...\nran-ok\n");
+    expect(ok.stderr).toBe('');
+    // A failed command's output goes to stderr, and stdout keeps only the banner.
+    const failed = await deis(['run', '-a', app, '--', 'sh', '-c', 'echo from-run; exit 3']);
+    expect(failed.code).toBe(3);
+    expect(failed.stdout).toBe("Running 'sh -c 'echo from-run; exit 3''...\n");
+    expect(failed.stderr).toBe('from-run\n');
   });
 
   it('rolls back to the previous release', async () => {
@@ -267,11 +274,31 @@ describe('from git push to a routed app', () => {
     expect(expectOk(await deis(['ps', '-a', name])).stdout).toContain('--- cmd:');
   });
 
-  it('refuses a push from a key of a user without access', async () => {
+  it('refuses a push from a key nobody registered', async () => {
     const stranger = join(user.home, '.ssh', 'stranger');
     expectOk(await runProgram('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]));
     const pushed = await runProgram('git', ['push', 'deis', 'main'], { cwd: repo.dir, env: { ...user.env, GIT_SSH_COMMAND: sshCommand(stranger, platform.sshPort) } });
     expect(pushed.code).not.toBe(0);
+    expect(pushed.stderr).toContain('Permission denied (publickey)');
+  });
+
+  it('refuses a push from the registered key of a user without access to the app, until the app is shared', async () => {
+    // The administrator registers bob, who logs in with his own profile and uploads his own key.
+    expectOk(await deis(['register', platform.controllerUrl, '--username=bob', '--password=bob-horse-battery', '--email=bob@example.test', '--login=false']));
+    const bob = newCliUser();
+    const bobKey = join(bob.home, '.ssh', 'id_ed25519');
+    mkdirSync(join(bob.home, '.ssh'), { mode: 0o700 });
+    expectOk(await runProgram('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'bob', '-f', bobKey]));
+    expectOk(await bob.deis(['login', platform.controllerUrl, '--username=bob', '--password=bob-horse-battery']));
+    expectOk(await bob.deis(['keys:add', `${bobKey}.pub`]));
+    const asBob = { ...user.env, GIT_SSH_COMMAND: sshCommand(bobKey, platform.sshPort) };
+
+    const pushed = await runProgram('git', ['push', 'deis', 'main'], { cwd: repo.dir, env: asBob });
+    expect(pushed.code).not.toBe(0);
+    expect(pushed.stderr).toContain(`User bob does not have permission to use app ${app}`);
+    // The same key is let in once the owner shares the app: the refusal was about access, not the key.
+    expectOk(await deis(['perms:create', 'bob', '-a', app]));
+    expectOk(await runProgram('git', ['ls-remote', 'deis'], { cwd: repo.dir, env: asBob }));
   });
 
   it('apps:destroy removes the containers, the route and the images built for the app, but not one another app deploys', async () => {
