@@ -76,3 +76,29 @@ describe("the app's event lines in deis logs (item 4)", () => {
     ]);
   });
 });
+
+describe('a readiness check that never passes (item 3)', () => {
+  it('exits 0, lists the probe, and says the new containers are not ready yet while the old one serves', async () => {
+    const app = ['-a', 'probed'];
+    const { scheduler } = server.controller;
+    // The app listens on 80: a check of any other port never passes.
+    scheduler.defineImage('example/probed:1', [80]);
+    scheduler.behaviour = () => ({ ready: (check) => check.kind === 'exec' || check.port === 80 });
+    expect((await user.deis(['create', 'probed', '--no-remote'])).code).toBe(0);
+    expect((await user.deis(['pull', 'example/probed:1', ...app])).code).toBe(0);
+
+    const set = await user.deis(['healthchecks:set', 'readiness', 'httpGet', '1500', ...app]);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toContain('Applying readinessProbe healthcheck... done\n');
+    expect(set.stdout).toContain('HTTP GET Probe: Path="/" Port=1500 HTTPHeaders=[]');
+    expect(set.stderr).toMatch(/^! {4}v3 is released, but its new containers are not ready yet \(probed-cmd-\S+ did not pass the readiness check within \d+ s\); the previous containers keep serving/m);
+
+    const listed = await user.deis(['healthchecks:list', ...app]);
+    expect(listed.stdout).toContain('HTTP GET Probe: Path="/" Port=1500 HTTPHeaders=[]');
+    const ps = await user.deis(['ps', ...app]);
+    expect(ps.stdout).toMatch(/^probed-cmd-\S+ starting \(v3\)$/m);
+    expect(ps.stdout).toMatch(/^probed-cmd-\S+ up \(v2\)$/m);
+    expect((await user.deis(['releases', ...app])).stdout).toMatch(/^v3\s/m);
+    expect((await user.deis(['logs', ...app])).stdout).toMatch(/deis\[controller\]: INFO v3 is released, but its new containers are not ready yet/);
+  });
+});

@@ -66,6 +66,10 @@ export function createContext(io: CliIO, options: { json: boolean; configFlag: s
   const term = createTerminal(io.stdout, io.env, options.json);
   const human = options.json ? io.stderr : io.stdout;
   let warnedVersion = false;
+  // The controller's warnings arrive mid-request; during a progress line they wait until the line is finished.
+  let inProgress = false;
+  const heldWarnings: string[] = [];
+  const printWarning = (text: string) => io.stderr.write(`!    ${text}\n`);
 
   const makeClient = (baseUrl: string, token: string | undefined, sslVerify: boolean) =>
     new ApiClient({
@@ -78,6 +82,7 @@ export function createContext(io: CliIO, options: { json: boolean; configFlag: s
         warnedVersion = true;
         io.stderr.write(`!    WARNING: Client and server API versions do not match. Please consider upgrading.\n!    Client version: ${API_VERSION}\n!    Server version: ${server ?? '<unknown>'}\n`);
       },
+      onWarning: (text) => (inProgress ? heldWarnings.push(text) : printWarning(text)),
     });
 
   const context: CommandContext = {
@@ -92,15 +97,19 @@ export function createContext(io: CliIO, options: { json: boolean; configFlag: s
       human.write(label);
       const stop = options.json ? () => {} : startSpinner(human, term);
       let result;
+      inProgress = true;
       try {
         result = await work();
       } catch (error) {
         stop();
         human.write('\n');
         throw error;
+      } finally {
+        inProgress = false;
       }
       stop();
       human.write(`${done ? done(result) : 'done'}\n`);
+      for (const text of heldWarnings.splice(0)) printWarning(text);
       return result;
     },
     ask: (question) => ask(io.stdin, io.stderr, question),

@@ -14,6 +14,7 @@ import { configRoutes } from './config/routes.ts';
 import type { ControllerDeps } from './deps.ts';
 import { domainRoutes } from './domains/routes.ts';
 import { formationRoutes } from './formation/routes.ts';
+import { stopWatchingStillStarting } from './formation/still-starting.ts';
 import { healthRoutes } from './health/routes.ts';
 import { buildHookRoutes } from './hooks/build-hooks.ts';
 import { keyHookRoutes } from './hooks/key-hooks.ts';
@@ -49,6 +50,8 @@ export async function buildControllerApp(deps: ControllerDeps, options: { logger
     reply.header('DEIS_PLATFORM_VERSION', PLATFORM_VERSION);
     reply.header('Access-Control-Expose-Headers', 'DEIS_API_VERSION, DEIS_PLATFORM_VERSION');
   });
+  // Deploys that answered before their containers were ready leave probes running; they end with the app.
+  app.addHook('onClose', async () => stopWatchingStillStarting(deps));
   installBodyParsers(app);
   installErrorHandler(app);
   installAuthentication(app, deps.db, deps.settings.builderKey);

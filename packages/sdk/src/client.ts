@@ -32,6 +32,11 @@ export function errorMessageOf(body: unknown): string {
   return JSON.stringify(body);
 }
 
+/** The quoted texts of a `Warning` header (`199 agent "text", 299 other "more"`), unescaped. */
+export function warningTexts(header: string): string[] {
+  return [...header.matchAll(/\d{3} \S+ "((?:[^"\\]|\\.)*)"/g)].map((match) => match[1]!.replace(/\\(.)/g, '$1'));
+}
+
 export interface ClientOptions {
   /** e.g. `http://deis.localhost` */
   baseUrl: string;
@@ -41,6 +46,11 @@ export interface ClientOptions {
   userAgent?: string;
   /** Called with the server's DEIS_API_VERSION when it differs from ours (or is missing). */
   onVersionMismatch?: (serverVersion: string | null) => void;
+  /**
+   * Called with the text of each HTTP `Warning` the server sends (`199 deis "…"`), e.g. that a release is current but
+   * its new containers are not ready yet.
+   */
+  onWarning?: (text: string) => void;
   timeoutMs?: number;
   /** Replaces the global fetch, e.g. to reach `*.localhost` hosts at 127.0.0.1 or to skip TLS verification. */
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
@@ -84,6 +94,8 @@ export class ApiClient {
     const response = await (this.options.fetch ?? fetch)(this.url(path, options.query), { method, headers, body, signal });
     const serverVersion = response.headers.get('deis_api_version');
     if (serverVersion !== API_VERSION) this.options.onVersionMismatch?.(serverVersion);
+    const warning = response.headers.get('warning');
+    if (warning && this.options.onWarning) for (const text of warningTexts(warning)) this.options.onWarning(text);
     const text = await response.text();
     let data: unknown = text;
     if (text !== '') {

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ControllerDeps } from '../deps.ts';
 import { loadApp } from '../http/app-access.ts';
 import { bodyOf } from '../http/body.ts';
+import { sendDeployNotice } from '../http/deploy-notice.ts';
 import { pageWindow, toPage } from '../http/pagination.ts';
 import { latestGoodRelease } from '../releases/release-store.ts';
 import { findBuild, listBuilds, toWireBuild } from './build-store.ts';
@@ -29,7 +30,8 @@ export async function buildRoutes(app: FastifyInstance, deps: ControllerDeps): P
     const { app: row, user } = await loadApp(db, request, request.params.id);
     const newBuild = parseNewBuild(bodyOf(request.body));
     await checkPullableImage(db, newBuild.image, row.id, user);
-    const { build } = await createBuild(deps, row, user, newBuild);
+    const { build, notReadyNotice } = await createBuild(deps, row, user, newBuild);
+    sendDeployNotice(reply, notReadyNotice);
     return reply.code(201).send(toWireBuild(build, user.username, row.id));
   });
 

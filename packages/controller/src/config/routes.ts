@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ControllerDeps } from '../deps.ts';
 import { loadApp } from '../http/app-access.ts';
 import { bodyOf, jsonField } from '../http/body.ts';
+import { sendDeployNotice } from '../http/deploy-notice.ts';
 import { createRelease } from '../releases/release-store.ts';
 import { mergeConfig, parseConfigChange } from './config-data.ts';
 import { currentConfig } from './current-config.ts';
@@ -36,6 +37,7 @@ export async function configRoutes(app: FastifyInstance, deps: ControllerDeps): 
       failureSummary: `${user.username} deployed a config that failed`,
     });
     if (!created.config) throw new Error('a config change stored no config');
+    sendDeployNotice(reply, created.notReadyNotice);
     return reply.code(201).send(toWireConfig(created.config, user.username, row.id));
   });
 }

@@ -108,11 +108,17 @@ describe('deployRelease', () => {
     expect(await structure()).toEqual({});
   });
 
-  it('fails when a readiness probe never passes, using the probe the config names', async () => {
-    controller.scheduler.behaviour = () => ({ ready: (check) => check.kind !== 'http' });
+  it('answers, keeping the container out of traffic, when a readiness probe never passes, using the probe the config names', async () => {
+    const checks: string[] = [];
+    controller.scheduler.behaviour = () => ({ ready: (check) => (checks.push(check.kind), check.kind !== 'http') });
     const version = await seedRelease(controller, app, { image: 'x:1' }, { healthcheck: { 'web/cmd': { readinessProbe: { httpGet: { path: '/health', port: 5000 } } } } });
-    await expect(deployRelease(controller.deps, { appUuid: app.uuid, version, username: 'alice' })).rejects.toThrow(/did not become ready/);
-    expect(controller.scheduler.specs()).toHaveLength(0);
+    const outcome = await deployRelease(controller.deps, { appUuid: app.uuid, version, username: 'alice' });
+    expect(outcome.notReadyNotice).toMatch(new RegExp(`^v${version} is released, but its new containers are not ready yet`));
+    expect(checks).toContain('http');
+    expect(checks).not.toContain('tcp');
+    expect(controller.scheduler.specs()).toHaveLength(1);
+    expect((await release(version)).failed).toBe(0);
+    expect(await appUpstreams(controller.deps, { id: 'demo' })).toEqual([]);
   });
 
   it('stops the old containers only once the router has applied the switch', async () => {

@@ -3,15 +3,18 @@
  * @module
  */
 import { NotFoundError } from '@deis/core/errors';
+import type { Container } from '@deis/scheduler/scheduler';
 import type { ControllerDeps } from '../deps.ts';
+import { recordEvent } from '../events/event-log.ts';
 import { appContainers } from './app-containers.ts';
 import { buildType, defaultStructure, LABEL } from './container-spec.ts';
 import type { ReleaseBuild } from './container-spec.ts';
 import { findAppByUuid, findBuild, findReleaseByVersion, latestGoodRelease, markReleaseFailed, parseStructure, saveStructure } from './formation-store.ts';
 import { formationState, withAppLock } from './formation-state.ts';
 import { loadReleaseContext, toReleaseBuild } from './release-context.ts';
-import { executeRollout, stopContainers, switchRouter } from './rollout.ts';
+import { executeRollout, rolloutTimings, stopContainers, switchRouter } from './rollout.ts';
 import { rolloutError, rolloutErrorMessage } from './rollout-errors.ts';
+import { notReadyNotice, watchStillStarting } from './still-starting.ts';
 
 export interface DeployRequest {
   appUuid: string;
@@ -38,23 +41,35 @@ export function nextStructure(current: Record<string, number>, build: ReleaseBui
   return structure;
 }
 
+export interface DeployOutcome {
+  /**
+   * Set when some new containers were running but not ready when the deploy timeout ended: the release is current,
+   * the previous containers keep serving, and this says so to the one who asked (see still-starting.ts).
+   */
+  notReadyNotice: string | null;
+}
+
 /**
  * Rolls out a stored release: new containers beside the old, readiness, router switch, old containers stopped.
- * On failure it marks the release failed, leaves the previous release serving, and throws a DeisError whose message
- * says why (with the app's last lines). Call it after the release's transaction has committed.
+ * On failure (a container that exits or cannot start, an image that cannot be had) it marks the release failed,
+ * leaves the previous release serving, and throws a DeisError whose message says why (with the app's last lines).
+ * New containers that keep running without passing their readiness check within the deploy timeout do not fail it:
+ * it answers, and they go on being probed (see still-starting.ts). Call it after the release's transaction has
+ * committed.
  */
-export async function deployRelease(deps: ControllerDeps, request: DeployRequest): Promise<void> {
+export async function deployRelease(deps: ControllerDeps, request: DeployRequest): Promise<DeployOutcome> {
   const found = await findAppByUuid(deps.db, request.appUuid);
   if (!found) throw NotFoundError.of('App');
-  await withAppLock(deps, found.id, async (lock) => {
+  return withAppLock(deps, found.id, async (lock): Promise<DeployOutcome> => {
+    const outcome: DeployOutcome = { notReadyNotice: null };
     const app = (await findAppByUuid(deps.db, request.appUuid)) ?? found;
     const release = await findReleaseByVersion(deps.db, app.uuid, request.version);
     if (!release) throw NotFoundError.of('Release');
-    if (release.build_uuid === null) return;
+    if (release.build_uuid === null) return outcome;
     // A newer release stored meanwhile (a config change racing a push) supersedes this one: rolling this one out now
     // would put the older build or config back. The newer one's own deploy follows.
     const newest = await latestGoodRelease(deps.db, app.uuid);
-    if (newest && newest.version > release.version && newest.build_uuid !== null) return;
+    if (newest && newest.version > release.version && newest.build_uuid !== null) return outcome;
     try {
       // An image pulled with `deis pull` may not be on the engine yet; one no registry has fails the release here.
       const buildRow = await findBuild(deps.db, release.build_uuid);
@@ -68,8 +83,19 @@ export async function deployRelease(deps: ControllerDeps, request: DeployRequest
       const start = Object.fromEntries(Object.entries(structure).filter(([, count]) => count > 0));
       // The pusher hears of success once the router has switched; the old containers' grace period runs on, and
       // the app stays locked until they are gone.
-      await executeRollout(deps, { context, start, stop: await appContainers(deps, app.id) }, { onStopping: (stopped) => lock.holdUntil(stopped) });
+      let waiting: Container[] = [];
+      await executeRollout(
+        deps,
+        { context, start, stop: await appContainers(deps, app.id) },
+        { onStopping: (stopped) => lock.holdUntil(stopped), onStillStarting: (notYet) => (waiting = notYet) },
+      );
       if (JSON.stringify(structure) !== app.structure) await saveStructure(deps.db, app.uuid, structure);
+      if (waiting.length > 0) {
+        outcome.notReadyNotice = notReadyNotice(release.version, waiting.map((c) => c.name), rolloutTimings(deps, context).timeoutMs);
+        await recordEvent(deps.db, app.uuid, outcome.notReadyNotice);
+        watchStillStarting(deps, context, waiting);
+      }
+      return outcome;
     } catch (error) {
       const summary = `${request.username} deployed ${(release.build_uuid ?? release.uuid).slice(0, 7)} which failed`;
       await markReleaseFailed(deps.db, release.uuid, summary, `error: ${rolloutErrorMessage(error)}`);

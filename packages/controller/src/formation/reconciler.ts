@@ -2,7 +2,8 @@
  * Converges the containers of every app to its desired state: the newest good release, as many containers per type
  * as the structure says. It replaces crashed or missing containers, removes extra ones and those of older releases,
  * so apps come back after a crash or a platform restart with nobody acting, and replaces containers that keep failing
- * their liveness probe. It runs at start, periodically, and soon after the engine reports a container exiting. A
+ * their liveness probe, but leaves older containers serving while new ones a deploy left still starting are probed
+ * (still-starting.ts). It runs at start, periodically, and soon after the engine reports a container exiting. A
  * periodic pass lists the engine once for every app, however many there are.
  * @module
  */
@@ -20,6 +21,7 @@ import type { LockMarks } from './formation-state.ts';
 import { loadReleaseContext } from './release-context.ts';
 import { planFormation } from './formation-plan.ts';
 import { executeRollout } from './rollout.ts';
+import { isStillStarting } from './still-starting.ts';
 
 /** New containers one app gets per pass, so a crash-looping app cannot flood the engine. */
 const MAX_STARTS_PER_PASS = 10;
@@ -116,17 +118,20 @@ export async function reconcileApp(deps: ControllerDeps, appUuid: string, option
     const context = await loadReleaseContext(deps, app, release);
     if (!context) return;
     const leaving = new Set(formationState(deps).draining);
+    // New containers a deploy left still starting are being probed; until they pass, the older ones keep serving.
+    const stillStarting = current.filter((c) => isStillStarting(deps, c.name));
     if (options.livenessFailures) {
       const failures = options.livenessFailures;
       const names = new Set(current.map((c) => c.name));
       for (const name of failures.keys()) if (name.startsWith(`${app.id}-`) && !names.has(name)) failures.delete(name);
-      for (const name of await failingLiveness(deps, context, current, failures)) leaving.add(name);
+      const probed = current.filter((c) => !stillStarting.includes(c));
+      for (const name of await failingLiveness(deps, context, probed, failures)) leaving.add(name);
     }
     const structure = parseStructure(app);
     const types = new Set([...Object.keys(structure), ...current.map((c) => c.labels[LABEL.type] ?? '')]);
     types.delete(RUN_TYPE);
     const plan = planFormation(current, version, structure, types, leaving, MAX_STARTS_PER_PASS);
-    const stop = [...older, ...plan.stop];
+    const stop = stillStarting.length > 0 ? plan.stop : [...older, ...plan.stop];
     if (Object.keys(plan.start).length === 0 && stop.length === 0) return;
     await executeRollout(deps, { context, start: plan.start, stop });
   });

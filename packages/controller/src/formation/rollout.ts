@@ -2,7 +2,8 @@
  * The one way containers are replaced, used by deploys, scaling, restarts and the reconciler: new containers start
  * beside the old ones and must pass their readiness check; only then does the router switch to them, and only once
  * it has (or a bounded wait has passed) do the old ones get SIGTERM and a grace period. A new container that fails
- * takes every new container of the rollout with it, and the old ones keep serving.
+ * takes every new container of the rollout with it, and the old ones keep serving. A deploy may instead let new
+ * containers that are running but not yet ready outlast the timeout (see still-starting.ts).
  * @module
  */
 import { NotReadyError } from '@deis/scheduler/scheduler';
@@ -37,6 +38,12 @@ export interface RolloutOptions {
    * promise of it; absent: the rollout resolves once they are gone.
    */
   onStopping?: (stopped: Promise<void>) => void;
+  /**
+   * Given: new containers still running but not ready when the timeout ends do not fail the rollout. It then resolves
+   * with the old containers still serving, the new ones that passed serving beside them, and the rest kept out of
+   * traffic and handed to this (a deploy that answers, as Kubernetes' does, and goes on probing them).
+   */
+  onStillStarting?: (waiting: Container[]) => void;
 }
 
 /** A new container did not become ready; the rollout has been undone. */
@@ -95,8 +102,11 @@ export async function stopContainers(deps: ControllerDeps, names: string[], grac
   for (const name of names) draining.add(name);
   noteStopping(deps, names);
   const results = await settleEach(names, (name) => deps.scheduler.stop(name, graceSeconds));
+  const { notReady } = formationState(deps);
   results.forEach((result, i) => {
-    if (result.status === 'fulfilled') draining.delete(names[i]!);
+    if (result.status !== 'fulfilled') return;
+    draining.delete(names[i]!);
+    notReady.delete(names[i]!);
   });
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
@@ -137,6 +147,7 @@ export async function executeRollout(deps: ControllerDeps, plan: RolloutPlan, op
     await stopContainers(deps, specs.map((s) => s.name), 0).catch(() => undefined);
     for (const spec of specs) state.notReady.delete(spec.name);
   };
+  const waiting: Container[] = [];
   const checkReady = async (container: Container): Promise<void> => {
     const type = container.labels[LABEL.type] ?? '';
     if (container.state === 'crashed' || container.state === 'down') {
@@ -147,6 +158,10 @@ export async function executeRollout(deps: ControllerDeps, plan: RolloutPlan, op
     try {
       await deps.scheduler.waitReady(container.name, check, timeoutMs);
     } catch (error) {
+      if (error instanceof NotReadyError && error.timedOut && options.onStillStarting) {
+        waiting.push(container);
+        return;
+      }
       if (error instanceof NotReadyError) throw new RolloutFailure(type, container.name, error.message, error.lastLines);
       throw error;
     }
@@ -179,10 +194,20 @@ export async function executeRollout(deps: ControllerDeps, plan: RolloutPlan, op
     throw error;
   }
 
+  const serves = (type: string | undefined) => isRoutableType(type ?? '');
+  if (waiting.length > 0 && options.onStillStarting) {
+    // No switch: the new containers that passed join the old ones, which stay; the rest stay out of traffic.
+    const notYet = new Set(waiting.map((c) => c.name));
+    const joining = specs.filter((s) => !notYet.has(s.name));
+    for (const spec of joining) state.notReady.delete(spec.name);
+    if (joining.some((s) => serves(s.labels[LABEL.type]))) await switchRouter(deps);
+    options.onStillStarting(waiting);
+    return started;
+  }
+
   // The switch: new containers in, old ones out, in one routing generation.
   for (const spec of specs) state.notReady.delete(spec.name);
   for (const old of plan.stop) state.draining.add(old.name);
-  const serves = (type: string | undefined) => isRoutableType(type ?? '');
   // The router must have moved on before serving containers stop, and should have before the caller hears that new
   // ones serve (`deis scale` then a request); exited containers are out of the upstreams already.
   const joining = specs.some((s) => serves(s.labels[LABEL.type]));

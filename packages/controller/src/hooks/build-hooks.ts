@@ -8,14 +8,16 @@ import type { BuildHookResponse } from '@deis/sdk/types';
 import { createBuild, parseNewBuild } from '../builds/create-build.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { bodyOf } from '../http/body.ts';
+import { sendDeployNotice } from '../http/deploy-notice.ts';
 import { configHookRoutes } from './config-hook.ts';
 import { hookCaller } from './hook-caller.ts';
 
 export async function buildHookRoutes(app: FastifyInstance, deps: ControllerDeps): Promise<void> {
-  app.post('/v2/hooks/build/', { config: { auth: 'builder' } }, async (request): Promise<BuildHookResponse> => {
+  app.post('/v2/hooks/build/', { config: { auth: 'builder' } }, async (request, reply): Promise<BuildHookResponse> => {
     const body = bodyOf(request.body);
     const { app: target, user } = await hookCaller(deps.db, body);
-    const { release } = await createBuild(deps, target, user, parseNewBuild(body));
+    const { release, notReadyNotice } = await createBuild(deps, target, user, parseNewBuild(body));
+    sendDeployNotice(reply, notReadyNotice);
     return { release: { version: release.version } };
   });
   await configHookRoutes(app, deps);

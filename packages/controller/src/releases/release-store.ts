@@ -178,6 +178,8 @@ export interface CreatedRelease {
   release: ReleaseRow;
   /** Set when the request brought new config data. */
   config: ConfigRow | null;
+  /** Set when the release is current but some of its new containers are not ready yet (see deploy.ts). */
+  notReadyNotice: string | null;
 }
 
 /** Marks a release failed after its deploy did not succeed; a reason the deploy already stored is kept. */
@@ -234,9 +236,10 @@ export async function createRelease(deps: ControllerDeps, request: ReleaseReques
   });
   announceRelease(deps, { app: request.app, release, username: request.user.username, sha: build?.sha ?? '' });
 
+  let notReadyNotice: string | null = null;
   if (release.build_uuid !== null) {
     try {
-      await deployRelease(deps, { appUuid: request.app.uuid, version: release.version, username: request.user.username });
+      ({ notReadyNotice } = await deployRelease(deps, { appUuid: request.app.uuid, version: release.version, username: request.user.username }));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       await markReleaseFailed(db, release.uuid, request.failureSummary, reason);
@@ -244,5 +247,5 @@ export async function createRelease(deps: ControllerDeps, request: ReleaseReques
       throw new ValidationError(reason, { cause: error });
     }
   }
-  return { release, config };
+  return { release, config, notReadyNotice };
 }

@@ -6,7 +6,7 @@ import { ValidationError } from '@deis/core/errors';
 import { findBuild } from '../builds/build-store.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { createRelease, findRelease, latestGoodRelease } from './release-store.ts';
-import type { ReleaseRow } from './release-store.ts';
+import type { CreatedRelease } from './release-store.ts';
 
 /** The version asked for; absent (the CLI posts an empty body), the one before the serving release. */
 function targetVersion(raw: unknown, serving: number): number {
@@ -21,7 +21,7 @@ export async function rollbackRelease(
   app: { uuid: string; id: string },
   user: { id: number; username: string },
   requestedVersion: unknown,
-): Promise<ReleaseRow> {
+): Promise<CreatedRelease> {
   const serving = await latestGoodRelease(deps.db, app.uuid);
   if (!serving) throw new Error(`app ${app.id} has no release`);
   const version = targetVersion(requestedVersion, serving.version);
@@ -31,7 +31,7 @@ export async function rollbackRelease(
   if (!target) throw new ValidationError('Release matching query does not exist.');
   if (target.failed) throw new ValidationError('Cannot roll back to failed release.');
   const build = target.build_uuid ? ((await findBuild(deps.db, target.build_uuid)) ?? null) : null;
-  const { release } = await createRelease(deps, {
+  return createRelease(deps, {
     app,
     user,
     config: { uuid: target.config_uuid },
@@ -39,5 +39,4 @@ export async function rollbackRelease(
     summary: `${user.username} rolled back to v${version}`,
     failureSummary: `${user.username} performed roll back to a release that failed`,
   });
-  return release;
 }

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ControllerDeps } from '../deps.ts';
 import { loadApp } from '../http/app-access.ts';
 import { bodyOf } from '../http/body.ts';
+import { sendDeployNotice } from '../http/deploy-notice.ts';
 import { pageWindow, toPage } from '../http/pagination.ts';
 import { findRelease, listReleases, toWireRelease } from './release-store.ts';
 import { rollbackRelease } from './rollback.ts';
@@ -33,7 +34,8 @@ export async function releaseRoutes(app: FastifyInstance, deps: ControllerDeps):
 
   app.post<AppParams>('/v2/apps/:id/releases/rollback/', async (request, reply) => {
     const { app: row, user } = await loadApp(db, request, request.params.id);
-    const release = await rollbackRelease(deps, row, user, bodyOf(request.body).version);
+    const { release, notReadyNotice } = await rollbackRelease(deps, row, user, bodyOf(request.body).version);
+    sendDeployNotice(reply, notReadyNotice);
     return reply.code(201).send({ version: release.version });
   });
 }
