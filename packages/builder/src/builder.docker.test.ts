@@ -265,11 +265,13 @@ describe('git push to the builder', () => {
     expect(listed.output).not.toContain('refs/heads/main');
   });
 
-  it('rejects a push without a Dockerfile, and one the controller refuses to deploy', async () => {
-    const plain = await appRepo({ 'index.html': 'hi' });
-    const noDockerfile = await sshPush(plain.dir, app('nodocker'));
-    expect(noDockerfile.code).not.toBe(0);
-    expect(noDockerfile.output).toContain('remote: No Dockerfile found');
+  it('rejects a push that no buildpack can build, and one the controller refuses to deploy', async () => {
+    const plain = await appRepo({ 'README.txt': 'nothing to run' });
+    const unbuildable = await sshPush(plain.dir, app('nodocker'));
+    expect(unbuildable.code).not.toBe(0);
+    expect(unbuildable.output).toContain('remote: -----> Unable to select a buildpack');
+    expect(unbuildable.output).toContain('remote: No buildpack detected this app');
+    expect(controller.builds.some((b) => b.receive_repo === app('nodocker'))).toBe(false);
 
     const repo = await appRepo({ Dockerfile: dockerfile() });
     const deployFailed = await sshPush(repo.dir, app('deployfail'));

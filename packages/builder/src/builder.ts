@@ -7,6 +7,8 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
+import { DEFAULT_BUILD_TIMEOUT_MS, DEFAULT_SLUG_SIZE_LIMIT_BYTES } from './buildpack-build.ts';
+import type { BuildpackSettings } from './buildpack-build.ts';
 import { ControllerHooks } from './controller-hooks.ts';
 import { ensureHostKey } from './host-key.ts';
 import { startHookSocket } from './hook-socket.ts';
@@ -30,6 +32,18 @@ export interface BuilderOptions {
   /** Made (ed25519) on first start when missing. */
   hostKeyPath: string;
   docker?: Dockerode;
+  /** Labels build containers and cache volumes; default `deis`. */
+  platformName?: string;
+  /** The Docker network buildpack builds run on (they reach the package registries from it); default the bridge. */
+  buildNetwork?: string;
+  /** A buildpack build is stopped after this long; default 15 minutes. */
+  buildTimeoutMs?: number;
+  /** A larger slug ends the build; default 500 MB. */
+  slugSizeLimitBytes?: number;
+  /** Heroku's well-known buildpack URLs use the bundled buildpacks without trying the network. */
+  preferBundledBuildpacks?: boolean;
+  /** Pull the buildpack stacks from a registry instead of making them here. */
+  stackPull?: BuildpackSettings['stackPull'];
   /** Operational messages; never receives secrets. Defaults to stderr. */
   log?: (message: string) => void;
 }
@@ -58,13 +72,22 @@ export async function startBuilder(options: BuilderOptions): Promise<RunningBuil
   const sessions = new PushSessions();
   const socketPath = await hookSocketPath(options.dataDir);
   const repository = (app: string): Promise<string> => ensureRepository(reposDir, app);
+  const buildpacks: BuildpackSettings = {
+    platformName: options.platformName ?? 'deis',
+    ...(options.buildNetwork ? { network: options.buildNetwork } : {}),
+    dataDir: options.dataDir,
+    timeoutMs: options.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
+    slugSizeLimitBytes: options.slugSizeLimitBytes ?? DEFAULT_SLUG_SIZE_LIMIT_BYTES,
+    preferBundled: options.preferBundledBuildpacks ?? false,
+    ...(options.stackPull ? { stackPull: options.stackPull } : {}),
+  };
 
   const hookSocket = await startHookSocket({
     socketPath,
     sessions,
     repositoryPath: (app) => repositoryPath(reposDir, app),
     build: async (session, commit, out) => {
-      const released = await buildAndRelease({ hooks, docker }, { app: session.app, user: session.user, commit, signal: session.signal, out });
+      const released = await buildAndRelease({ hooks, docker, buildpacks }, { app: session.app, user: session.user, commit, signal: session.signal, out });
       log(`${session.user} released ${session.app} v${released.version} from ${released.image}`);
     },
   });

@@ -43,10 +43,11 @@ export function readFileAt(commit: PushedCommit, path: string): Promise<string |
   });
 }
 
-/** The commit's tree as a tar stream; the stream errors if git fails. */
-export function archive(commit: PushedCommit): Readable {
+/** The commit's tree as a tar stream, its paths under `prefix` (`app/`) when given; the stream errors if git fails. */
+export function archive(commit: PushedCommit, prefix?: string): Readable {
   const sha = checkedSha(commit);
-  const child = spawn('git', ['archive', '--format=tar', sha], { env: gitEnvironment(commit), stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = ['archive', '--format=tar', ...(prefix ? [`--prefix=${prefix}`] : []), sha];
+  const child = spawn('git', args, { env: gitEnvironment(commit), stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.on('close', (code) => {

@@ -6,7 +6,6 @@
 export const STARTING_BUILD = 'Starting build... but first, coffee!';
 export const BUILD_COMPLETE = 'Build complete.';
 export const LAUNCHING = 'Launching App...';
-export const NO_DOCKERFILE = 'No Dockerfile found at the root of the repository: buildpack apps are not supported yet. Add a Dockerfile and push again.';
 
 export function deployedLines(app: string, version: number): string[] {
   return [

@@ -5,12 +5,14 @@
  */
 import type Dockerode from 'dockerode';
 import { ApiError } from '@deis/sdk/client';
+import { BuildpackBuildError, buildWithBuildpacks } from './buildpack-build.ts';
+import type { BuildpackSettings } from './buildpack-build.ts';
 import type { ControllerHooks } from './controller-hooks.ts';
 import { buildImage, ImageBuildError } from './docker-build.ts';
 import { archive, readFileAt } from './git-objects.ts';
 import type { PushedCommit } from './git-objects.ts';
 import { parseProcfile, ProcfileError } from './procfile.ts';
-import { BUILD_COMPLETE, deployedLines, LAUNCHING, NO_DOCKERFILE, STARTING_BUILD } from './push-output.ts';
+import { BUILD_COMPLETE, deployedLines, LAUNCHING, STARTING_BUILD } from './push-output.ts';
 
 /** A push that must be rejected; the message is what the pusher reads. */
 export class PushFailure extends Error {
@@ -23,6 +25,8 @@ export class PushFailure extends Error {
 export interface ReceiveBuildDeps {
   hooks: ControllerHooks;
   docker: Dockerode;
+  /** How pushes without a Dockerfile are built (ADR 0010). */
+  buildpacks: BuildpackSettings;
 }
 
 export interface ReceivedPush {
@@ -58,10 +62,23 @@ export async function buildAndRelease(deps: ReceiveBuildDeps, push: ReceivedPush
   const { app, user, commit, out } = push;
   out(STARTING_BUILD);
   const config = await fromController(deps.hooks.config(user, app));
-
+  const image = imageName(app, commit.sha);
   const dockerfile = await readFileAt(commit, 'Dockerfile');
-  if (dockerfile === null) throw new PushFailure(NO_DOCKERFILE);
-  const procfileText = await readFileAt(commit, 'Procfile');
+  const procfile = dockerfile === null ? await slugBuild(deps, push, image, config.values) : await dockerfileBuild(deps, push, image, config.values);
+  out(BUILD_COMPLETE);
+
+  out(LAUNCHING);
+  const released = await fromController(
+    deps.hooks.build({ receive_user: user, receive_repo: app, image, sha: commit.sha.slice(0, 8), procfile, dockerfile: dockerfile === null ? '' : 'true' }),
+  );
+  const version = released.release.version;
+  for (const line of deployedLines(app, version)) out(line);
+  return { image, version };
+}
+
+/** A push with a Dockerfile at its root: `docker build` of the commit; the Procfile, if any, names the types. */
+async function dockerfileBuild(deps: ReceiveBuildDeps, push: ReceivedPush, image: string, values: Record<string, string>): Promise<Record<string, string>> {
+  const procfileText = await readFileAt(push.commit, 'Procfile');
   let procfile: Record<string, string> = {};
   try {
     if (procfileText !== null) procfile = parseProcfile(procfileText);
@@ -69,31 +86,31 @@ export async function buildAndRelease(deps: ReceiveBuildDeps, push: ReceivedPush
     if (error instanceof ProcfileError) throw new PushFailure(error.message);
     throw error;
   }
-
-  const image = imageName(app, commit.sha);
-  const flag = (name: string): boolean => TRUE_WORDS.has((config.values[name] ?? '').toLowerCase());
-  const buildArgsEnabled = flag('DEIS_DOCKER_BUILD_ARGS_ENABLED');
+  const flag = (name: string): boolean => TRUE_WORDS.has((values[name] ?? '').toLowerCase());
   try {
     await buildImage({
       docker: deps.docker,
-      context: archive(commit),
+      context: archive(push.commit),
       tag: image,
-      ...(buildArgsEnabled ? { buildArgs: { ...config.values } } : {}),
+      ...(flag('DEIS_DOCKER_BUILD_ARGS_ENABLED') ? { buildArgs: { ...values } } : {}),
       noCache: flag('DEIS_DISABLE_CACHE'),
       signal: push.signal,
-      onLine: out,
+      onLine: push.out,
     });
   } catch (error) {
     if (error instanceof ImageBuildError) throw new PushFailure(error.message);
     throw error;
   }
-  out(BUILD_COMPLETE);
+  return procfile;
+}
 
-  out(LAUNCHING);
-  const released = await fromController(
-    deps.hooks.build({ receive_user: user, receive_repo: app, image, sha: commit.sha.slice(0, 8), procfile, dockerfile: 'true' }),
-  );
-  const version = released.release.version;
-  for (const line of deployedLines(app, version)) out(line);
-  return { image, version };
+/** A push without a Dockerfile: buildpacks make a slug, and the slug image runs it. */
+async function slugBuild(deps: ReceiveBuildDeps, push: ReceivedPush, image: string, values: Record<string, string>): Promise<Record<string, string>> {
+  try {
+    const slug = await buildWithBuildpacks({ docker: deps.docker, settings: deps.buildpacks, app: push.app, commit: push.commit, image, values, signal: push.signal, out: push.out });
+    return slug.procfile;
+  } catch (error) {
+    if (error instanceof BuildpackBuildError) throw new PushFailure(error.message);
+    throw error;
+  }
 }

@@ -75,6 +75,11 @@ export async function runPlatform(settings: PlatformSettings, log: (line: string
       sshPort: settings.builderSshPort,
       httpPort: settings.builderHttpPort,
       hostKeyPath: join(settings.dataDir, 'secrets', 'ssh_host_ed25519_key'),
+      platformName: settings.platformName,
+      buildNetwork: settings.networkName,
+      buildTimeoutMs: settings.buildTimeoutSeconds * 1000,
+      slugSizeLimitBytes: settings.slugSizeLimitMegabytes * 1024 * 1024,
+      preferBundledBuildpacks: settings.preferBundledBuildpacks,
     });
     stops.push(() => builder.stop());
     log(`builder listening on SSH port ${builder.sshPort} and HTTP port ${builder.httpPort}`);
