@@ -38,7 +38,7 @@ describe('container specs', () => {
   it('checks readiness with the type own probe, then web/cmd, then TCP to PORT for web and cmd only', () => {
     const context = (healthcheck: Record<string, unknown>): ReleaseContext => ({
       appUuid: 'u', appId: 'a', releaseUuid: 'r', version: 2, summary: '', created: '2026-01-01T00:00:00.000Z',
-      build: build(), config: { values: {}, memory: {}, cpu: {}, healthcheck }, port: 5000,
+      build: build(), config: { values: {}, memory: {}, cpu: {}, healthcheck }, port: 5000, shell: '/bin/sh',
     });
     expect(readinessCheck(context({}), 'web')).toEqual({ kind: 'tcp', port: 5000 });
     expect(readinessCheck(context({}), 'worker')).toBeNull();
@@ -50,9 +50,9 @@ describe('container specs', () => {
   });
 
   it('runs a slug through /runner/init: `start <type>` for its processes, bash for one-off runs', () => {
-    const context = (over: Partial<ReleaseContext['build']>): ReleaseContext => ({
+    const context = (over: Partial<ReleaseContext['build']>, shell: ReleaseContext['shell'] = '/bin/sh'): ReleaseContext => ({
       appUuid: 'u', appId: 'a', releaseUuid: 'r', version: 2, summary: '', created: '2026-01-01T00:00:00.000Z',
-      build: build(over), config: { values: {}, memory: {}, cpu: {}, healthcheck: {} }, port: 5000,
+      build: build(over), config: { values: {}, memory: {}, cpu: {}, healthcheck: {} }, port: 5000, shell,
     });
     const slug = context({ sha: 'abc', procfile: { web: 'bin/web', worker: 'bin/work' } });
     expect(containerSpec('deis', slug, 'worker', 'a-worker-1')).toMatchObject({ entrypoint: ['/runner/init'], command: ['start', 'worker'] });
@@ -60,5 +60,17 @@ describe('container specs', () => {
     const dockerfile = context({ sha: 'abc', dockerfile: 'true', procfile: { web: 'bin/web' } });
     expect(containerSpec('deis', dockerfile, 'web', 'a-web-1')).toMatchObject({ entrypoint: ['/bin/sh', '-c'], command: ['bin/web'] });
     expect(runSpec('deis', dockerfile, 'a-run-1', 'ls')).toMatchObject({ entrypoint: ['/bin/sh', '-c'], command: ['ls'] });
+  });
+
+  it('runs the commands of Dockerfile and image apps under bash when the image has it', () => {
+    const context = (over: Partial<ReleaseContext['build']>): ReleaseContext => ({
+      appUuid: 'u', appId: 'a', releaseUuid: 'r', version: 2, summary: '', created: '2026-01-01T00:00:00.000Z',
+      build: build(over), config: { values: {}, memory: {}, cpu: {}, healthcheck: {} }, port: 5000, shell: '/bin/bash',
+    });
+    const image = context({ procfile: { web: 'bin/web' } });
+    expect(containerSpec('deis', image, 'web', 'a-web-1')).toMatchObject({ entrypoint: ['/bin/bash', '-c'], command: ['bin/web'] });
+    expect(runSpec('deis', image, 'a-run-1', 'printf %q "$BIP"')).toMatchObject({ entrypoint: ['/bin/bash', '-c'], command: ['printf %q "$BIP"'] });
+    // The image's own CMD runs as it is.
+    expect(containerSpec('deis', context({}), 'cmd', 'a-cmd-1')).not.toHaveProperty('entrypoint');
   });
 });

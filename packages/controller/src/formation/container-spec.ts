@@ -24,6 +24,12 @@ export interface ReleaseConfig {
   healthcheck: Record<string, unknown>;
 }
 
+/**
+ * The shell the commands of Dockerfile and image apps (Procfile types, one-off runs) run under: bash, as Deis ran
+ * them, when the image has it, so bash syntax works; sh only in images without bash.
+ */
+export type CommandShell = '/bin/bash' | '/bin/sh';
+
 /** Everything a container of one release needs, already loaded. */
 export interface ReleaseContext {
   appUuid: string;
@@ -37,6 +43,8 @@ export interface ReleaseContext {
   config: ReleaseConfig;
   /** The port web/cmd containers listen on (`PORT`). */
   port: number;
+  /** What Dockerfile and image apps' commands run under; buildpack apps run theirs through the slug's runner. */
+  shell: CommandShell;
 }
 
 /** Label keys every platform container carries; the scheduler filters by them. */
@@ -192,7 +200,7 @@ export const SLUG_RUNNER = '/runner/init';
 
 /**
  * The spec of one container of `type`. Buildpack apps run `/runner/init start <type>` (contract §1.4); for others a
- * Procfile type runs its command under `/bin/sh -c`, and the rest the image's CMD.
+ * Procfile type runs its command under `<shell> -c` (bash when the image has it), and the rest the image's CMD.
  */
 export function containerSpec(platformName: string, context: ReleaseContext, type: string, name: string): ContainerSpec {
   const command = context.build.procfile[type];
@@ -206,7 +214,7 @@ export function containerSpec(platformName: string, context: ReleaseContext, typ
     spec.entrypoint = [SLUG_RUNNER];
     spec.command = ['start', type];
   } else if (command !== undefined && command.trim() !== '') {
-    spec.entrypoint = ['/bin/sh', '-c'];
+    spec.entrypoint = [context.shell, '-c'];
     spec.command = [command];
   }
   const memory = memoryBytes(context.config.memory[type]);
@@ -217,13 +225,16 @@ export function containerSpec(platformName: string, context: ReleaseContext, typ
   return spec;
 }
 
-/** A one-off container of the release running `command` (`deis run`); a slug's runs get the slug's environment. */
+/**
+ * A one-off container of the release running `command` (`deis run`): under `<shell> -c`, or for a slug through its
+ * runner, which gives it the slug's environment, with bash (the build stack has it).
+ */
 export function runSpec(platformName: string, context: ReleaseContext, name: string, command: string): ContainerSpec {
   const slug = buildType(context.build) === 'buildpack';
   return {
     name,
     image: context.build.image,
-    entrypoint: slug ? [SLUG_RUNNER, '/bin/bash', '-c'] : ['/bin/sh', '-c'],
+    entrypoint: slug ? [SLUG_RUNNER, '/bin/bash', '-c'] : [context.shell, '-c'],
     command: [command],
     env: releaseEnv(context),
     labels: releaseLabels(platformName, context, RUN_TYPE),

@@ -5,7 +5,7 @@
 import { ValidationError } from '@deis/core/errors';
 import type { ControllerDeps } from '../deps.ts';
 import { buildType, releasePort } from './container-spec.ts';
-import type { ReleaseBuild, ReleaseConfig, ReleaseContext } from './container-spec.ts';
+import type { CommandShell, ReleaseBuild, ReleaseConfig, ReleaseContext } from './container-spec.ts';
 import { findBuild, findConfig, latestGoodRelease } from './formation-store.ts';
 import type { BuildRow, ConfigRow, ReleaseRow } from './formation-store.ts';
 
@@ -48,8 +48,11 @@ export async function loadReleaseContext(deps: ControllerDeps, app: { uuid: stri
   if (!buildRow) return null;
   const build = toReleaseBuild(buildRow);
   const config = toReleaseConfig(await findConfig(deps.db, release.config_uuid));
+  const docker = buildType(build) !== 'buildpack';
   // Only Docker apps without a PORT take it from the image; asking the engine costs an inspect.
-  const imagePorts = config.values.PORT === undefined && buildType(build) !== 'buildpack' ? await deps.scheduler.imagePorts(build.image) : null;
+  const imagePorts = config.values.PORT === undefined && docker ? await deps.scheduler.imagePorts(build.image) : null;
+  // Deis ran Docker apps' commands with bash; an image without it gets sh rather than a command that cannot start.
+  const shell: CommandShell = !docker || (await deps.scheduler.imageHasFile(build.image, '/bin/bash')) ? '/bin/bash' : '/bin/sh';
   return {
     appUuid: app.uuid,
     appId: app.id,
@@ -60,6 +63,7 @@ export async function loadReleaseContext(deps: ControllerDeps, app: { uuid: stri
     build,
     config,
     port: releasePort(build, config.values, imagePorts),
+    shell,
   };
 }
 
