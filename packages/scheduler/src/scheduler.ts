@@ -99,6 +99,12 @@ export class ImageNotFoundError extends Error {
   }
 }
 
+/** A login to the registry of an image being pulled (an app's `deis registry` settings). */
+export interface RegistryLogin {
+  username: string;
+  password: string;
+}
+
 /** The registry of `image` refused to give it: it wants credentials the platform does not have, or denies access. */
 export class ImagePullDeniedError extends Error {
   readonly image: string;
@@ -175,10 +181,10 @@ export interface Scheduler {
 
   /**
    * Makes the engine have `image`: nothing to do when it has it; otherwise the backend pulls it from its registry, if
-   * that registry is one it may reach. Rejects with ImageNotFoundError when there is no such image to get, and with
-   * ImagePullDeniedError when the registry refuses it.
+   * that registry is one it may reach, logging in with `login` when given. Rejects with ImageNotFoundError when there
+   * is no such image to get, and with ImagePullDeniedError when the registry refuses it (or the login).
    */
-  ensureImage(image: string): Promise<void>;
+  ensureImage(image: string, login?: RegistryLogin): Promise<void>;
 
   /**
    * Removes the name `reference` from the engine, and the image it names unless other names still hold that image.

@@ -3,18 +3,28 @@
  * @module
  */
 import { NotFoundError } from '@deis/core/errors';
-import type { Container } from '@deis/scheduler/scheduler';
+import type { Container, RegistryLogin } from '@deis/scheduler/scheduler';
 import type { ControllerDeps } from '../deps.ts';
 import { recordEvent } from '../events/event-log.ts';
 import { appContainers } from './app-containers.ts';
 import { buildType, defaultStructure, LABEL } from './container-spec.ts';
 import type { ReleaseBuild } from './container-spec.ts';
-import { findAppByUuid, findBuild, findReleaseByVersion, latestGoodRelease, markReleaseFailed, parseStructure, saveStructure } from './formation-store.ts';
+import { findAppByUuid, findBuild, findConfig, findReleaseByVersion, latestGoodRelease, markReleaseFailed, parseStructure, saveStructure } from './formation-store.ts';
 import { formationState, withAppLock } from './formation-state.ts';
 import { loadReleaseContext, toReleaseBuild } from './release-context.ts';
 import { executeRollout, rolloutTimings, stopContainers, switchRouter } from './rollout.ts';
 import { rolloutError, rolloutErrorMessage } from './rollout-errors.ts';
 import { notReadyNotice, watchStillStarting } from './still-starting.ts';
+
+/**
+ * The login `deis registry:set username=… password=…` gives for pulling the release's image from a private registry
+ * (Deis turns the same keys into the image pull secret); none unless both are set.
+ */
+export function registryLogin(registryJson: string | undefined): RegistryLogin | undefined {
+  const registry = JSON.parse(registryJson ?? '{}') as Record<string, unknown>;
+  const { username, password } = registry;
+  return typeof username === 'string' && typeof password === 'string' ? { username, password } : undefined;
+}
 
 export interface DeployRequest {
   appUuid: string;
@@ -73,7 +83,7 @@ export async function deployRelease(deps: ControllerDeps, request: DeployRequest
     try {
       // An image pulled with `deis pull` may not be on the engine yet; one no registry has fails the release here.
       const buildRow = await findBuild(deps.db, release.build_uuid);
-      if (buildRow) await deps.scheduler.ensureImage(buildRow.image);
+      if (buildRow) await deps.scheduler.ensureImage(buildRow.image, registryLogin((await findConfig(deps.db, release.config_uuid))?.registry));
       const context = await loadReleaseContext(deps, app, release);
       if (!context) throw new Error(`the build of release v${release.version} does not exist`);
       const previousRelease = await latestGoodRelease(deps.db, app.uuid, release.version);

@@ -22,6 +22,7 @@ import type {
   ContainerState,
   LogLine,
   ReadinessCheck,
+  RegistryLogin,
   RunOptions,
   RunResult,
   Scheduler,
@@ -525,14 +526,15 @@ export class DockerScheduler implements Scheduler {
     return (mode & GO_MODE_DIR) === 0 && (mode & 0o111) !== 0;
   }
 
-  async ensureImage(image: string): Promise<void> {
+  async ensureImage(image: string, login?: RegistryLogin): Promise<void> {
     if ((await this.imagePorts(image)) !== null) return;
     const registry = registryOf(image);
     // One host reaches no registry but one on itself (ADR 0007): asking any other would send the engine off the host.
     if (registry === null || !isLoopbackRegistry(registry)) throw new ImageNotFoundError(image);
     let events: Array<{ error?: string; errorDetail?: { message?: string } }>;
     try {
-      const stream = await this.docker.pull(image);
+      // The login goes to the engine (X-Registry-Auth) for this pull only; the engine keeps nothing of it.
+      const stream = await this.docker.pull(image, login ? { authconfig: { username: login.username, password: login.password, serveraddress: registry } } : {});
       events = await new Promise((resolve, reject) => {
         this.docker.modem.followProgress(stream, (error: Error | null, output: typeof events) => (error ? reject(error) : resolve(output)));
       });

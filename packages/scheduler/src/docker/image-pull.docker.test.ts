@@ -68,6 +68,23 @@ describe('DockerScheduler.ensureImage', () => {
     }
   });
 
+  it('logs in with the login it is given (an app\'s deis registry settings) to a registry that wants one', async () => {
+    const login = { username: 'bob', password: `s3cret-${id}` };
+    const privateRegistry = await startTestRegistry(docker, login);
+    try {
+      const image = `${privateRegistry.host}/private/base:${id}`;
+      await privateRegistry.serve(BASE_IMAGE, 'private/base', id);
+      expect(await rejection(scheduler.ensureImage(image))).toBeInstanceOf(ImagePullDeniedError);
+      expect(await rejection(scheduler.ensureImage(image, { username: 'bob', password: 'wrong' }))).toBeInstanceOf(ImagePullDeniedError);
+      expect(await scheduler.imagePorts(image)).toBeNull();
+      pulled.push(image);
+      await scheduler.ensureImage(image, login);
+      expect(await scheduler.imagePorts(image)).toEqual([]);
+    } finally {
+      await privateRegistry.close();
+    }
+  });
+
   it('asks no registry off this host: a Docker Hub or remote name the engine lacks is not found at once', async () => {
     for (const image of [`deis/nonexistent:${id}`, `quay.io/deis/nonexistent:${id}`]) {
       const began = Date.now();

@@ -1,8 +1,9 @@
 /**
  * A Docker registry on 127.0.0.1 for the tests of pulling (no other registry is reachable here): it serves images
  * saved from the local engine under new names, refuses repositories under `denied/` (401, as a registry wanting a
- * login does) and `forbidden/` (403), and knows nothing else (404). It speaks just enough of the registry API v2 for
- * the engine's pull. Used by tests only.
+ * login does) and `forbidden/` (403), and knows nothing else (404). Started with a login, it answers nothing, not
+ * even its version check, without that login (basic auth). It speaks just enough of the registry API v2 for the
+ * engine's pull. Used by tests only.
  * @module
  */
 import { createHash } from 'node:crypto';
@@ -51,7 +52,8 @@ async function saved(docker: Docker, image: string): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export async function startTestRegistry(docker: Docker): Promise<TestRegistry> {
+export async function startTestRegistry(docker: Docker, login?: { username: string; password: string }): Promise<TestRegistry> {
+  const expectedAuthorization = login ? `Basic ${Buffer.from(`${login.username}:${login.password}`).toString('base64')}` : null;
   const blobs = new Map<string, Buffer>();
   const manifests = new Map<string, Buffer>();
   const requests: string[] = [];
@@ -65,6 +67,10 @@ export async function startTestRegistry(docker: Docker): Promise<TestRegistry> {
     };
     const error = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
       answer(status, JSON.stringify({ errors: [{ code, message }] }), { 'content-type': 'application/json', ...headers });
+    // The engine learns from the version check's challenge that this registry wants basic auth, and only then logs in.
+    if (expectedAuthorization && request.headers.authorization !== expectedAuthorization) {
+      return error(401, 'UNAUTHORIZED', 'authentication required', { 'www-authenticate': 'Basic realm="test-registry"' });
+    }
     if (path === '/v2/' || path === '/v2') return answer(200, '{}', { 'content-type': 'application/json' });
     const match = /^\/v2\/(.+)\/(manifests|blobs)\/([^/]+)$/.exec(path);
     if (!match) return error(404, 'NOT_FOUND', 'not found');

@@ -14,6 +14,7 @@ import type {
   ContainerSpec,
   LogLine,
   ReadinessCheck,
+  RegistryLogin,
   RunOptions,
   RunResult,
   Scheduler,
@@ -49,8 +50,11 @@ export class FakeScheduler implements Scheduler {
   readonly #imagePorts = new Map<string, number[]>();
   readonly #missingImages = new Set<string>();
   readonly #imageFiles = new Map<string, Set<string>>();
-  /** Images a registry would give (ensureImage makes them present) or refuse; every other missing one is not found. */
-  readonly #pullable = new Map<string, 'give' | 'refuse'>();
+  /**
+   * Images a registry would give (ensureImage makes them present), give only with a login, or refuse; every other
+   * missing one is not found.
+   */
+  readonly #pullable = new Map<string, { answer: 'give' | 'refuse'; login?: RegistryLogin }>();
   readonly #events = new EventEmitter();
   #nextAddress = 2;
   /** How one-off runs answer; the default echoes the command. */
@@ -79,10 +83,13 @@ export class FakeScheduler implements Scheduler {
     this.#imageFiles.set(image, new Set(files));
   }
 
-  /** Declares a missing image that a registry gives (`ensureImage` then makes it present) or refuses. */
-  inRegistry(image: string, answer: 'give' | 'refuse'): void {
+  /**
+   * Declares a missing image that a registry gives (`ensureImage` then makes it present) or refuses; with `login`, it
+   * gives it only to a pull with that login and refuses every other.
+   */
+  inRegistry(image: string, answer: 'give' | 'refuse', login?: RegistryLogin): void {
     this.#missingImages.add(image);
-    this.#pullable.set(image, answer);
+    this.#pullable.set(image, login ? { answer, login } : { answer });
   }
 
 
@@ -192,11 +199,12 @@ export class FakeScheduler implements Scheduler {
     return this.#imageFiles.get(image)?.has(path) ?? false;
   }
 
-  async ensureImage(image: string): Promise<void> {
+  async ensureImage(image: string, login?: RegistryLogin): Promise<void> {
     if (!this.#missingImages.has(image)) return;
-    const answer = this.#pullable.get(image);
-    if (answer === 'refuse') throw new ImagePullDeniedError(image, 'denied: requested access to the resource is denied');
-    if (answer !== 'give') throw new ImageNotFoundError(image);
+    const pullable = this.#pullable.get(image);
+    if (!pullable) throw new ImageNotFoundError(image);
+    const wrongLogin = pullable.login !== undefined && (login?.username !== pullable.login.username || login.password !== pullable.login.password);
+    if (pullable.answer === 'refuse' || wrongLogin) throw new ImagePullDeniedError(image, 'denied: requested access to the resource is denied');
     this.#missingImages.delete(image);
   }
 
