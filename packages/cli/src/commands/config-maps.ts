@@ -51,9 +51,10 @@ const mapTopics: MapTopic[] = [
     applying: 'Applying registry information... ',
     removing: 'Applying registry information... ',
     setDetails: [
-      'Deis pulls the images of `deis pull` from a private registry with these settings (username, password). Here',
-      'they are stored and shown, and not used yet: the platform pulls no images, and `deis pull` deploys an image',
-      'that is already on its Docker engine. As in Deis, PORT must be set in the config first.',
+      '`deis pull` of an image the platform lacks logs in to its registry with username and password, e.g.',
+      '  deis registry:set username=bob password=s3cret',
+      'The platform reaches only registries on its own host (localhost, 127.x.x.x). As in Deis, PORT must be set in',
+      'the config first.',
     ].join('\n'),
   },
 ];
