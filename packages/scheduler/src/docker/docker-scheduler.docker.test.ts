@@ -100,6 +100,14 @@ describe('DockerScheduler on the engine', () => {
     expect(result.output.split('\n').sort()).toEqual(['', `hello from ${oneOff.name}`, 'oops']);
   });
 
+  it('keeps the last output of a one-off run that ends without a newline', async () => {
+    // The engine writes such a line as the output closes, which a followed log can miss; several runs catch the race.
+    for (let i = 0; i < 5; i++) {
+      const result = await scheduler.run(spec({ image: BASE_IMAGE, entrypoint: ['/bin/sh', '-c'], command: ['echo first; printf baz'] }), { timeoutMs: 30_000 });
+      expect(result).toEqual({ exitCode: 0, output: 'first\nbaz' });
+    }
+  });
+
   it('reports a command that cannot be executed as a crash with the engine’s reason', async () => {
     const broken = spec({ image: BASE_IMAGE, entrypoint: ['/no/such/program'], port: 5000 });
     await scheduler.start(broken);

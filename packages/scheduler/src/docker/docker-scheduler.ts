@@ -442,6 +442,9 @@ export class DockerScheduler implements Scheduler {
       await Promise.race([ended, sleep(5_000)]);
       (stream as unknown as { destroy(): void }).destroy();
       emit(decoders.stdout.end() + decoders.stderr.end());
+      // A last line without a newline can miss the followed stream (the engine writes it as the output closes); the
+      // whole log, read now that the container has stopped, has it.
+      emit(await this.#missedOutput(container, output));
       const info = await this.#inspect(spec.name);
       if (info?.State.Error && exited !== 0) emit(`${info.State.Error}\n`);
       return { exitCode: info ? (exitCodeOf(info, stateOf(info)) ?? exited) : exited, output };
@@ -450,6 +453,22 @@ export class DockerScheduler implements Scheduler {
     } finally {
       await container.remove({ force: true }).catch(() => undefined);
     }
+  }
+
+  /** What a stopped container's whole log holds beyond `seen`, its beginning; nothing when the two differ otherwise. */
+  async #missedOutput(container: Docker.Container, seen: string): Promise<string> {
+    let buffer: Buffer;
+    try {
+      const read = await container.logs({ follow: false, stdout: true, stderr: true });
+      buffer = Buffer.isBuffer(read) ? read : Buffer.from(read as unknown as string);
+    } catch {
+      return '';
+    }
+    const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+    let text = '';
+    createFrameParser((name, payload) => (text += decoders[name].write(payload)))(buffer);
+    text += decoders.stdout.end() + decoders.stderr.end();
+    return text.length > seen.length && text.startsWith(seen) ? text.slice(seen.length) : '';
   }
 
   async logs(name: string, lines: number): Promise<LogLine[]> {
