@@ -379,9 +379,12 @@ async function makeStacks(docker: Dockerode, target: StackTarget, mirror: string
   await docker.getImage(base).remove().catch(() => undefined);
   await removeTree(work);
 
-  // The replaced images go unless still in use (a container, a slug image built on the old run stack, another tag).
+  // The replaced images go once nothing names them, unless still in use (a container, a slug image built on them).
   for (const old of [build, run]) {
-    if (old) await docker.getImage(old.id).remove().catch(() => undefined);
+    if (!old) continue;
+    const info = await docker.getImage(old.id).inspect().catch(() => undefined);
+    const names = (info?.RepoTags ?? []).filter((name) => name !== '<none>:<none>');
+    if (info && names.length === 0) await docker.getImage(old.id).remove().catch(() => undefined);
   }
   progress(`Made the buildpack stacks in ${Math.round((Date.now() - started) / 1000)} s`);
   return { built: [target.runImage, target.buildImage] };
