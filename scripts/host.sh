@@ -21,6 +21,8 @@ ensure_packages() {
   [ -x /bin/busybox ] || missing+=(busybox-static)
   command -v ssh-keygen >/dev/null || missing+=(openssh-client)
   command -v node >/dev/null || missing+=(nodejs npm)
+  # The buildpack stacks are made from the Debian mirror with debootstrap.
+  command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || missing+=(debootstrap)
   if [ "${NEED_POSTGRES:-0}" = 1 ] && ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     missing+=(postgresql)
   fi

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { ensureBuildpackStacks } from '@deis/builder/buildpack-stacks';
 import { ensurePlatformHosts } from './hosts-file.ts';
 import type { PlatformSettings } from './platform-settings.ts';
 
@@ -111,6 +112,8 @@ export async function platformUp(settings: PlatformSettings, repoRoot: string, p
   }
   if (running !== null) throw new Error(`a platform process (pid ${running}) runs but does not answer; see ${logFile(settings)}, or run ./platform down first`);
 
+  await makeStacks(settings, print);
+
   const log = openSync(logFile(settings), 'a');
   const child = spawn(process.execPath, ['--enable-source-maps', join(repoRoot, 'dist', 'platform.js'), 'run'], {
     detached: true,
@@ -134,6 +137,18 @@ export async function platformUp(settings: PlatformSettings, repoRoot: string, p
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`the platform did not answer within 3 minutes; see ${logFile(settings)}`);
+}
+
+/**
+ * The buildpack stacks, made (or pulled) before the platform starts so that the first buildpack push does not wait
+ * for them. A failure does not stop `up`: Dockerfile apps need no stack, and each buildpack push tries again.
+ */
+async function makeStacks(settings: PlatformSettings, print: (line: string) => void): Promise<void> {
+  try {
+    await ensureBuildpackStacks({ ...(settings.stackPull ? { pull: settings.stackPull } : {}), onProgress: (line) => print(`==> ${line}`) });
+  } catch (error) {
+    print(`(could not make the buildpack stacks, so buildpack pushes will try again: ${(error as Error).message})`);
+  }
 }
 
 export async function platformDown(settings: PlatformSettings, print: (line: string) => void): Promise<void> {

@@ -1,9 +1,11 @@
 /**
  * `dist/platform.js`: `up`, `down` and `status` manage the background platform; `run` is that platform in the
- * foreground (what `up` starts, and what end-to-end tests start on ports of their own).
+ * foreground (what `up` starts, and what end-to-end tests start on ports of their own); `stacks` makes the buildpack
+ * stack images (what `up` does first, and `./platform test` before the tests).
  * @module
  */
 import { resolve } from 'node:path';
+import { BUILD_STACK_IMAGE, RUN_STACK_IMAGE, ensureBuildpackStacks } from '@deis/builder/buildpack-stacks';
 import { platformDown, platformStatus, platformUp } from './lifecycle.ts';
 import { loadPlatformSettings } from './platform-settings.ts';
 import { runPlatform } from './roles.ts';
@@ -53,8 +55,14 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'status':
       return (await platformStatus(loadPlatformSettings(), print)) ? 0 : 1;
+    case 'stacks': {
+      const { stackPull } = loadPlatformSettings();
+      const { built } = await ensureBuildpackStacks({ ...(stackPull ? { pull: stackPull } : {}), onProgress: (line) => print(`==> ${line}`) });
+      if (built.length === 0) print(`The buildpack stacks ${BUILD_STACK_IMAGE} and ${RUN_STACK_IMAGE} are current.`);
+      return 0;
+    }
     default:
-      process.stderr.write('Usage: platform.js up|down|status|run\n');
+      process.stderr.write('Usage: platform.js up|down|status|run|stacks\n');
       return 2;
   }
 }

@@ -96,6 +96,17 @@ describe('loadPlatformSettings', () => {
     ]);
   });
 
+  it('takes the buildpack stacks to pull as a pair, or makes them', () => {
+    expect(loadPlatformSettings({}, '/srv/deis').stackPull).toBeNull();
+    expect(loadPlatformSettings({ DEIS_STACK_BUILD_IMAGE: 'registry.example/stack-build:1', DEIS_STACK_RUN_IMAGE: 'registry.example/stack-run:1' }, '/srv/deis').stackPull).toEqual({
+      build: 'registry.example/stack-build:1',
+      run: 'registry.example/stack-run:1',
+    });
+    expect(problemsOf({ DEIS_STACK_RUN_IMAGE: 'registry.example/stack-run:1' })).toContain(
+      'DEIS_STACK_BUILD_IMAGE and DEIS_STACK_RUN_IMAGE go together: set both (the stack images to pull) or neither (the platform makes them)',
+    );
+  });
+
   it('takes ports in digits only', () => {
     for (const bad of ['80.5', '0x50', '8e1', ' 80', '-80']) expect(problemsOf({ DEIS_ROUTER_HTTP_PORT: bad })).toContain(`DEIS_ROUTER_HTTP_PORT must be a port number, not "${bad}"`);
     expect(loadPlatformSettings({ DEIS_ROUTER_HTTP_PORT: '65535' }, '/srv/deis').routerHttpPort).toBe(65535);

@@ -4,6 +4,7 @@
  * @module
  */
 import { resolve } from 'node:path';
+import { stackPullFromEnv } from '@deis/builder/buildpack-stacks';
 
 export interface PlatformSettings {
   /** Everything the platform keeps: the store, secrets, git repos, SSH host keys, nginx's files, logs. */
@@ -28,6 +29,8 @@ export interface PlatformSettings {
   slugSizeLimitMegabytes: number;
   /** Heroku's well-known buildpack URLs use the bundled buildpacks without trying the network (offline hosts). */
   preferBundledBuildpacks: boolean;
+  /** The buildpack stacks to pull from a registry instead of making them here; null: make them. */
+  stackPull: { build: string; run: string } | null;
 }
 
 /** Digits only, else NaN: Number() would also take `0x10`, `1e3` and ` 80 `. */
@@ -90,7 +93,13 @@ export function loadPlatformSettings(env: Record<string, string | undefined> = p
     buildTimeoutSeconds: positiveInteger(env, 'DEIS_BUILD_TIMEOUT', 900, problems),
     slugSizeLimitMegabytes: positiveInteger(env, 'DEIS_SLUG_SIZE_LIMIT', 500, problems),
     preferBundledBuildpacks: flag(env, 'DEIS_BUILDPACK_PREFER_BUNDLED', false, problems),
+    stackPull: null,
   };
+  try {
+    settings.stackPull = stackPullFromEnv(env) ?? null;
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
   if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(platformDomain)) problems.push(`DEIS_PLATFORM_DOMAIN is not a domain name: "${platformDomain}"`);
   if (!insideSharedAddressSpace(settings.networkSubnet)) {
     problems.push(`DEIS_NETWORK_SUBNET must be inside 100.64.0.0/10 (it keeps apps off the private ranges users' LANs use), not "${settings.networkSubnet}"`);

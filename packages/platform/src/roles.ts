@@ -80,6 +80,7 @@ export async function runPlatform(settings: PlatformSettings, log: (line: string
       buildTimeoutMs: settings.buildTimeoutSeconds * 1000,
       slugSizeLimitBytes: settings.slugSizeLimitMegabytes * 1024 * 1024,
       preferBundledBuildpacks: settings.preferBundledBuildpacks,
+      ...(settings.stackPull ? { stackPull: settings.stackPull } : {}),
     });
     stops.push(() => builder.stop());
     log(`builder listening on SSH port ${builder.sshPort} and HTTP port ${builder.httpPort}`);
