@@ -10,7 +10,7 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -356,27 +356,30 @@ async function makeStacks(docker: Dockerode, target: StackTarget, mirror: string
 
   const started = Date.now();
   const { suite } = target.recipe;
-  const base = `deis/stack-base:${suite}-${randomBytes(4).toString('hex')}`;
   const work = await mkdtemp(join(tmpdir(), 'deis-stacks-'));
   const rootfs = join(work, 'rootfs');
+  // Made by ID and named only at the end: until then the old pair stays whole, whatever fails or runs alongside.
+  const made: string[] = [];
   try {
     progress(`Making the buildpack stacks (first time only, about a minute): debootstrap ${suite} from ${mirror}...`);
     await debootstrap(suite, rootfs, mirror);
     await trimDocs(rootfs);
-    await importRootfs(docker, rootfs, base);
+    made.push(await importRootfs(docker, rootfs));
     await removeTree(rootfs);
 
     progress(`Making the buildpack stacks: ${target.runImage} (${target.recipe.runPackages.join(' ')})...`);
-    await buildFromDockerfile(docker, join(work, 'run'), runDockerfile(base, hash, target.recipe), target.runImage);
+    const runId = await buildFromDockerfile(docker, join(work, 'run'), runDockerfile(made[0] as string, hash, target.recipe), target.runImage);
+    made.push(runId);
     progress(`Making the buildpack stacks: ${target.buildImage} (${target.recipe.buildPackages.join(' ')})...`);
-    await buildFromDockerfile(docker, join(work, 'build'), buildDockerfile(target.runImage, hash, target.recipe), target.buildImage);
+    made.push(await buildFromDockerfile(docker, join(work, 'build'), buildDockerfile(runId, hash, target.recipe), target.buildImage));
+    await docker.getImage(runId).tag(splitReference(target.runImage));
+    await docker.getImage(made[2] as string).tag(splitReference(target.buildImage));
   } catch (error) {
     // The failure is what the caller must hear; what cleaning up after it says would only hide it.
-    await docker.getImage(base).remove().catch(() => undefined);
+    for (const image of made.reverse()) await docker.getImage(image).remove().catch(() => undefined);
     await removeTree(work).catch(() => undefined);
     throw error;
   }
-  await docker.getImage(base).remove().catch(() => undefined);
   await removeTree(work);
 
   // The replaced images go once nothing names them, unless still in use (a container, a slug image built on them).
@@ -440,7 +443,8 @@ async function trimDocs(rootfs: string): Promise<void> {
   }
 }
 
-async function importRootfs(docker: Dockerode, rootfs: string, image: string): Promise<void> {
+/** `docker import` of the tree, untagged; returns the image's ID. */
+async function importRootfs(docker: Dockerode, rootfs: string): Promise<string> {
   const [program, argv] = asRoot('tar', ['-C', rootfs, '--numeric-owner', ...BASE_EXCLUDES.map((pattern) => `--exclude=${pattern}`), '-c', '.']);
   const tar = spawn(program, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let errors = '';
@@ -449,16 +453,20 @@ async function importRootfs(docker: Dockerode, rootfs: string, image: string): P
     tar.on('error', reject);
     tar.on('close', (code) => resolve(code ?? 1));
   });
-  const stream = await docker.importImage(tar.stdout, splitReference(image));
-  const events = await new Promise<Array<{ error?: string }>>((resolve, reject) => {
-    docker.modem.followProgress(stream, (error: Error | null, output: Array<{ error?: string }>) => (error ? reject(error) : resolve(output)));
+  const stream = await docker.importImage(tar.stdout);
+  const events = await new Promise<Array<{ error?: string; status?: string }>>((resolve, reject) => {
+    docker.modem.followProgress(stream, (error: Error | null, output: Array<{ error?: string; status?: string }>) => (error ? reject(error) : resolve(output)));
   });
   const code = await exited;
   const failure = events.find((event) => event.error);
-  if (code !== 0 || failure) throw new Error(`importing the debootstrap tree failed: ${failure?.error ?? `tar exited with code ${code}: ${errors.trim()}`}`);
+  const id = events.map((event) => event.status ?? '').find((status) => /^sha256:[0-9a-f]{64}$/.test(status));
+  if (id && (code !== 0 || failure)) await docker.getImage(id).remove().catch(() => undefined);
+  if (code !== 0 || failure || !id) throw new Error(`importing the debootstrap tree failed: ${failure?.error ?? (code !== 0 ? `tar exited with code ${code}: ${errors.trim()}` : 'the engine named no image')}`);
+  return id;
 }
 
-async function buildFromDockerfile(docker: Dockerode, context: string, dockerfile: string, tag: string): Promise<void> {
+/** Builds the Dockerfile, untagged (`name` is for messages); returns the image's ID. */
+async function buildFromDockerfile(docker: Dockerode, context: string, dockerfile: string, name: string): Promise<string> {
   await mkdir(context, { recursive: true });
   await writeFile(join(context, 'Dockerfile'), dockerfile);
   for (const [path, text] of Object.entries(CONTEXT_FILES)) {
@@ -466,12 +474,13 @@ async function buildFromDockerfile(docker: Dockerode, context: string, dockerfil
     await writeFile(join(context, path), text, { mode: 0o644 });
   }
   // The host's network: apt reaches the mirror as the host does (a proxy or a mirror on loopback included).
-  const stream = await docker.buildImage({ context, src: ['Dockerfile', 'etc'] }, { t: tag, rm: true, forcerm: true, pull: false, networkmode: 'host' });
-  const events = await new Promise<Array<{ error?: string; stream?: string }>>((resolve, reject) => {
-    docker.modem.followProgress(stream, (error: Error | null, output: Array<{ error?: string; stream?: string }>) => (error ? reject(error) : resolve(output)));
+  const stream = await docker.buildImage({ context, src: ['Dockerfile', 'etc'] }, { rm: true, forcerm: true, pull: false, networkmode: 'host' });
+  const events = await new Promise<Array<{ error?: string; stream?: string; aux?: { ID?: string } }>>((resolve, reject) => {
+    docker.modem.followProgress(stream, (error: Error | null, output: Array<{ error?: string; stream?: string; aux?: { ID?: string } }>) => (error ? reject(error) : resolve(output)));
   });
   const failure = events.find((event) => event.error);
-  if (failure) {
+  const id = events.map((event) => event.aux?.ID).find((value) => value !== undefined);
+  if (failure || !id) {
     const tail = events
       .map((event) => event.stream ?? '')
       .join('')
@@ -479,8 +488,9 @@ async function buildFromDockerfile(docker: Dockerode, context: string, dockerfil
       .split('\n')
       .slice(-12)
       .join('\n');
-    throw new Error(`making ${tag} failed: ${failure.error}\n${tail}`);
+    throw new Error(`making ${name} failed: ${failure?.error ?? 'the engine named no image'}\n${tail}`);
   }
+  return id;
 }
 
 /** Removes a tree debootstrap made: mounts it left behind (a failure midway) first, and never crossing into one. */
