@@ -31,6 +31,41 @@ describe('transport', () => {
     }
   });
 
+  it('sends a request again on a new connection when the kept-alive one it reused was closed unread', async () => {
+    let requests = 0;
+    const server = createServer((request, response) => {
+      requests += 1;
+      // The second request on the first connection: closed without an answer, as nginx closes idle clients on reload.
+      if (requests === 2) return void request.socket.destroy();
+      response.end(`answer ${requests} on ${request.socket.remotePort}`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const fetchLike = createTransport({ sslVerify: true });
+      const first = await (await fetchLike(`http://127.0.0.1:${port}/`, { method: 'GET' })).text();
+      const second = await (await fetchLike(`http://127.0.0.1:${port}/`, { method: 'POST', body: '{}' })).text();
+      expect(first).toMatch(/^answer 1 on \d+$/);
+      expect(second).toMatch(/^answer 3 on \d+$/);
+      expect(second.split(' ').at(-1)).not.toBe(first.split(' ').at(-1));
+      expect(requests).toBe(3);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('does not send a request again when its connection was new', async () => {
+    const server = createServer((request) => request.socket.destroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const fetchLike = createTransport({ sslVerify: true });
+      await expect(fetchLike(`http://127.0.0.1:${port}/`, { method: 'GET' })).rejects.toThrow('socket hang up');
+    } finally {
+      server.close();
+    }
+  });
+
   it('gives a 204 an empty body', async () => {
     const server = createServer((_request, response) => {
       response.statusCode = 204;

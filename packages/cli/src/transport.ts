@@ -25,13 +25,20 @@ function readBody(response: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/**
+ * A kept-alive connection the server closed while idle (nginx does so to every idle client when it reloads) fails
+ * the next request written on it before the server read any of it; sending it again on a new connection is what
+ * browsers and Go's HTTP client do. Only that failure is retried, and only once.
+ */
+class StaleConnection extends Error {}
+
 export function createTransport(options: TransportOptions): FetchLike {
   return async (url, init) => {
     const target = new URL(url);
     const secure = target.protocol === 'https:';
     // Loaded on first use: `deis --version` and `deis help` never pay for the HTTP stack, and only https loads TLS.
     const send = secure ? (await import('node:https')).request : (await import('node:http')).request;
-    return new Promise<Response>((resolve, reject) => {
+    const attempt = (): Promise<Response> => new Promise<Response>((resolve, reject) => {
       const headers: Record<string, string> = {};
       new Headers(init.headers).forEach((value, key) => {
         headers[key] = value;
@@ -53,8 +60,12 @@ export function createTransport(options: TransportOptions): FetchLike {
         if (signal.aborted) request.destroy(signal.reason as Error);
         else signal.addEventListener('abort', () => request.destroy(signal.reason as Error), { once: true });
       }
-      request.on('error', reject);
+      let answered = false;
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        reject(!answered && request.reusedSocket && error.code === 'ECONNRESET' && !signal?.aborted ? new StaleConnection(error.message) : error);
+      });
       request.on('response', (response) => {
+        answered = true;
         readBody(response).then((buffer) => {
           const responseHeaders = new Headers();
           for (const [key, value] of Object.entries(response.headers)) {
@@ -68,5 +79,11 @@ export function createTransport(options: TransportOptions): FetchLike {
       });
       request.end(body);
     });
+    try {
+      return await attempt();
+    } catch (error) {
+      if (error instanceof StaleConnection) return attempt();
+      throw error;
+    }
   };
 }
