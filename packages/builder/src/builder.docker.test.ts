@@ -14,6 +14,7 @@ import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildHookRequest } from '@deis/sdk/types';
 import { startBuilder } from './builder.ts';
+import { ensureBuildpackStacks } from './buildpack-stacks.ts';
 import type { RunningBuilder } from './builder.ts';
 import { md5Fingerprint } from './fingerprint.ts';
 
@@ -168,6 +169,8 @@ beforeAll(async () => {
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyPath]);
   controller.fingerprint = md5Fingerprint(Buffer.from(readFileSync(`${keyPath}.pub`, 'utf8').split(' ')[1] ?? '', 'base64'));
   await makeBaseImage();
+  // The push no buildpack can build needs the stacks; `./platform test` has made them, a run of this file alone makes them here.
+  await ensureBuildpackStacks({ docker });
   builder = await startBuilder({
     controllerUrl: await controller.listen(),
     builderKey: BUILDER_KEY,

@@ -17,6 +17,7 @@ import { BUILD_STACK_IMAGE, RUN_STACK_IMAGE, ensureBuildpackStacks } from './bui
 import type { BuildpackStackOptions } from './buildpack-stacks.ts';
 import { buildImage, ImageBuildError } from './docker-build.ts';
 import { archive, readFileAt } from './git-objects.ts';
+import { pipBuildSources } from './host-package-sources.ts';
 import type { PushedCommit } from './git-objects.ts';
 import { parseProcfile, ProcfileError } from './procfile.ts';
 import { LineSplitter } from './push-output.ts';
@@ -45,6 +46,8 @@ export interface BuildpackSettings {
   stackPull?: BuildpackStackOptions['pull'];
   /** The host's CA bundle, which builds trust (TLS-intercepting proxies included). */
   caBundle?: string;
+  /** The system pip configuration files whose index settings builds use; default pip's own (/etc/pip.conf…). */
+  pipConfigs?: string[];
 }
 
 export const DEFAULT_BUILD_TIMEOUT_MS = 15 * 60_000;
@@ -232,6 +235,7 @@ export async function buildWithBuildpacks(request: BuildpackBuildRequest): Promi
     const disableCache = TRUE_WORDS.has((request.values.DEIS_DISABLE_CACHE ?? '').toLowerCase());
     const caBundle = settings.caBundle ?? '/etc/ssl/certs/ca-certificates.crt';
     const hasCa = existsSync(caBundle);
+    const packageSources = pipBuildSources(settings.pipConfigs);
     const volume = cacheVolumeName(settings.platformName, request.app);
     await docker.createVolume({ Name: volume, Labels: { 'io.deis.platform': settings.platformName, 'io.deis.build-cache': request.app } });
     if (disableCache) out('-----> Building without the cache (DEIS_DISABLE_CACHE)');
@@ -241,7 +245,7 @@ export async function buildWithBuildpacks(request: BuildpackBuildRequest): Promi
       Image: BUILD_STACK_IMAGE,
       Entrypoint: ['/bin/bash', BUILD_PATHS.runner],
       Cmd: [],
-      Env: buildEnvironment(request.commit.sha, disableCache, hasCa ? '/etc/ssl/certs/ca-certificates.crt' : null),
+      Env: [...buildEnvironment(request.commit.sha, disableCache, hasCa ? '/etc/ssl/certs/ca-certificates.crt' : null), ...packageSources.env],
       WorkingDir: BUILD_PATHS.app,
       Tty: true,
       Labels: { 'io.deis.platform': settings.platformName, 'io.deis.build': request.app },
@@ -250,6 +254,7 @@ export async function buildWithBuildpacks(request: BuildpackBuildRequest): Promi
         Mounts: [
           { Type: 'volume', Source: volume, Target: BUILD_PATHS.cache },
           ...(hasCa ? [{ Type: 'bind' as const, Source: caBundle, Target: '/etc/ssl/certs/ca-certificates.crt', ReadOnly: true }] : []),
+          ...packageSources.directories.map((directory) => ({ Type: 'bind' as const, Source: directory, Target: directory, ReadOnly: true })),
         ],
         // Root only long enough to hand the files to the app user (chown, setpriv); nothing more, and no way back up.
         CapDrop: ['ALL'],
