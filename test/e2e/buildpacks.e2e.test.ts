@@ -200,6 +200,7 @@ describe('static sites and Procfile apps', () => {
     expect(css.status).toBe(200);
     expect(css.body).toBe('body { color: #333; }\n');
     expect((await viaRouter(platform.routerPort, `${app}.${platform.domain}`, '/missing.html')).status).toBe(404);
+    expect(await runIn(app, 'ls .static; echo $HOME')).toBe('server.mjs\n/app');
   });
 
   it('runs a Procfile-only app with what the stack has', async () => {
@@ -257,6 +258,7 @@ describe('custom buildpacks', () => {
     expect(lines).toContain('-----> chain-first app detected');
     expect(lines).toContain('-----> chain-second app detected');
     await served(app, 'second saw hello-from-first');
+    expect(await runIn(app, 'cat www/index.html')).toBe('second saw hello-from-first');
   });
 
   it('ends the push when a buildpack exits 1 and keeps the running release', async () => {
