@@ -18,6 +18,7 @@ import { openDatabase } from '../db/database.ts';
 import type { OpenedDatabase } from '../db/database.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { RoutingState } from '../routing/routing-state.ts';
+import { DEFAULT_LIMITS } from '../settings.ts';
 import { insertUser } from '../users/user-store.ts';
 import { startReconciler } from './reconciler.ts';
 import type { Reconciler } from './reconciler.ts';
@@ -74,7 +75,7 @@ beforeAll(async () => {
     settings: {
       host: '127.0.0.1', port: 0, databaseUrl: ':memory:', builderKey: 'formation-docker-test-key', registrationMode: 'enabled',
       platformDomain: 'example.test', deployHookUrls: [], deployHookSecret: null, deployTimeoutMs: 30_000, gracePeriodSeconds: 5,
-      platformName, procfileMissingRemove: true, rejectIfProcfileMissing: false, nodeLabels: {}, logLevel: 'silent',
+      platformName, procfileMissingRemove: true, rejectIfProcfileMissing: false, nodeLabels: {}, logLevel: 'silent', limits: DEFAULT_LIMITS,
     },
   };
   app = await buildControllerApp(deps);
