@@ -116,6 +116,40 @@ describe('POST /v2/auth/register', () => {
   });
 });
 
+describe('the first registration, which makes the admin', () => {
+  const register = (username: string, remoteAddress: string, headers: Record<string, string> = {}) =>
+    controller.app.inject({ method: 'POST', url: '/v2/auth/register', remoteAddress, headers: { 'content-type': 'application/json', ...headers }, payload: JSON.stringify(registration(username)) });
+
+  it('is refused from a non-loopback address, also one that claims loopback in X-Forwarded-For, and accepted from loopback', async () => {
+    await start();
+    for (const [address, headers] of [
+      ['203.0.113.9', {}],
+      ['127.0.0.1', { 'x-forwarded-for': '203.0.113.9' }],
+      ['127.0.0.1', { 'x-forwarded-for': '127.0.0.1, 203.0.113.9' }],
+    ] as const) {
+      const refused = await register('intruder', address, headers);
+      expect(refused.statusCode).toBe(403);
+      expect(JSON.parse(refused.body)).toEqual({ detail: "The first user becomes the administrator and must register from the platform's own host" });
+    }
+    expect(await findUserByUsername(controller.deps.db, 'intruder')).toBeUndefined();
+    // The CLI on the platform's host, through the router (which adds the client's address) or straight to the API.
+    expect((await register('owner', '127.0.0.1', { 'x-forwarded-for': '127.0.0.1' })).statusCode).toBe(201);
+    // Once there is an admin, others register from anywhere (registration mode enabled).
+    expect((await register('remote', '203.0.113.9')).statusCode).toBe(201);
+    expect((await findUserByUsername(controller.deps.db, 'remote'))?.is_superuser).toBe(0);
+  });
+
+  it('makes exactly one admin when several first registrations arrive at once', async () => {
+    await start();
+    const responses = await Promise.all(['one', 'two', 'three', 'four'].map((name) => register(name, '::1')));
+    expect(responses.map((r) => r.statusCode)).toEqual([201, 201, 201, 201]);
+    const admins = responses.filter((r) => (JSON.parse(r.body) as { is_superuser: boolean }).is_superuser);
+    expect(admins).toHaveLength(1);
+    const rows = await controller.deps.db.selectFrom('users').select('username').where('is_superuser', '=', 1).execute();
+    expect(rows).toHaveLength(1);
+  });
+});
+
 describe('POST /v2/auth/login/', () => {
   it('returns a new 40-hex token per login that authenticates; earlier logins keep working', async () => {
     await start();
