@@ -223,6 +223,18 @@ describe('POST /v2/auth/login/', () => {
     expect((await login('alice', 's3cret', from('100.64.9.9'))).status).toBe(429);
     expect((await login('alice', 's3cret', from('100.64.9.10'))).status).toBe(200);
   });
+
+  it("cannot be made to lock a user out of the address they log in from, the admin included", async () => {
+    await start();
+    await controller.user('admin', { password: 's3cret', admin: true });
+    const home = { 'x-forwarded-for': '100.64.1.1' };
+    expect((await login('admin', 's3cret', home)).status).toBe(200);
+    // An attacker guesses from many addresses, each below its own limits, far past the per-username limit of 10.
+    for (let i = 0; i < 100; i += 1) expect((await login('admin', `guess${i}`, { 'x-forwarded-for': `198.51.100.${i % 10}` })).status).toBe(400);
+    expect((await login('admin', 's3cret', home)).status).toBe(200);
+    // A new address meets the username's count from everywhere.
+    expect((await login('admin', 's3cret', { 'x-forwarded-for': '100.64.2.2' })).status).toBe(429);
+  });
 });
 
 describe('GET /v2/auth/whoami', () => {
@@ -255,6 +267,21 @@ describe('POST /v2/auth/passwd', () => {
     expect(ok.json).toEqual({ status: 'password set' });
     expect((await login('alice', 'old-pass')).status).toBe(400);
     expect((await login('alice', 'new-pass')).status).toBe(200);
+  });
+
+  it("ends the user's other tokens and keeps the one that changed it; an admin's reset ends them all", async () => {
+    await start();
+    const token = await controller.user('alice', { password: 'old-pass' });
+    const stolen = ((await login('alice', 'old-pass')).json as { token: string }).token;
+    expect((await controller.call('GET', '/v2/auth/whoami', { token: stolen })).status).toBe(200);
+    expect((await controller.call('POST', '/v2/auth/passwd', { token, body: { password: 'old-pass', new_password: 'new-pass' } })).status).toBe(200);
+    expect((await controller.call('GET', '/v2/auth/whoami', { token: stolen })).status).toBe(401);
+    expect((await controller.call('GET', '/v2/auth/whoami', { token })).status).toBe(200);
+
+    const admin = await controller.user('admin', { admin: true });
+    expect((await controller.call('POST', '/v2/auth/passwd', { token: admin, body: { username: 'alice', new_password: 'reset' } })).status).toBe(200);
+    expect((await controller.call('GET', '/v2/auth/whoami', { token })).status).toBe(401);
+    expect((await controller.call('GET', '/v2/auth/whoami', { token: admin })).status).toBe(200);
   });
 
   it('counts wrong current passwords against the login throttle', async () => {

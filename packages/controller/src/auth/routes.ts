@@ -6,7 +6,7 @@
 import { AuthenticationError, ConflictError, NotFoundError, PermissionDeniedError, ValidationError } from '@deis/core/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ControllerDeps } from '../deps.ts';
-import { currentUser } from '../http/auth.ts';
+import { currentUser, requestTokenHash } from '../http/auth.ts';
 import { bodyOf, optionalString } from '../http/body.ts';
 import { readNewUser } from '../users/registration.ts';
 import {
@@ -151,7 +151,8 @@ export async function authRoutes(app: FastifyInstance, deps: ControllerDeps): Pr
         const confirmed = await checkPassword(db, throttle, { username: target.username, address: request.ip }, password);
         if (!confirmed) throw new AuthenticationError('Current password does not match');
       }
-      await setPassword(db, target.id, newPassword);
+      // The caller's own session stays; every other token of the target ends (an admin's reset ends them all).
+      await setPassword(db, target.id, newPassword, target.id === caller.id ? requestTokenHash(request) : null);
       return { status: 'password set' };
     });
   });
