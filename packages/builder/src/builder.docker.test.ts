@@ -92,6 +92,8 @@ class FakeController {
         if (body.receive_repo === app('nocache')) values.DEIS_DISABLE_CACHE = 'true';
         return reply(200, { values });
       }
+      // Which images a build may read is the controller's rule, tested with it (hooks/image-hook.test.ts).
+      if (url === '/v2/hooks/image/' && req.method === 'POST') return reply(200, {});
       if (url === '/v2/hooks/build/' && req.method === 'POST') {
         this.builds.push(body as unknown as BuildHookRequest);
         if (this.hold) await this.hold;

@@ -34,6 +34,11 @@ export class ControllerHooks {
     return data;
   }
 
+  /** Whether a build of the app may read the image; throws the controller's 400/403 with its reason when not. */
+  async image(user: string, app: string, image: string): Promise<void> {
+    await this.#builder.request('POST', '/v2/hooks/image/', { body: { receive_user: user, receive_repo: app, image } });
+  }
+
   /** Reports a finished build; the controller creates and deploys the release. */
   async build(body: BuildHookRequest): Promise<BuildHookResponse> {
     const { data } = await this.#builder.request<BuildHookResponse>('POST', '/v2/hooks/build/', { body, signal: AbortSignal.timeout(15 * 60_000) });

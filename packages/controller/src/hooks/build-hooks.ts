@@ -1,6 +1,6 @@
 /**
  * The builder's hooks: `POST /v2/hooks/build/` turns a finished push into a build, a release and a deploy, and answers
- * `{"release": {"version": N}}`; the config hook is registered here too.
+ * `{"release": {"version": N}}`; the config and image hooks are registered here too.
  * @module
  */
 import type { FastifyInstance } from 'fastify';
@@ -11,6 +11,7 @@ import { bodyOf } from '../http/body.ts';
 import { sendDeployNotice } from '../http/deploy-notice.ts';
 import { configHookRoutes } from './config-hook.ts';
 import { hookCaller } from './hook-caller.ts';
+import { imageHookRoutes } from './image-hook.ts';
 
 export async function buildHookRoutes(app: FastifyInstance, deps: ControllerDeps): Promise<void> {
   app.post('/v2/hooks/build/', { config: { auth: 'builder' } }, async (request, reply): Promise<BuildHookResponse> => {
@@ -21,4 +22,5 @@ export async function buildHookRoutes(app: FastifyInstance, deps: ControllerDeps
     return { release: { version: release.version } };
   });
   await configHookRoutes(app, deps);
+  await imageHookRoutes(app, deps);
 }
