@@ -3,11 +3,11 @@
  * inside the push, and reports it to the controller, which releases and deploys it.
  * @module
  */
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { DEFAULT_BUILD_TIMEOUT_MS, DEFAULT_SLUG_SIZE_LIMIT_BYTES } from './buildpack-build.ts';
+import { cacheVolumeName, DEFAULT_BUILD_TIMEOUT_MS, DEFAULT_SLUG_SIZE_LIMIT_BYTES } from './buildpack-build.ts';
 import type { BuildpackSettings } from './buildpack-build.ts';
 import { ControllerHooks } from './controller-hooks.ts';
 import { ensureHostKey } from './host-key.ts';
@@ -15,7 +15,7 @@ import { startHookSocket } from './hook-socket.ts';
 import { startHttpServer } from './http-server.ts';
 import { PushSessions } from './push-sessions.ts';
 import { buildAndRelease } from './receive-build.ts';
-import { ensureRepository, repositoryPath } from './repositories.ts';
+import { ensureRepository, removeRepository, repositoryPath } from './repositories.ts';
 import { startSshServer } from './ssh-server.ts';
 
 export interface BuilderOptions {
@@ -71,7 +71,7 @@ export async function startBuilder(options: BuilderOptions): Promise<RunningBuil
   const hooks = new ControllerHooks(options.controllerUrl, options.builderKey);
   const sessions = new PushSessions();
   const socketPath = await hookSocketPath(options.dataDir);
-  const repository = (app: string): Promise<string> => ensureRepository(reposDir, app);
+  const repository = (app: string, appUuid: string): Promise<string> => ensureRepository(reposDir, app, appUuid);
   const buildpacks: BuildpackSettings = {
     platformName: options.platformName ?? 'deis',
     ...(options.buildNetwork ? { network: options.buildNetwork } : {}),
@@ -91,6 +91,18 @@ export async function startBuilder(options: BuilderOptions): Promise<RunningBuil
       log(`${session.user} released ${session.app} v${released.version} from ${released.image}`);
     },
   });
+  const forgetApp = async (app: string, appUuid: string): Promise<void> => {
+    // A push still running for the destroyed app would write into what is being removed.
+    sessions.abortApp(app);
+    const removed = await removeRepository(reposDir, app, appUuid);
+    await rm(join(options.dataDir, 'slugs', app), { recursive: true, force: true });
+    try {
+      await docker.getVolume(cacheVolumeName(buildpacks.platformName, app)).remove();
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) log(`removing the build cache of the destroyed app ${app} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    log(`forgot the destroyed app ${app}${removed ? '' : ' (its repository was already gone)'}`);
+  };
   const shared = { listenAddress, hooks, sessions, socketPath, ensureRepository: repository, log };
   const started: { close(): Promise<void> }[] = [hookSocket];
   let ssh: Awaited<ReturnType<typeof startSshServer>>;
@@ -98,7 +110,7 @@ export async function startBuilder(options: BuilderOptions): Promise<RunningBuil
   try {
     ssh = await startSshServer({ ...shared, hostKey, port: options.sshPort });
     started.push(ssh);
-    http = await startHttpServer({ ...shared, port: options.httpPort, reposDir });
+    http = await startHttpServer({ ...shared, port: options.httpPort, reposDir, builderKey: options.builderKey, forgetApp });
   } catch (error) {
     // A port in use must not leave the other listeners behind.
     await Promise.all(started.map((server) => server.close()));

@@ -1,9 +1,11 @@
 /**
  * The smart-HTTP side of `git push`: HTTP basic auth with the user's name and API token, checked against the
  * controller, then `git http-backend` as a CGI program for `/<app>.git/…`. The router proxies `deis-builder.<domain>` here.
+ * The controller also calls `DELETE /apps/<app>` here, with the builder key, when it destroys an app.
  * @module
  */
 import { spawn } from 'node:child_process';
+import { timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,7 +22,11 @@ export interface HttpServerOptions {
   hooks: ControllerHooks;
   sessions: PushSessions;
   socketPath: string;
-  ensureRepository: (app: string) => Promise<string>;
+  ensureRepository: (app: string, appUuid: string) => Promise<string>;
+  /** Sent by the controller when it destroys an app (`X-Deis-Builder-Auth`). */
+  builderKey: string;
+  /** Removes what the builder keeps of a destroyed app. */
+  forgetApp: (app: string, appUuid: string) => Promise<void>;
   log: (message: string) => void;
 }
 
@@ -139,7 +145,30 @@ function runHttpBackend(req: IncomingMessage, res: ServerResponse, options: Http
   });
 }
 
+/** `DELETE /apps/<app>?uuid=<uuid>` from the controller: the app is destroyed; forget its repository, cache and slugs. */
+async function forget(req: IncomingMessage, res: ServerResponse, options: HttpServerOptions): Promise<boolean> {
+  if (req.method !== 'DELETE') return false;
+  const { pathname, searchParams } = new URL(req.url ?? '/', 'http://builder');
+  const match = /^\/apps\/([a-z0-9]+(?:-[a-z0-9]+)*)$/.exec(pathname);
+  const uuid = searchParams.get('uuid') ?? '';
+  if (!match?.[1]) return false;
+  const given = Buffer.from(String(req.headers['x-deis-builder-auth'] ?? ''));
+  const key = Buffer.from(options.builderKey);
+  if (given.length !== key.length || !timingSafeEqual(given, key)) {
+    plain(res, 403, 'You do not have permission to perform this action.');
+    return true;
+  }
+  if (!/^[0-9a-f-]{36}$/.test(uuid)) {
+    plain(res, 400, 'uuid: the uuid of the destroyed app is required.');
+    return true;
+  }
+  await options.forgetApp(match[1], uuid);
+  res.writeHead(204).end();
+  return true;
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse, options: HttpServerOptions): Promise<void> {
+  if (await forget(req, res, options)) return;
   const request = parseSmartHttpRequest(req.method ?? 'GET', req.url ?? '/');
   if (!request) return plain(res, 404, 'Not found: this server answers git smart-HTTP requests for /<app>.git only.');
 
@@ -152,7 +181,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: HttpSe
   if (access === 'missing') return plain(res, 404, `App ${request.app} does not exist.`);
   if (access === 'forbidden') return plain(res, 403, `User ${user.username} does not have permission to use app ${request.app}.`);
 
-  await options.ensureRepository(request.app);
+  await options.ensureRepository(request.app, access.uuid);
   if (request.service === 'git-upload-pack') return runHttpBackend(req, res, options, user.username, null);
   // A push is two requests; the lock is taken by the one that receives, and the first one already warns.
   if (request.kind === 'advertise') {

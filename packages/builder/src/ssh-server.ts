@@ -24,7 +24,7 @@ export interface SshServerOptions {
   hooks: ControllerHooks;
   sessions: PushSessions;
   socketPath: string;
-  ensureRepository: (app: string) => Promise<string>;
+  ensureRepository: (app: string, appUuid: string) => Promise<string>;
   log: (message: string) => void;
 }
 
@@ -47,11 +47,14 @@ async function authenticate(ctx: PublicKeyAuthContext, hooks: ControllerHooks): 
   return { username: owner.username, apps: owner.apps };
 }
 
-/** Whether the user may push to or fetch the app; the key hook lists every app, so the config hook decides. */
-async function checkAccess(identity: Identity, app: string, hooks: ControllerHooks): Promise<void> {
+/**
+ * Whether the user may push to or fetch the app; the key hook lists every app, so the app hook decides. Answers the
+ * app's uuid, which its repository must carry.
+ */
+async function checkAccess(identity: Identity, app: string, hooks: ControllerHooks): Promise<string> {
   if (!identity.apps.includes(app)) throw new Refusal(`User ${identity.username} does not have permission to use app ${app}, or it does not exist.`);
   try {
-    await hooks.config(identity.username, app);
+    return (await hooks.app(identity.username, app)).uuid;
   } catch (error) {
     if (error instanceof ApiError && error.status === 403) throw new Refusal(`User ${identity.username} does not have permission to use app ${app}.`);
     if (error instanceof ApiError && error.status === 404) throw new Refusal(`App ${app} does not exist.`);
@@ -67,7 +70,7 @@ function refuse(channel: ServerChannel, message: string): void {
 
 async function runGitCommand(channel: ServerChannel, command: string, identity: Identity, options: SshServerOptions): Promise<void> {
   const { service, app } = parseGitCommand(command);
-  await checkAccess(identity, app, options.hooks);
+  const appUuid = await checkAccess(identity, app, options.hooks);
   let session = null;
   if (service === 'git-receive-pack') {
     session = options.sessions.begin(app, identity.username);
@@ -83,7 +86,7 @@ async function runGitCommand(channel: ServerChannel, command: string, identity: 
     await session?.finish();
   };
   try {
-    const repository = await options.ensureRepository(app);
+    const repository = await options.ensureRepository(app, appUuid);
     const git = spawn('git', [service.slice('git-'.length), repository], {
       env: gitProcessEnv(options.socketPath, session),
       stdio: ['pipe', 'pipe', 'pipe'],
