@@ -14,6 +14,7 @@ import { ensureHostKey } from './host-key.ts';
 import { startHookSocket } from './hook-socket.ts';
 import { startHttpServer } from './http-server.ts';
 import { PushSessions } from './push-sessions.ts';
+import { DEFAULT_PUSH_SIZE_LIMIT_BYTES } from './push-size-limit.ts';
 import { buildAndRelease } from './receive-build.ts';
 import { ensureRepository, removeRepository, repositoryPath } from './repositories.ts';
 import { startSshServer } from './ssh-server.ts';
@@ -44,6 +45,8 @@ export interface BuilderOptions {
   preferBundledBuildpacks?: boolean;
   /** Pull the buildpack stacks from a registry instead of making them here. */
   stackPull?: BuildpackSettings['stackPull'];
+  /** A push sending more is refused (SSH and HTTP alike); default 1 GiB. */
+  pushSizeLimitBytes?: number;
   /** Operational messages; never receives secrets. Defaults to stderr. */
   log?: (message: string) => void;
 }
@@ -103,7 +106,8 @@ export async function startBuilder(options: BuilderOptions): Promise<RunningBuil
     }
     log(`forgot the destroyed app ${app}${removed ? '' : ' (its repository was already gone)'}`);
   };
-  const shared = { listenAddress, hooks, sessions, socketPath, ensureRepository: repository, log };
+  const pushSizeLimitBytes = options.pushSizeLimitBytes ?? DEFAULT_PUSH_SIZE_LIMIT_BYTES;
+  const shared = { listenAddress, hooks, sessions, socketPath, ensureRepository: repository, pushSizeLimitBytes, log };
   const started: { close(): Promise<void> }[] = [hookSocket];
   let ssh: Awaited<ReturnType<typeof startSshServer>>;
   let http: Awaited<ReturnType<typeof startHttpServer>>;

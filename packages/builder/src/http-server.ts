@@ -13,6 +13,7 @@ import type { ControllerHooks } from './controller-hooks.ts';
 import { gitProcessEnv } from './git-environment.ts';
 import { errPktLine, FLUSH_PKT, pktLine } from './pkt-line.ts';
 import { PUSH_ONGOING } from './push-lock.ts';
+import { PushSizeCounter, pushTooLargeMessage } from './push-size-limit.ts';
 import type { PushSession, PushSessions } from './push-sessions.ts';
 
 export interface HttpServerOptions {
@@ -23,6 +24,8 @@ export interface HttpServerOptions {
   sessions: PushSessions;
   socketPath: string;
   ensureRepository: (app: string, appUuid: string) => Promise<string>;
+  /** The most one push may send (push-size-limit.ts). */
+  pushSizeLimitBytes: number;
   /** Sent by the controller when it destroys an app (`X-Deis-Builder-Auth`). */
   builderKey: string;
   /** Removes what the builder keeps of a destroyed app. */
@@ -72,6 +75,15 @@ function gitRefusal(res: ServerResponse, request: SmartHttpRequest, message: str
   res.end(preamble + errPktLine(message));
 }
 
+/**
+ * A refused push's answer once git is sending its pack: the client asked for side-band-64k (receive-pack offers it and
+ * every git since 1.6 takes it), so the reason goes on band 3, which git prints as `remote error` before it stops.
+ */
+function receiveRefusal(res: ServerResponse, message: string): void {
+  res.writeHead(200, { 'content-type': 'application/x-git-receive-pack-result', 'cache-control': 'no-cache' });
+  res.end(pktLine(`\x03${message}\n`) + FLUSH_PKT);
+}
+
 /** Runs `git http-backend` for one request, relaying its CGI answer. Resolves when git has exited. */
 function runHttpBackend(req: IncomingMessage, res: ServerResponse, options: HttpServerOptions, user: string, session: PushSession | null): Promise<void> {
   const { pathname, search } = new URL(req.url ?? '/', 'http://builder');
@@ -95,7 +107,23 @@ function runHttpBackend(req: IncomingMessage, res: ServerResponse, options: Http
 
   return new Promise((resolve) => {
     const git = spawn('git', ['http-backend'], { env: gitProcessEnv(options.socketPath, session, cgi), stdio: ['pipe', 'pipe', 'pipe'] });
-    req.pipe(git.stdin);
+    let refused = false;
+    if (session) {
+      // A push without a Content-Length (git sends large ones chunked) is counted as it arrives.
+      const counter = new PushSizeCounter(options.pushSizeLimitBytes);
+      counter.on('error', (error: Error) => {
+        refused = true;
+        req.unpipe(counter);
+        session.abort();
+        git.kill('SIGTERM');
+        if (!headersSent) receiveRefusal(res, error.message);
+        else res.destroy();
+        req.resume();
+      });
+      req.pipe(counter).pipe(git.stdin);
+    } else {
+      req.pipe(git.stdin);
+    }
     git.stdin.on('error', () => undefined);
     res.on('error', () => undefined);
     git.stderr.on('data', (chunk: Buffer) => options.log(`git http-backend: ${chunk.toString().trim()}`));
@@ -138,6 +166,7 @@ function runHttpBackend(req: IncomingMessage, res: ServerResponse, options: Http
       resolve();
     });
     git.on('close', () => {
+      if (refused) return resolve();
       if (!headersSent) plain(res, 500, 'git http-backend gave no answer.');
       else res.end();
       resolve();
@@ -187,6 +216,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: HttpSe
   if (request.kind === 'advertise') {
     if (options.sessions.isPushing(request.app)) return gitRefusal(res, request, PUSH_ONGOING);
     return runHttpBackend(req, res, options, user.username, null);
+  }
+  const declared = Number(req.headers['content-length'] ?? Number.NaN);
+  if (declared > options.pushSizeLimitBytes) {
+    req.resume();
+    return receiveRefusal(res, pushTooLargeMessage(options.pushSizeLimitBytes));
   }
   const session = options.sessions.begin(request.app, user.username);
   if (!session) return gitRefusal(res, request, PUSH_ONGOING);

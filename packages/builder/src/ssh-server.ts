@@ -15,6 +15,7 @@ import { gitProcessEnv } from './git-environment.ts';
 import { GitCommandError, parseGitCommand } from './git-command.ts';
 import { errPktLine } from './pkt-line.ts';
 import { PUSH_ONGOING } from './push-lock.ts';
+import { PushSizeCounter } from './push-size-limit.ts';
 import type { PushSessions } from './push-sessions.ts';
 
 export interface SshServerOptions {
@@ -25,6 +26,8 @@ export interface SshServerOptions {
   sessions: PushSessions;
   socketPath: string;
   ensureRepository: (app: string, appUuid: string) => Promise<string>;
+  /** The most one push may send (push-size-limit.ts). */
+  pushSizeLimitBytes: number;
   log: (message: string) => void;
 }
 
@@ -92,7 +95,21 @@ async function runGitCommand(channel: ServerChannel, command: string, identity: 
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     options.log(`${identity.username} runs ${service} on ${app}`);
-    channel.pipe(git.stdin);
+    let refused = false;
+    if (session) {
+      const counter = new PushSizeCounter(options.pushSizeLimitBytes);
+      counter.on('error', (error: Error) => {
+        refused = true;
+        channel.unpipe(counter);
+        session?.abort();
+        git.kill('SIGTERM');
+        refuse(channel, error.message);
+        void finish();
+      });
+      channel.pipe(counter).pipe(git.stdin);
+    } else {
+      channel.pipe(git.stdin);
+    }
     git.stdin.on('error', () => undefined);
     git.stdout.pipe(channel, { end: false });
     git.stderr.pipe(channel.stderr, { end: false });
@@ -108,6 +125,7 @@ async function runGitCommand(channel: ServerChannel, command: string, identity: 
       void finish();
     });
     git.on('close', (code) => {
+      if (refused) return;
       channel.exit(code ?? 1);
       channel.end();
       void finish();
