@@ -128,7 +128,7 @@ describe('a destroyed app name never serves its old history', () => {
   let oldSha: string;
   let saved: string;
 
-  it("is removed with the app: repository and kept slugs", async () => {
+  it("is removed with the app: repository, build cache volume and kept slugs", async () => {
     const repo = await sampleAppRepo('node-hello', alice.cli.env);
     expectOk(await alice.cli.deis(['create', reborn, '--no-remote']));
     expectOk(await repo.git(['remote', 'add', 'deis', `ssh://git@127.0.0.1:${platform.sshPort}/${reborn}.git`]));
@@ -140,9 +140,16 @@ describe('a destroyed app name never serves its old history', () => {
     saved = mkdtempSync(join(tmpdir(), 'deis-saved-repo-'));
     cpSync(repoPath, saved, { recursive: true });
 
+    // What a buildpack push would have left: its cache volume and a kept slug.
+    const volume = `${platform.name}-buildcache-${reborn}`;
+    expectOk(await runProgram('docker', ['volume', 'create', '--label', `io.deis.platform=${platform.name}`, volume]));
+    mkdirSync(join(platform.dataDir, 'builder', 'slugs', reborn), { recursive: true });
+    writeFileSync(join(platform.dataDir, 'builder', 'slugs', reborn, '0123abcd.tgz'), 'slug');
+
     expectOk(await alice.cli.deis(['destroy', `--app=${reborn}`, `--confirm=${reborn}`]));
     expect(existsSync(repoPath)).toBe(false);
     expect(existsSync(join(platform.dataDir, 'builder', 'slugs', reborn))).toBe(false);
+    expect((await runProgram('docker', ['volume', 'inspect', volume])).code).not.toBe(0);
   });
 
   it('is not served to the next app of that name over SSH or HTTP, even when the builder kept the old repository', async () => {

@@ -97,14 +97,19 @@ export async function startBuilder(options: BuilderOptions): Promise<RunningBuil
   const forgetApp = async (app: string, appUuid: string): Promise<void> => {
     // A push still running for the destroyed app would write into what is being removed.
     sessions.abortApp(app);
-    const removed = await removeRepository(reposDir, app, appUuid);
+    const repositoryState = await removeRepository(reposDir, app, appUuid);
+    // The cache and slugs are named by app name only: once a new app of the name has pushed, they are its own.
+    if (repositoryState === 'other-app') {
+      log(`the destroyed app ${app} already has a successor; its repository, cache and slugs stay`);
+      return;
+    }
     await rm(join(options.dataDir, 'slugs', app), { recursive: true, force: true });
     try {
       await docker.getVolume(cacheVolumeName(buildpacks.platformName, app)).remove();
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode !== 404) log(`removing the build cache of the destroyed app ${app} failed: ${error instanceof Error ? error.message : String(error)}`);
     }
-    log(`forgot the destroyed app ${app}${removed ? '' : ' (its repository was already gone)'}`);
+    log(`forgot the destroyed app ${app}${repositoryState === 'removed' ? '' : ' (it had no repository)'}`);
   };
   const pushSizeLimitBytes = options.pushSizeLimitBytes ?? DEFAULT_PUSH_SIZE_LIMIT_BYTES;
   const shared = { listenAddress, hooks, sessions, socketPath, ensureRepository: repository, pushSizeLimitBytes, log };

@@ -54,11 +54,11 @@ describe('repositories are bound to the uuid of their app', () => {
 
   it("removes a destroyed app's repository, but not one already bound to a new app of that name", async () => {
     const path = await ensureRepository(reposDir, 'myapp', NEW);
-    expect(await removeRepository(reposDir, 'myapp', OLD)).toBe(false);
+    expect(await removeRepository(reposDir, 'myapp', OLD)).toBe('other-app');
     expect(existsSync(path)).toBe(true);
-    expect(await removeRepository(reposDir, 'myapp', NEW)).toBe(true);
+    expect(await removeRepository(reposDir, 'myapp', NEW)).toBe('removed');
     expect(existsSync(path)).toBe(false);
-    expect(await removeRepository(reposDir, 'myapp', NEW)).toBe(false);
+    expect(await removeRepository(reposDir, 'myapp', NEW)).toBe('absent');
   });
 
   it('makes one repository when a fetch and a push arrive together', async () => {

@@ -88,16 +88,16 @@ export function ensureRepository(reposDir: string, app: string, appUuid: string)
 }
 
 /**
- * Removes the repository of a destroyed app, unless it already belongs to another app of that name. Answers whether
- * anything was removed.
+ * Removes the repository of a destroyed app, unless it already belongs to another app of that name (`other-app`: a
+ * new app took the name and pushed before the destroy reached the builder).
  */
-export function removeRepository(reposDir: string, app: string, appUuid: string): Promise<boolean> {
+export function removeRepository(reposDir: string, app: string, appUuid: string): Promise<'removed' | 'absent' | 'other-app'> {
   const path = repositoryPath(reposDir, app);
   return serialized(path, async () => {
-    if (!(await exists(path))) return false;
+    if (!(await exists(path))) return 'absent';
     const bound = await repositoryAppUuid(path);
-    if (bound !== null && bound !== appUuid) return false;
+    if (bound !== null && bound !== appUuid) return 'other-app';
     await rm(path, { recursive: true, force: true });
-    return true;
+    return 'removed';
   });
 }
