@@ -70,7 +70,7 @@ export async function buildAndRelease(deps: ReceiveBuildDeps, push: ReceivedPush
 
   out(LAUNCHING);
   const released = await fromController(
-    deps.hooks.build({ receive_user: user, receive_repo: app, image, sha: commit.sha.slice(0, 8), procfile, dockerfile: dockerfile === null ? '' : 'true' }),
+    deps.hooks.build({ receive_user: user, receive_repo: app, image, sha: commit.sha.slice(0, 8), procfile, dockerfile: dockerfile === null ? '' : 'true' }, (text) => out(`!    ${text}`)),
   );
   const version = released.release.version;
   for (const line of deployedLines(app, version)) out(line);
