@@ -23,6 +23,8 @@ const TOKEN = randomBytes(20).toString('hex');
 const RUN = randomBytes(3).toString('hex');
 const BASE_IMAGE = `deis-builder-test-base-${RUN}:busybox`;
 const app = (name: string): string => `bt${RUN}-${name}`;
+/** A fixed uuid per app name, as the controller keeps one per app. */
+const appUuid = (name: string): string => `00000000-0000-4000-8000-${Buffer.from(name).toString('hex').padEnd(12, '0').slice(-12)}`;
 
 interface Completed {
   code: number;
@@ -94,6 +96,12 @@ class FakeController {
         if (body.receive_repo === app('nocache')) values.DEIS_DISABLE_CACHE = 'true';
         return reply(200, { values });
       }
+      if (url === '/v2/hooks/app/' && req.method === 'POST') {
+        if (body.receive_repo === app('forbidden')) return reply(403, { detail: 'You do not have permission to perform this action.' });
+        return reply(200, { id: body.receive_repo, uuid: appUuid(String(body.receive_repo)) });
+      }
+      // Which images a build may read is the controller's rule, tested with it (hooks/image-hook.test.ts).
+      if (url === '/v2/hooks/image/' && req.method === 'POST') return reply(200, {});
       if (url === '/v2/hooks/build/' && req.method === 'POST') {
         this.builds.push(body as unknown as BuildHookRequest);
         if (this.hold) await this.hold;
@@ -106,7 +114,7 @@ class FakeController {
     if (req.headers.authorization !== `token ${TOKEN}`) return reply(401, { detail: 'Invalid token.' });
     if (url === '/v2/auth/whoami/') return reply(200, { username: 'alice' });
     const appMatch = /^\/v2\/apps\/([^/]+)\/$/.exec(url);
-    if (appMatch) return appMatch[1] === app('forbidden') ? reply(403, { detail: 'no' }) : reply(200, { id: appMatch[1] });
+    if (appMatch) return appMatch[1] === app('forbidden') ? reply(403, { detail: 'no' }) : reply(200, { id: appMatch[1], uuid: appUuid(appMatch[1] ?? '') });
     reply(404, 'Not found.');
   }
 }

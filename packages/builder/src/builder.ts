@@ -3,19 +3,20 @@
  * inside the push, and reports it to the controller, which releases and deploys it.
  * @module
  */
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { DEFAULT_BUILD_TIMEOUT_MS, DEFAULT_SLUG_SIZE_LIMIT_BYTES } from './buildpack-build.ts';
+import { cacheVolumeName, DEFAULT_BUILD_TIMEOUT_MS, DEFAULT_SLUG_SIZE_LIMIT_BYTES } from './buildpack-build.ts';
 import type { BuildpackSettings } from './buildpack-build.ts';
 import { ControllerHooks } from './controller-hooks.ts';
 import { ensureHostKey } from './host-key.ts';
 import { startHookSocket } from './hook-socket.ts';
 import { startHttpServer } from './http-server.ts';
 import { PushSessions } from './push-sessions.ts';
+import { DEFAULT_PUSH_SIZE_LIMIT_BYTES } from './push-size-limit.ts';
 import { buildAndRelease } from './receive-build.ts';
-import { ensureRepository, repositoryPath } from './repositories.ts';
+import { ensureRepository, removeRepository, repositoryPath } from './repositories.ts';
 import { startSshServer } from './ssh-server.ts';
 
 export interface BuilderOptions {
@@ -44,6 +45,8 @@ export interface BuilderOptions {
   preferBundledBuildpacks?: boolean;
   /** Pull the buildpack stacks from a registry instead of making them here. */
   stackPull?: BuildpackSettings['stackPull'];
+  /** A push sending more is refused (SSH and HTTP alike); default 1 GiB. */
+  pushSizeLimitBytes?: number;
   /** Operational messages; never receives secrets. Defaults to stderr. */
   log?: (message: string) => void;
 }
@@ -71,7 +74,7 @@ export async function startBuilder(options: BuilderOptions): Promise<RunningBuil
   const hooks = new ControllerHooks(options.controllerUrl, options.builderKey);
   const sessions = new PushSessions();
   const socketPath = await hookSocketPath(options.dataDir);
-  const repository = (app: string): Promise<string> => ensureRepository(reposDir, app);
+  const repository = (app: string, appUuid: string): Promise<string> => ensureRepository(reposDir, app, appUuid);
   const buildpacks: BuildpackSettings = {
     platformName: options.platformName ?? 'deis',
     ...(options.buildNetwork ? { network: options.buildNetwork } : {}),
@@ -91,14 +94,32 @@ export async function startBuilder(options: BuilderOptions): Promise<RunningBuil
       log(`${session.user} released ${session.app} v${released.version} from ${released.image}`);
     },
   });
-  const shared = { listenAddress, hooks, sessions, socketPath, ensureRepository: repository, log };
+  const forgetApp = async (app: string, appUuid: string): Promise<void> => {
+    // A push still running for the destroyed app would write into what is being removed.
+    sessions.abortApp(app);
+    const repositoryState = await removeRepository(reposDir, app, appUuid);
+    // The cache and slugs are named by app name only: once a new app of the name has pushed, they are its own.
+    if (repositoryState === 'other-app') {
+      log(`the destroyed app ${app} already has a successor; its repository, cache and slugs stay`);
+      return;
+    }
+    await rm(join(options.dataDir, 'slugs', app), { recursive: true, force: true });
+    try {
+      await docker.getVolume(cacheVolumeName(buildpacks.platformName, app)).remove();
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) log(`removing the build cache of the destroyed app ${app} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    log(`forgot the destroyed app ${app}${repositoryState === 'removed' ? '' : ' (it had no repository)'}`);
+  };
+  const pushSizeLimitBytes = options.pushSizeLimitBytes ?? DEFAULT_PUSH_SIZE_LIMIT_BYTES;
+  const shared = { listenAddress, hooks, sessions, socketPath, ensureRepository: repository, pushSizeLimitBytes, log };
   const started: { close(): Promise<void> }[] = [hookSocket];
   let ssh: Awaited<ReturnType<typeof startSshServer>>;
   let http: Awaited<ReturnType<typeof startHttpServer>>;
   try {
     ssh = await startSshServer({ ...shared, hostKey, port: options.sshPort });
     started.push(ssh);
-    http = await startHttpServer({ ...shared, port: options.httpPort, reposDir });
+    http = await startHttpServer({ ...shared, port: options.httpPort, reposDir, builderKey: options.builderKey, forgetApp });
   } catch (error) {
     // A port in use must not leave the other listeners behind.
     await Promise.all(started.map((server) => server.close()));

@@ -6,7 +6,8 @@
 import { ApiClient, ApiError } from '@deis/sdk/client';
 import type { App, BuildHookRequest, BuildHookResponse, Config, KeyHookResponse, User } from '@deis/sdk/types';
 
-export type AppAccess = 'allowed' | 'forbidden' | 'missing';
+/** The app when the user may use it (its uuid binds the repository, repositories.ts). */
+export type AppAccess = { uuid: string } | 'forbidden' | 'missing';
 
 export class ControllerHooks {
   readonly #controllerUrl: string;
@@ -36,6 +37,17 @@ export class ControllerHooks {
     return data;
   }
 
+  /** The app's uuid; the controller answers 403 when the user may not use the app, 404 when it is unknown. */
+  async app(user: string, app: string): Promise<{ uuid: string }> {
+    const { data } = await this.#builder.request<{ uuid: string }>('POST', '/v2/hooks/app/', { body: { receive_user: user, receive_repo: app } });
+    return { uuid: data.uuid };
+  }
+
+  /** Whether a build of the app may read the image; throws the controller's 400/403 with its reason when not. */
+  async image(user: string, app: string, image: string): Promise<void> {
+    await this.#builder.request('POST', '/v2/hooks/image/', { body: { receive_user: user, receive_repo: app, image } });
+  }
+
   /**
    * Reports a finished build; the controller creates and deploys the release. `onWarning` hears what the deploy
    * warns of (new containers that are not ready yet), for the pusher.
@@ -62,8 +74,8 @@ export class ControllerHooks {
   /** Whether the token's user may use the app (owner, collaborator or admin), asked the way the CLI would ask. */
   async appAccess(token: string, app: string): Promise<AppAccess> {
     try {
-      await this.#userClient(token).request<App>('GET', `/v2/apps/${encodeURIComponent(app)}/`);
-      return 'allowed';
+      const { data } = await this.#userClient(token).request<App>('GET', `/v2/apps/${encodeURIComponent(app)}/`);
+      return { uuid: data.uuid };
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) return 'missing';
       if (error instanceof ApiError && (error.status === 401 || error.status === 403)) return 'forbidden';

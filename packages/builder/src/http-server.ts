@@ -1,9 +1,11 @@
 /**
  * The smart-HTTP side of `git push`: HTTP basic auth with the user's name and API token, checked against the
  * controller, then `git http-backend` as a CGI program for `/<app>.git/…`. The router proxies `deis-builder.<domain>` here.
+ * The controller also calls `DELETE /apps/<app>` here, with the builder key, when it destroys an app.
  * @module
  */
 import { spawn } from 'node:child_process';
+import { timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +13,7 @@ import type { ControllerHooks } from './controller-hooks.ts';
 import { gitProcessEnv } from './git-environment.ts';
 import { errPktLine, FLUSH_PKT, pktLine } from './pkt-line.ts';
 import { PUSH_ONGOING } from './push-lock.ts';
+import { PushSizeCounter, pushTooLargeMessage } from './push-size-limit.ts';
 import type { PushSession, PushSessions } from './push-sessions.ts';
 
 export interface HttpServerOptions {
@@ -20,7 +23,13 @@ export interface HttpServerOptions {
   hooks: ControllerHooks;
   sessions: PushSessions;
   socketPath: string;
-  ensureRepository: (app: string) => Promise<string>;
+  ensureRepository: (app: string, appUuid: string) => Promise<string>;
+  /** The most one push may send (push-size-limit.ts). */
+  pushSizeLimitBytes: number;
+  /** Sent by the controller when it destroys an app (`X-Deis-Builder-Auth`). */
+  builderKey: string;
+  /** Removes what the builder keeps of a destroyed app. */
+  forgetApp: (app: string, appUuid: string) => Promise<void>;
   log: (message: string) => void;
 }
 
@@ -66,6 +75,15 @@ function gitRefusal(res: ServerResponse, request: SmartHttpRequest, message: str
   res.end(preamble + errPktLine(message));
 }
 
+/**
+ * A refused push's answer once git is sending its pack: the client asked for side-band-64k (receive-pack offers it and
+ * every git since 1.6 takes it), so the reason goes on band 3, which git prints as `remote error` before it stops.
+ */
+function receiveRefusal(res: ServerResponse, message: string): void {
+  res.writeHead(200, { 'content-type': 'application/x-git-receive-pack-result', 'cache-control': 'no-cache' });
+  res.end(pktLine(`\x03${message}\n`) + FLUSH_PKT);
+}
+
 /** Runs `git http-backend` for one request, relaying its CGI answer. Resolves when git has exited. */
 function runHttpBackend(req: IncomingMessage, res: ServerResponse, options: HttpServerOptions, user: string, session: PushSession | null): Promise<void> {
   const { pathname, search } = new URL(req.url ?? '/', 'http://builder');
@@ -89,7 +107,23 @@ function runHttpBackend(req: IncomingMessage, res: ServerResponse, options: Http
 
   return new Promise((resolve) => {
     const git = spawn('git', ['http-backend'], { env: gitProcessEnv(options.socketPath, session, cgi), stdio: ['pipe', 'pipe', 'pipe'] });
-    req.pipe(git.stdin);
+    let refused = false;
+    if (session) {
+      // A push without a Content-Length (git sends large ones chunked) is counted as it arrives.
+      const counter = new PushSizeCounter(options.pushSizeLimitBytes);
+      counter.on('error', (error: Error) => {
+        refused = true;
+        req.unpipe(counter);
+        session.abort();
+        git.kill('SIGTERM');
+        if (!headersSent) receiveRefusal(res, error.message);
+        else res.destroy();
+        req.resume();
+      });
+      req.pipe(counter).pipe(git.stdin);
+    } else {
+      req.pipe(git.stdin);
+    }
     git.stdin.on('error', () => undefined);
     res.on('error', () => undefined);
     git.stderr.on('data', (chunk: Buffer) => options.log(`git http-backend: ${chunk.toString().trim()}`));
@@ -132,6 +166,7 @@ function runHttpBackend(req: IncomingMessage, res: ServerResponse, options: Http
       resolve();
     });
     git.on('close', () => {
+      if (refused) return resolve();
       if (!headersSent) plain(res, 500, 'git http-backend gave no answer.');
       else res.end();
       resolve();
@@ -139,7 +174,30 @@ function runHttpBackend(req: IncomingMessage, res: ServerResponse, options: Http
   });
 }
 
+/** `DELETE /apps/<app>?uuid=<uuid>` from the controller: the app is destroyed; forget its repository, cache and slugs. */
+async function forget(req: IncomingMessage, res: ServerResponse, options: HttpServerOptions): Promise<boolean> {
+  if (req.method !== 'DELETE') return false;
+  const { pathname, searchParams } = new URL(req.url ?? '/', 'http://builder');
+  const match = /^\/apps\/([a-z0-9]+(?:-[a-z0-9]+)*)$/.exec(pathname);
+  const uuid = searchParams.get('uuid') ?? '';
+  if (!match?.[1]) return false;
+  const given = Buffer.from(String(req.headers['x-deis-builder-auth'] ?? ''));
+  const key = Buffer.from(options.builderKey);
+  if (given.length !== key.length || !timingSafeEqual(given, key)) {
+    plain(res, 403, 'You do not have permission to perform this action.');
+    return true;
+  }
+  if (!/^[0-9a-f-]{36}$/.test(uuid)) {
+    plain(res, 400, 'uuid: the uuid of the destroyed app is required.');
+    return true;
+  }
+  await options.forgetApp(match[1], uuid);
+  res.writeHead(204).end();
+  return true;
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse, options: HttpServerOptions): Promise<void> {
+  if (await forget(req, res, options)) return;
   const request = parseSmartHttpRequest(req.method ?? 'GET', req.url ?? '/');
   if (!request) return plain(res, 404, 'Not found: this server answers git smart-HTTP requests for /<app>.git only.');
 
@@ -152,12 +210,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: HttpSe
   if (access === 'missing') return plain(res, 404, `App ${request.app} does not exist.`);
   if (access === 'forbidden') return plain(res, 403, `User ${user.username} does not have permission to use app ${request.app}.`);
 
-  await options.ensureRepository(request.app);
+  await options.ensureRepository(request.app, access.uuid);
   if (request.service === 'git-upload-pack') return runHttpBackend(req, res, options, user.username, null);
   // A push is two requests; the lock is taken by the one that receives, and the first one already warns.
   if (request.kind === 'advertise') {
     if (options.sessions.isPushing(request.app)) return gitRefusal(res, request, PUSH_ONGOING);
     return runHttpBackend(req, res, options, user.username, null);
+  }
+  const declared = Number(req.headers['content-length'] ?? Number.NaN);
+  if (declared > options.pushSizeLimitBytes) {
+    req.resume();
+    return receiveRefusal(res, pushTooLargeMessage(options.pushSizeLimitBytes));
   }
   const session = options.sessions.begin(request.app, user.username);
   if (!session) return gitRefusal(res, request, PUSH_ONGOING);

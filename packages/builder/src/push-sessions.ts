@@ -74,6 +74,11 @@ export class PushSessions {
     return this.#locks.isHeld(app);
   }
 
+  /** Interrupts the pushes to one app, which was destroyed. */
+  abortApp(app: string): void {
+    for (const session of this.#sessions.values()) if (session.app === app) session.abort();
+  }
+
   /** Interrupts every push, for shutdown. */
   abortAll(): void {
     for (const session of this.#sessions.values()) session.abort();

@@ -13,6 +13,7 @@ import { BuildpackBuildError, buildWithBuildpacks } from './buildpack-build.ts';
 import type { BuildpackSettings } from './buildpack-build.ts';
 import type { ControllerHooks } from './controller-hooks.ts';
 import { buildImage, ImageBuildError } from './docker-build.ts';
+import { DockerfileImageError, dockerfileImages } from './dockerfile-images.ts';
 import { archiveTo, readFileAt } from './git-objects.ts';
 import type { PushedCommit } from './git-objects.ts';
 import { parseProcfile, ProcfileError } from './procfile.ts';
@@ -68,7 +69,7 @@ export async function buildAndRelease(deps: ReceiveBuildDeps, push: ReceivedPush
   const config = await fromController(deps.hooks.config(user, app));
   const image = imageName(app, commit.sha);
   const dockerfile = await readFileAt(commit, 'Dockerfile');
-  const procfile = dockerfile === null ? await slugBuild(deps, push, image, config.values) : await dockerfileBuild(deps, push, image, config.values);
+  const procfile = dockerfile === null ? await slugBuild(deps, push, image, config.values) : await dockerfileBuild(deps, push, image, config.values, dockerfile);
   out(BUILD_COMPLETE);
 
   out(LAUNCHING);
@@ -81,7 +82,7 @@ export async function buildAndRelease(deps: ReceiveBuildDeps, push: ReceivedPush
 }
 
 /** A push with a Dockerfile at its root: `docker build` of the commit; the Procfile, if any, names the types. */
-async function dockerfileBuild(deps: ReceiveBuildDeps, push: ReceivedPush, image: string, values: Record<string, string>): Promise<Record<string, string>> {
+async function dockerfileBuild(deps: ReceiveBuildDeps, push: ReceivedPush, image: string, values: Record<string, string>, dockerfile: string): Promise<Record<string, string>> {
   const procfileText = await readFileAt(push.commit, 'Procfile');
   let procfile: Record<string, string> = {};
   try {
@@ -91,6 +92,8 @@ async function dockerfileBuild(deps: ReceiveBuildDeps, push: ReceivedPush, image
     throw error;
   }
   const flag = (name: string): boolean => TRUE_WORDS.has((values[name] ?? '').toLowerCase());
+  const buildArgs = flag('DEIS_DOCKER_BUILD_ARGS_ENABLED') ? { ...values } : {};
+  await checkDockerfileImages(deps, push, dockerfile, buildArgs);
   const work = await mkdtemp(join(tmpdir(), 'deis-context-'));
   try {
     const context = join(work, 'context.tar');
@@ -99,7 +102,7 @@ async function dockerfileBuild(deps: ReceiveBuildDeps, push: ReceivedPush, image
       docker: deps.docker,
       context: createReadStream(context),
       tag: image,
-      ...(flag('DEIS_DOCKER_BUILD_ARGS_ENABLED') ? { buildArgs: { ...values } } : {}),
+      buildArgs,
       noCache: flag('DEIS_DISABLE_CACHE'),
       signal: push.signal,
       onLine: push.out,
@@ -111,6 +114,31 @@ async function dockerfileBuild(deps: ReceiveBuildDeps, push: ReceivedPush, image
     await rm(work, { recursive: true, force: true });
   }
   return procfile;
+}
+
+/**
+ * Every image the Dockerfile reads from must be one the app may use (the controller's image hook), asked before the
+ * engine sees the Dockerfile: a refused image must not print a line of its files into the push.
+ */
+async function checkDockerfileImages(deps: ReceiveBuildDeps, push: ReceivedPush, dockerfile: string, buildArgs: Record<string, string>): Promise<void> {
+  let images;
+  try {
+    images = dockerfileImages(dockerfile, buildArgs);
+  } catch (error) {
+    if (error instanceof DockerfileImageError) throw new PushFailure(`Dockerfile ${error.message}`);
+    throw error;
+  }
+  for (const { reference, instruction, line } of images) {
+    try {
+      await deps.hooks.image(push.user, push.app, reference);
+    } catch (error) {
+      if (error instanceof ApiError && (error.status === 400 || error.status === 403)) {
+        throw new PushFailure(`Dockerfile line ${line}: ${instruction} ${reference} is refused: ${error.message}`);
+      }
+      if (error instanceof ApiError) throw new PushFailure(error.message);
+      throw error;
+    }
+  }
 }
 
 /** A push without a Dockerfile: buildpacks make a slug, and the slug image runs it. */

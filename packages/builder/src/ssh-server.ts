@@ -15,6 +15,7 @@ import { gitProcessEnv } from './git-environment.ts';
 import { GitCommandError, parseGitCommand } from './git-command.ts';
 import { errPktLine } from './pkt-line.ts';
 import { PUSH_ONGOING } from './push-lock.ts';
+import { PushSizeCounter } from './push-size-limit.ts';
 import type { PushSessions } from './push-sessions.ts';
 
 export interface SshServerOptions {
@@ -24,7 +25,9 @@ export interface SshServerOptions {
   hooks: ControllerHooks;
   sessions: PushSessions;
   socketPath: string;
-  ensureRepository: (app: string) => Promise<string>;
+  ensureRepository: (app: string, appUuid: string) => Promise<string>;
+  /** The most one push may send (push-size-limit.ts). */
+  pushSizeLimitBytes: number;
   log: (message: string) => void;
 }
 
@@ -47,11 +50,14 @@ async function authenticate(ctx: PublicKeyAuthContext, hooks: ControllerHooks): 
   return { username: owner.username, apps: owner.apps };
 }
 
-/** Whether the user may push to or fetch the app; the key hook lists every app, so the config hook decides. */
-async function checkAccess(identity: Identity, app: string, hooks: ControllerHooks): Promise<void> {
+/**
+ * Whether the user may push to or fetch the app; the key hook lists every app, so the app hook decides. Answers the
+ * app's uuid, which its repository must carry.
+ */
+async function checkAccess(identity: Identity, app: string, hooks: ControllerHooks): Promise<string> {
   if (!identity.apps.includes(app)) throw new Refusal(`User ${identity.username} does not have permission to use app ${app}, or it does not exist.`);
   try {
-    await hooks.config(identity.username, app);
+    return (await hooks.app(identity.username, app)).uuid;
   } catch (error) {
     if (error instanceof ApiError && error.status === 403) throw new Refusal(`User ${identity.username} does not have permission to use app ${app}.`);
     if (error instanceof ApiError && error.status === 404) throw new Refusal(`App ${app} does not exist.`);
@@ -67,7 +73,7 @@ function refuse(channel: ServerChannel, message: string): void {
 
 async function runGitCommand(channel: ServerChannel, command: string, identity: Identity, options: SshServerOptions): Promise<void> {
   const { service, app } = parseGitCommand(command);
-  await checkAccess(identity, app, options.hooks);
+  const appUuid = await checkAccess(identity, app, options.hooks);
   let session = null;
   if (service === 'git-receive-pack') {
     session = options.sessions.begin(app, identity.username);
@@ -83,13 +89,27 @@ async function runGitCommand(channel: ServerChannel, command: string, identity: 
     await session?.finish();
   };
   try {
-    const repository = await options.ensureRepository(app);
+    const repository = await options.ensureRepository(app, appUuid);
     const git = spawn('git', [service.slice('git-'.length), repository], {
       env: gitProcessEnv(options.socketPath, session),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     options.log(`${identity.username} runs ${service} on ${app}`);
-    channel.pipe(git.stdin);
+    let refused = false;
+    if (session) {
+      const counter = new PushSizeCounter(options.pushSizeLimitBytes);
+      counter.on('error', (error: Error) => {
+        refused = true;
+        channel.unpipe(counter);
+        session?.abort();
+        git.kill('SIGTERM');
+        refuse(channel, error.message);
+        void finish();
+      });
+      channel.pipe(counter).pipe(git.stdin);
+    } else {
+      channel.pipe(git.stdin);
+    }
     git.stdin.on('error', () => undefined);
     git.stdout.pipe(channel, { end: false });
     git.stderr.pipe(channel.stderr, { end: false });
@@ -105,6 +125,7 @@ async function runGitCommand(channel: ServerChannel, command: string, identity: 
       void finish();
     });
     git.on('close', (code) => {
+      if (refused) return;
       channel.exit(code ?? 1);
       channel.end();
       void finish();

@@ -39,6 +39,10 @@ export interface ControllerSettings {
    */
   nodeLabels: Record<string, string>;
   logLevel: string;
+  /** The builder's images kept per app (DEIS_IMAGES_KEPT); older ones are removed after a successful release. Absent: 10. */
+  imagesKeptPerApp?: number;
+  /** Release rows kept per app (DEIS_RELEASES_KEPT), v1 and the one in force besides (releases/retention.ts). Absent: 100. */
+  releasesKeptPerApp?: number;
   /** Where the router sends `deis-builder.<platformDomain>` (git over HTTP), `host:port` in DEIS_BUILDER_HTTP_UPSTREAM; absent: no builder route. */
   builderHttpUpstream?: { host: string; port: number } | null;
   limits: Readonly<TenantLimits>;
@@ -90,6 +94,9 @@ export class SettingsError extends Error {
     this.name = 'SettingsError';
   }
 }
+
+export const DEFAULT_IMAGES_KEPT = 10;
+export const DEFAULT_RELEASES_KEPT = 100;
 
 function parseLabels(raw: string, problems: string[]): Record<string, string> {
   const labels: Record<string, string> = {};
@@ -175,6 +182,8 @@ export function loadControllerSettings(env: Record<string, string | undefined> =
     rejectIfProcfileMissing: flag('DEIS_DEPLOY_REJECT_IF_PROCFILE_MISSING', false),
     nodeLabels: parseLabels(env.DEIS_NODE_LABELS ?? '', problems),
     logLevel: env.DEIS_LOG_LEVEL || 'info',
+    imagesKeptPerApp: integer('DEIS_IMAGES_KEPT', DEFAULT_IMAGES_KEPT, 1, 10_000),
+    releasesKeptPerApp: integer('DEIS_RELEASES_KEPT', DEFAULT_RELEASES_KEPT, 2, 1_000_000),
     builderHttpUpstream: parseUpstream('DEIS_BUILDER_HTTP_UPSTREAM', env.DEIS_BUILDER_HTTP_UPSTREAM ?? '', problems),
     limits: Object.freeze({
       scalePerType: integer('DEIS_LIMIT_SCALE_PER_TYPE', DEFAULT_LIMITS.scalePerType, 1, 10_000),

@@ -27,6 +27,8 @@ export interface PlatformSettings {
   buildTimeoutSeconds: number;
   /** A buildpack build whose compressed slug is larger fails. */
   slugSizeLimitMegabytes: number;
+  /** A push sending more than this many megabytes is refused, over SSH and HTTP alike. */
+  pushSizeLimitMegabytes: number;
   /** Heroku's well-known buildpack URLs use the bundled buildpacks without trying the network (offline hosts). */
   preferBundledBuildpacks: boolean;
   /** The buildpack stacks to pull from a registry instead of making them here; null: make them. */
@@ -92,6 +94,7 @@ export function loadPlatformSettings(env: Record<string, string | undefined> = p
     cliLink: env.DEIS_CLI_LINK === undefined ? '/usr/local/bin/deis' : env.DEIS_CLI_LINK || null,
     buildTimeoutSeconds: positiveInteger(env, 'DEIS_BUILD_TIMEOUT', 900, problems),
     slugSizeLimitMegabytes: positiveInteger(env, 'DEIS_SLUG_SIZE_LIMIT', 500, problems),
+    pushSizeLimitMegabytes: positiveInteger(env, 'DEIS_PUSH_SIZE_LIMIT', 1024, problems),
     preferBundledBuildpacks: flag(env, 'DEIS_BUILDPACK_PREFER_BUNDLED', false, problems),
     stackPull: null,
   };

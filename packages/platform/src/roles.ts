@@ -79,6 +79,7 @@ export async function runPlatform(settings: PlatformSettings, log: (line: string
       buildNetwork: settings.networkName,
       buildTimeoutMs: settings.buildTimeoutSeconds * 1000,
       slugSizeLimitBytes: settings.slugSizeLimitMegabytes * 1024 * 1024,
+      pushSizeLimitBytes: settings.pushSizeLimitMegabytes * 1024 * 1024,
       preferBundledBuildpacks: settings.preferBundledBuildpacks,
       ...(settings.stackPull ? { stackPull: settings.stackPull } : {}),
     });

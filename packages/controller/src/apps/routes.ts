@@ -13,6 +13,7 @@ import { bodyOf, optionalString } from '../http/body.ts';
 import { pageWindow, toPage } from '../http/pagination.ts';
 import { findUserByUsername } from '../users/user-store.ts';
 import { deleteAppRows, listVisibleApps, toWireApp, transferApp } from './app-store.ts';
+import { forgetAppInBuilder } from './builder-forget.ts';
 import { builderImagesOf, removeBuilderImages } from './builder-images.ts';
 import { createApp } from './create-app.ts';
 
@@ -62,6 +63,7 @@ export async function appRoutes(app: FastifyInstance, deps: ControllerDeps): Pro
       if (error instanceof ImageInUseError) request.log.warn({ image }, 'an image of the destroyed app stays: a container still uses it');
       else request.log.error({ err: error, image }, 'removing an image of the destroyed app failed');
     });
+    await forgetAppInBuilder(deps.settings, row, (error) => request.log.error({ err: error, app: row.id }, 'the builder could not remove the repository of the destroyed app'));
     return reply.code(204).send();
   });
 

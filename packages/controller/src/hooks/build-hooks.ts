@@ -1,6 +1,6 @@
 /**
  * The builder's hooks: `POST /v2/hooks/build/` turns a finished push into a build, a release and a deploy, and answers
- * `{"release": {"version": N}}`; the config hook is registered here too.
+ * `{"release": {"version": N}}`; the app, config and image hooks are registered here too.
  * @module
  */
 import type { FastifyInstance } from 'fastify';
@@ -9,8 +9,10 @@ import { createBuild, parseNewBuild } from '../builds/create-build.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { bodyOf } from '../http/body.ts';
 import { sendDeployNotice } from '../http/deploy-notice.ts';
+import { appHookRoutes } from './app-hook.ts';
 import { configHookRoutes } from './config-hook.ts';
 import { hookCaller } from './hook-caller.ts';
+import { imageHookRoutes } from './image-hook.ts';
 
 export async function buildHookRoutes(app: FastifyInstance, deps: ControllerDeps): Promise<void> {
   app.post('/v2/hooks/build/', { config: { auth: 'builder' } }, async (request, reply): Promise<BuildHookResponse> => {
@@ -20,5 +22,7 @@ export async function buildHookRoutes(app: FastifyInstance, deps: ControllerDeps
     sendDeployNotice(reply, notReadyNotice);
     return { release: { version: release.version } };
   });
+  await appHookRoutes(app, deps);
   await configHookRoutes(app, deps);
+  await imageHookRoutes(app, deps);
 }

@@ -24,6 +24,7 @@ import { deployRelease } from '../formation/deploy.ts';
 import { sendDeployHooks } from '../hooks/deploy-hooks.ts';
 import type { PageWindow } from '../http/pagination.ts';
 import { summarizeRelease } from './release-summary.ts';
+import { pruneAppHistory } from './retention.ts';
 import type { SummarySide } from './release-summary.ts';
 
 export type ReleaseRow = Selectable<ReleasesTable>;
@@ -256,5 +257,7 @@ export async function createRelease(deps: ControllerDeps, request: ReleaseReques
       await endDeploying(db, release.uuid);
     }
   }
+  // The release stands whatever pruning meets; the next release prunes again.
+  await pruneAppHistory(deps, request.app).catch(() => undefined);
   return { release, config, notReadyNotice };
 }

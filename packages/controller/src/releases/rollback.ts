@@ -5,7 +5,9 @@
 import { ValidationError } from '@deis/core/errors';
 import { findBuild } from '../builds/build-store.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { createRelease, findRelease, latestGoodRelease } from './release-store.ts';
+import { DEFAULT_IMAGES_KEPT, DEFAULT_RELEASES_KEPT } from '../settings.ts';
+import { createRelease, findRelease, latestGoodRelease, latestReleaseVersion } from './release-store.ts';
+import { isBuilderImage } from './retention.ts';
 import type { CreatedRelease } from './release-store.ts';
 
 /** The version asked for; absent (the CLI posts an empty body), the one before the serving release. */
@@ -28,9 +30,22 @@ export async function rollbackRelease(
   if (version < 1) throw new ValidationError('version cannot be below 0');
   if (version === 1) throw new ValidationError('Cannot roll back to initial release.');
   const target = await findRelease(deps.db, app.uuid, version);
-  if (!target) throw new ValidationError('Release matching query does not exist.');
+  if (!target) {
+    // Versions are never reused, so a missing one below the newest was pruned (retention.ts).
+    if (version < (await latestReleaseVersion(deps.db, app.uuid))) {
+      const kept = deps.settings.releasesKeptPerApp ?? DEFAULT_RELEASES_KEPT;
+      throw new ValidationError(`Release v${version} was pruned: an app keeps its newest ${kept} releases (DEIS_RELEASES_KEPT), v1 and the one in force.`);
+    }
+    throw new ValidationError('Release matching query does not exist.');
+  }
   if (target.failed) throw new ValidationError('Cannot roll back to failed release.');
   const build = target.build_uuid ? ((await findBuild(deps.db, target.build_uuid)) ?? null) : null;
+  if (build && isBuilderImage(build, app.id) && (await deps.scheduler.imagePorts(build.image)) === null) {
+    const kept = deps.settings.imagesKeptPerApp ?? DEFAULT_IMAGES_KEPT;
+    throw new ValidationError(
+      `The image of v${version} (${build.image}) was pruned: an app keeps the images of its newest ${kept} builds (DEIS_IMAGES_KEPT). Push commit ${build.sha} again to build it anew.`,
+    );
+  }
   return createRelease(deps, {
     app,
     user,
