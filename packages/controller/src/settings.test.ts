@@ -28,6 +28,8 @@ describe('loadControllerSettings', () => {
       deployHookSecret: null,
       deployTimeoutMs: 120_000,
       gracePeriodSeconds: 30,
+      imagesKeptPerApp: 10,
+      releasesKeptPerApp: 100,
       platformName: 'deis',
       procfileMissingRemove: true,
       rejectIfProcfileMissing: false,
