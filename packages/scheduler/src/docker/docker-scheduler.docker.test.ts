@@ -12,7 +12,7 @@ import type { ContainerSpec } from '../scheduler.ts';
 import { BASE_IMAGE } from '../stack-images.ts';
 import { buildContractImage } from './contract-app-image.ts';
 import { APP_CAPABILITIES, DockerScheduler, PLATFORM_LABEL } from './docker-scheduler.ts';
-import { linkLocalRule, removeLinkLocalBlock, systemIptables } from './link-local-firewall.ts';
+import { ensureLinkLocalBlock, linkLocalRule, removeLinkLocalBlock, systemIptables } from './link-local-firewall.ts';
 import { ICC_OPTION, ensurePlatformNetwork, removePlatformNetwork } from './platform-network.ts';
 
 const docker = new Docker();
@@ -241,14 +241,17 @@ describe('DockerScheduler on the engine', () => {
     await scheduler.waitReady(appB.name, { kind: 'tcp', port: 5000 }, 5_000);
   });
 
-  it('installs the rule that keeps its containers off link-local addresses, once however often it starts', async () => {
+  it('installs the rule that keeps its containers off link-local addresses, once however often it starts, and prunes those of networks that are gone', async () => {
+    const gone = { name: `${platformName}-gone`, subnet: `${subnetPrefix}.128/25` };
+    await ensureLinkLocalBlock(gone.name, gone.subnet);
     await createScheduler({ kind: 'docker', platformName, networkName: platformName, networkSubnet: subnet, containerKey: randomBytes(16).toString('hex'), stackImages: false });
     const rules = (await systemIptables(['-S', 'DOCKER-USER'])).output.split('\n');
-    const ours = rules.filter((line) => line.includes(`-s ${subnet} `));
+    const ours = rules.filter((line) => line.includes(`-s ${subnet} `) && line.includes(`"deis ${platformName}:`));
     expect(ours).toEqual([`-A DOCKER-USER ${linkLocalRule(platformName, subnet).map((word) => (word.includes(' ') ? `"${word}"` : word)).join(' ')}`]);
     expect(ours[0]).toContain('-d 169.254.0.0/16');
     expect(ours[0]).toMatch(/-j DROP$/);
     // Before the chain's final RETURN, or it would never be reached.
     expect(rules.indexOf(ours[0]!)).toBeLessThan(rules.findIndex((line) => line === '-A DOCKER-USER -j RETURN'));
+    expect(rules.filter((line) => line.includes(gone.name))).toEqual([]);
   });
 });

@@ -37,7 +37,7 @@ import type {
 } from '../scheduler.ts';
 import { createFrameParser, parseTimestampedLogs } from './log-frames.ts';
 import { probeHttp, probeTcp } from './network-probes.ts';
-import { ensureLinkLocalBlock } from './link-local-firewall.ts';
+import { ensureLinkLocalBlock, pruneLinkLocalBlocks } from './link-local-firewall.ts';
 import { ensurePlatformNetwork } from './platform-network.ts';
 
 export const PLATFORM_LABEL = 'io.deis.platform';
@@ -212,8 +212,16 @@ export class DockerScheduler implements Scheduler {
       throw new SchedulerUnavailableError(`the Docker engine does not answer: ${messageOf(error)}`, { cause: error });
     }
     await ensurePlatformNetwork(scheduler.docker, scheduler.networkName, scheduler.networkSubnet);
-    if (scheduler.#blockLinkLocal) await ensureLinkLocalBlock(scheduler.networkName, scheduler.networkSubnet);
+    await scheduler.#ensureLinkLocalBlock();
+    if (scheduler.#blockLinkLocal) {
+      const networks = (await scheduler.docker.listNetworks()) as Array<{ Name: string }>;
+      await pruneLinkLocalBlocks(new Set(networks.map((network) => network.Name)));
+    }
     return scheduler;
+  }
+
+  async #ensureLinkLocalBlock(): Promise<void> {
+    if (this.#blockLinkLocal) await ensureLinkLocalBlock(this.networkName, this.networkSubnet);
   }
 
   /** Stops every watch; the engine's event streams are closed. */
@@ -343,6 +351,8 @@ export class DockerScheduler implements Scheduler {
       // The engine looks the network up at start: someone removed it (`docker network prune` does, when it is empty).
       if (statusOf(error) === 404 && /network/i.test(messageOf(error)) && !networkRetried) {
         await ensurePlatformNetwork(this.docker, this.networkName, this.networkSubnet);
+        // Another platform's start may have pruned the rule while the network was gone.
+        await this.#ensureLinkLocalBlock();
         return this.#createAndStart(spec, true);
       }
       throw error;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ensureLinkLocalBlock, linkLocalRule, removeLinkLocalBlock } from './link-local-firewall.ts';
+import { ensureLinkLocalBlock, linkLocalRule, parseLinkLocalRules, pruneLinkLocalBlocks, removeLinkLocalBlock } from './link-local-firewall.ts';
 import type { Iptables } from './link-local-firewall.ts';
 
 /** iptables over one chain held in memory: -C, -I, -D of whole rules. */
@@ -9,6 +9,7 @@ function standInIptables(failInsert = false): { iptables: Iptables; chain: strin
   const iptables: Iptables = async (args) => {
     const [op, name, ...rest] = args;
     expect(name).toBe('DOCKER-USER');
+    if (op === '-S') return { code: 0, output: ['-N DOCKER-USER', ...chain.map((r) => `-A DOCKER-USER ${r.map((w) => (w.includes(' ') ? `"${w}"` : w)).join(' ')}`), '-A DOCKER-USER -j RETURN'].join('\n') };
     if (op === '-C') return { code: index(rest) >= 0 ? 0 : 1, output: '' };
     if (op === '-I') {
       if (failInsert) return { code: 1, output: "iptables: No chain/target/match by that name." };
@@ -44,5 +45,18 @@ describe('the link-local firewall rule', () => {
   it('fails, saying why, when the rule cannot be added', async () => {
     const { iptables } = standInIptables(true);
     await expect(ensureLinkLocalBlock('deis', '100.64.0.0/16', iptables)).rejects.toThrow(/DOCKER-USER chain: iptables: No chain/);
+  });
+
+  it('prunes the rules of networks that are gone, and only those', async () => {
+    const { iptables, chain } = standInIptables();
+    await ensureLinkLocalBlock('deis', '100.64.0.0/16', iptables);
+    await ensureLinkLocalBlock('e2e-1', '100.100.1.0/24', iptables);
+    chain.push(['-s', '100.64.0.0/16', '-j', 'ACCEPT']);
+    expect(parseLinkLocalRules((await iptables(['-S', 'DOCKER-USER'])).output)).toEqual([
+      { networkName: 'e2e-1', subnet: '100.100.1.0/24' },
+      { networkName: 'deis', subnet: '100.64.0.0/16' },
+    ]);
+    await pruneLinkLocalBlocks(new Set(['deis', 'bridge']), iptables);
+    expect(chain).toEqual([linkLocalRule('deis', '100.64.0.0/16'), ['-s', '100.64.0.0/16', '-j', 'ACCEPT']]);
   });
 });
