@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { cacheVolumeName, DEFAULT_BUILD_TIMEOUT_MS, DEFAULT_SLUG_SIZE_LIMIT_BYTES } from './buildpack-build.ts';
-import type { BuildpackSettings } from './buildpack-build.ts';
+import type { BuildLimits, BuildpackSettings } from './buildpack-build.ts';
 import { ControllerHooks } from './controller-hooks.ts';
 import { ensureHostKey } from './host-key.ts';
 import { startHookSocket } from './hook-socket.ts';
@@ -41,6 +41,8 @@ export interface BuilderOptions {
   buildTimeoutMs?: number;
   /** A larger slug ends the build; default 500 MB. */
   slugSizeLimitBytes?: number;
+  /** Memory, CPU and processes of one buildpack build; default `DEFAULT_BUILD_LIMITS`. */
+  buildLimits?: BuildLimits;
   /** Heroku's well-known buildpack URLs use the bundled buildpacks without trying the network. */
   preferBundledBuildpacks?: boolean;
   /** Pull the buildpack stacks from a registry instead of making them here. */
@@ -81,6 +83,7 @@ export async function startBuilder(options: BuilderOptions): Promise<RunningBuil
     dataDir: options.dataDir,
     timeoutMs: options.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
     slugSizeLimitBytes: options.slugSizeLimitBytes ?? DEFAULT_SLUG_SIZE_LIMIT_BYTES,
+    ...(options.buildLimits ? { limits: options.buildLimits } : {}),
     preferBundled: options.preferBundledBuildpacks ?? false,
     ...(options.stackPull ? { stackPull: options.stackPull } : {}),
   };

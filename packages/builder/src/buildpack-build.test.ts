@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildEnvironment, cacheVolumeName, slugSize } from './buildpack-build.ts';
+import { DEFAULT_BUILD_LIMITS, buildEnvironment, buildResources, cacheVolumeName, slugSize } from './buildpack-build.ts';
 
 describe('buildpack builds', () => {
   it('prints slug sizes as Heroku does: kilobytes under a megabyte, else megabytes with one decimal', () => {
@@ -8,6 +8,12 @@ describe('buildpack builds', () => {
     expect(slugSize(1024 * 1024)).toBe('1.0M');
     expect(slugSize(1.75 * 1024 * 1024)).toBe('1.8M');
     expect(slugSize(500 * 1024 * 1024)).toBe('500.0M');
+  });
+
+  it('limits a build container\'s memory, processes and CPU, the CPU to what the host has', () => {
+    expect(buildResources({ memoryBytes: 1024 ** 3, cpus: 1.5, pidsLimit: 100 }, 4)).toEqual({ Memory: 1024 ** 3, NanoCpus: 1_500_000_000, PidsLimit: 100 });
+    expect(buildResources(DEFAULT_BUILD_LIMITS, 1).NanoCpus).toBe(1_000_000_000);
+    expect(buildResources({ ...DEFAULT_BUILD_LIMITS, cpus: 0 }, 2).NanoCpus).toBe(10_000_000);
   });
 
   it('keeps each app cache in a volume named after the platform and the app', () => {

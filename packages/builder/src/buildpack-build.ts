@@ -48,6 +48,24 @@ export interface BuildpackSettings {
   caBundle?: string;
   /** The system pip configuration files whose index settings builds use; default pip's own (/etc/pip.conf…). */
   pipConfigs?: string[];
+  /** What one build container may use, so a build cannot starve the host or the apps on it; default `DEFAULT_BUILD_LIMITS`. */
+  limits?: BuildLimits;
+}
+
+export interface BuildLimits {
+  memoryBytes: number;
+  /** CPU cores; lowered to the host's count, which the engine refuses to exceed. */
+  cpus: number;
+  /** Processes and threads. */
+  pidsLimit: number;
+}
+
+export const DEFAULT_BUILD_LIMITS: BuildLimits = { memoryBytes: 2 * 1024 ** 3, cpus: 2, pidsLimit: 4096 };
+
+/** The engine's resource settings of a build container: `cpus` as nano-cores, at most `hostCpus`, at least 0.01. */
+export function buildResources(limits: BuildLimits, hostCpus: number): { Memory: number; NanoCpus: number; PidsLimit: number } {
+  const cpus = Math.max(0.01, Math.min(limits.cpus, hostCpus));
+  return { Memory: limits.memoryBytes, NanoCpus: Math.round(cpus * 1e9), PidsLimit: limits.pidsLimit };
 }
 
 export const DEFAULT_BUILD_TIMEOUT_MS = 15 * 60_000;
@@ -240,6 +258,7 @@ export async function buildWithBuildpacks(request: BuildpackBuildRequest): Promi
     await docker.createVolume({ Name: volume, Labels: { 'io.deis.platform': settings.platformName, 'io.deis.build-cache': request.app } });
     if (disableCache) out('-----> Building without the cache (DEIS_DISABLE_CACHE)');
 
+    const hostCpus = ((await docker.info()) as { NCPU?: number }).NCPU ?? 1;
     container = await docker.createContainer({
       name: `${settings.platformName}-build-${request.app}-${request.commit.sha.slice(0, 8)}-${randomBytes(3).toString('hex')}`,
       Image: BUILD_STACK_IMAGE,
@@ -261,6 +280,7 @@ export async function buildWithBuildpacks(request: BuildpackBuildRequest): Promi
         CapAdd: ['CHOWN', 'SETUID', 'SETGID', 'FOWNER', 'DAC_OVERRIDE'],
         SecurityOpt: ['no-new-privileges'],
         Init: true,
+        ...buildResources(settings.limits ?? DEFAULT_BUILD_LIMITS, hostCpus),
       },
     });
     await archiveTo(request.commit, join(stage, 'source.tar'), 'app/');

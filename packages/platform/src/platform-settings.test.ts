@@ -33,6 +33,38 @@ describe('loadPlatformSettings', () => {
     });
   });
 
+  it('limits containers and builds by default, and reads the limits and the link-local switch', () => {
+    expect(loadPlatformSettings({}, '/srv/deis')).toMatchObject({
+      containerMemoryBytes: 512 * 1024 ** 2,
+      containerPidsLimit: 1024,
+      buildMemoryBytes: 2 * 1024 ** 3,
+      buildCpus: 2,
+      buildPidsLimit: 4096,
+      blockLinkLocal: true,
+    });
+    const env = {
+      DEIS_CONTAINER_MEMORY_LIMIT: '0',
+      DEIS_CONTAINER_PIDS_LIMIT: '200',
+      DEIS_BUILD_MEMORY_LIMIT: '3g',
+      DEIS_BUILD_CPU_LIMIT: '0.5',
+      DEIS_BUILD_PIDS_LIMIT: '300',
+      DEIS_BLOCK_LINK_LOCAL: 'false',
+    };
+    expect(loadPlatformSettings(env, '/srv/deis')).toMatchObject({
+      containerMemoryBytes: null,
+      containerPidsLimit: 200,
+      buildMemoryBytes: 3 * 1024 ** 3,
+      buildCpus: 0.5,
+      buildPidsLimit: 300,
+      blockLinkLocal: false,
+    });
+    expect(loadPlatformSettings({ DEIS_CONTAINER_MEMORY_LIMIT: '256M' }, '/srv/deis').containerMemoryBytes).toBe(256 * 1024 ** 2);
+    expect(problemsOf({ DEIS_CONTAINER_MEMORY_LIMIT: '1M' })).toMatch(/DEIS_CONTAINER_MEMORY_LIMIT must be a size of at least 6M/);
+    expect(problemsOf({ DEIS_BUILD_MEMORY_LIMIT: '0' })).toMatch(/DEIS_BUILD_MEMORY_LIMIT must be a size/);
+    expect(problemsOf({ DEIS_BUILD_CPU_LIMIT: 'all' })).toMatch(/DEIS_BUILD_CPU_LIMIT must be a number of CPU cores/);
+    expect(problemsOf({ DEIS_CONTAINER_PIDS_LIMIT: '0' })).toMatch(/DEIS_CONTAINER_PIDS_LIMIT must be a whole number/);
+  });
+
   it('reads every variable', () => {
     const settings = loadPlatformSettings(
       {

@@ -33,6 +33,38 @@ export interface PlatformSettings {
   preferBundledBuildpacks: boolean;
   /** The buildpack stacks to pull from a registry instead of making them here; null: make them. */
   stackPull: { build: string; run: string } | null;
+  /** The memory limit of app and one-off containers whose app sets none (`deis limits`); null: none. */
+  containerMemoryBytes: number | null;
+  /** The most processes (threads included) one app or one-off container may have. */
+  containerPidsLimit: number;
+  /** A buildpack build's limits. */
+  buildMemoryBytes: number;
+  buildCpus: number;
+  buildPidsLimit: number;
+  /** Install the firewall rule that keeps containers off link-local addresses (cloud metadata). */
+  blockLinkLocal: boolean;
+}
+
+const BYTE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** `512M`, `2G`, `1048576` → bytes; `0` → null (no limit), when `zeroIsNone`. */
+function byteSize(env: Record<string, string | undefined>, name: string, fallback: number, zeroIsNone: boolean, problems: string[]): number | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const match = /^(\d+)([kmg]?)b?$/i.exec(raw.trim());
+  const bytes = match ? Number(match[1]) * BYTE_UNITS[match[2]!.toLowerCase()]! : NaN;
+  if (bytes === 0 && zeroIsNone) return null;
+  // The engine refuses a memory limit under 6 MB.
+  if (!(bytes >= 6 * 1024 ** 2)) problems.push(`${name} must be a size of at least 6M, like 512M or 2G${zeroIsNone ? ', or 0 for none' : ''}, not "${raw}"`);
+  return bytes;
+}
+
+function cores(env: Record<string, string | undefined>, name: string, fallback: number, problems: string[]): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (!(value >= 0.01)) problems.push(`${name} must be a number of CPU cores of at least 0.01, like 1 or 1.5, not "${raw}"`);
+  return value;
 }
 
 /** Digits only, else NaN: Number() would also take `0x10`, `1e3` and ` 80 `. */
@@ -97,6 +129,12 @@ export function loadPlatformSettings(env: Record<string, string | undefined> = p
     pushSizeLimitMegabytes: positiveInteger(env, 'DEIS_PUSH_SIZE_LIMIT', 1024, problems),
     preferBundledBuildpacks: flag(env, 'DEIS_BUILDPACK_PREFER_BUNDLED', false, problems),
     stackPull: null,
+    containerMemoryBytes: byteSize(env, 'DEIS_CONTAINER_MEMORY_LIMIT', 512 * 1024 ** 2, true, problems),
+    containerPidsLimit: positiveInteger(env, 'DEIS_CONTAINER_PIDS_LIMIT', 1024, problems),
+    buildMemoryBytes: byteSize(env, 'DEIS_BUILD_MEMORY_LIMIT', 2 * 1024 ** 3, false, problems) ?? 2 * 1024 ** 3,
+    buildCpus: cores(env, 'DEIS_BUILD_CPU_LIMIT', 2, problems),
+    buildPidsLimit: positiveInteger(env, 'DEIS_BUILD_PIDS_LIMIT', 4096, problems),
+    blockLinkLocal: flag(env, 'DEIS_BLOCK_LINK_LOCAL', true, problems),
   };
   try {
     settings.stackPull = stackPullFromEnv(env) ?? null;

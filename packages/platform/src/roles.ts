@@ -13,7 +13,7 @@ import { loadControllerSettings } from '@deis/controller/settings';
 import { startRouter } from '@deis/router/router';
 import { createScheduler } from '@deis/scheduler/create-scheduler';
 import type { PlatformSettings } from './platform-settings.ts';
-import { ensureBuilderKey } from './secrets.ts';
+import { ensureBuilderKey, ensureContainerKey } from './secrets.ts';
 
 export interface RunningPlatform {
   stop(): Promise<void>;
@@ -44,7 +44,16 @@ export async function runPlatform(settings: PlatformSettings, log: (line: string
 
   try {
     log('starting the scheduler (Docker engine)');
-    const scheduler = await createScheduler({ kind: 'docker', platformName: settings.platformName, networkName: settings.networkName, networkSubnet: settings.networkSubnet });
+    const scheduler = await createScheduler({
+      kind: 'docker',
+      platformName: settings.platformName,
+      networkName: settings.networkName,
+      networkSubnet: settings.networkSubnet,
+      containerKey: ensureContainerKey(settings.dataDir),
+      ...(settings.containerMemoryBytes !== null ? { defaultMemoryBytes: settings.containerMemoryBytes } : {}),
+      pidsLimit: settings.containerPidsLimit,
+      blockLinkLocal: settings.blockLinkLocal,
+    });
 
     const controllerSettings = loadControllerSettings(controllerEnvironment(settings, builderKey, env));
     const controller = await startController(controllerSettings, scheduler);
@@ -80,6 +89,7 @@ export async function runPlatform(settings: PlatformSettings, log: (line: string
       buildTimeoutMs: settings.buildTimeoutSeconds * 1000,
       slugSizeLimitBytes: settings.slugSizeLimitMegabytes * 1024 * 1024,
       pushSizeLimitBytes: settings.pushSizeLimitMegabytes * 1024 * 1024,
+      buildLimits: { memoryBytes: settings.buildMemoryBytes, cpus: settings.buildCpus, pidsLimit: settings.buildPidsLimit },
       preferBundledBuildpacks: settings.preferBundledBuildpacks,
       ...(settings.stackPull ? { stackPull: settings.stackPull } : {}),
     });

@@ -8,8 +8,20 @@ import { join } from 'node:path';
 
 /** The builder↔controller shared key: read if it exists, made and stored if not. */
 export function ensureBuilderKey(dataDir: string): string {
+  return ensureSecret(dataDir, 'builder-key');
+}
+
+/**
+ * The value the scheduler marks its containers with and trusts no container without (a build can copy any label it
+ * can read, never this one): read if it exists, made and stored if not.
+ */
+export function ensureContainerKey(dataDir: string): string {
+  return ensureSecret(dataDir, 'container-key');
+}
+
+function ensureSecret(dataDir: string, name: string): string {
   const dir = join(dataDir, 'secrets');
-  const file = join(dir, 'builder-key');
+  const file = join(dir, name);
   try {
     const existing = readFileSync(file, 'utf8').trim();
     if (existing.length >= 32) return existing;

@@ -16,6 +16,14 @@ export interface CreateSchedulerOptions {
   networkName: string;
   /** Its subnet, inside 100.64.0.0/10. */
   networkSubnet: string;
+  /** docker: the platform's secret that marks the containers the scheduler made (it trusts no others). */
+  containerKey: string;
+  /** docker: the memory limit of containers whose spec sets none. */
+  defaultMemoryBytes?: number;
+  /** docker: the most processes one container may have. */
+  pidsLimit?: number;
+  /** docker: install the firewall rule that keeps containers off link-local addresses; default true. */
+  blockLinkLocal?: boolean;
   /** docker: also make the stack images (deis/base:busybox, deis/node:20) the builds start FROM; default true. */
   stackImages?: boolean;
   /** docker: the engine; default the local socket. */
@@ -30,6 +38,10 @@ export async function createScheduler(options: CreateSchedulerOptions): Promise<
     platformName: options.platformName,
     networkName: options.networkName,
     networkSubnet: options.networkSubnet,
+    containerKey: options.containerKey,
+    ...(options.defaultMemoryBytes !== undefined ? { defaultMemoryBytes: options.defaultMemoryBytes } : {}),
+    ...(options.pidsLimit !== undefined ? { pidsLimit: options.pidsLimit } : {}),
+    ...(options.blockLinkLocal !== undefined ? { blockLinkLocal: options.blockLinkLocal } : {}),
   });
   if (options.stackImages ?? true) await ensureStackImages(docker);
   return scheduler;

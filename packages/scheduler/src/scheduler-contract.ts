@@ -28,6 +28,14 @@ export interface SchedulerUnderTest {
   missingImage: string;
   /** Makes a new image that runs the contract program and EXPOSEs `exposedPorts`, under a new name that is its only one. */
   makeImage(): Promise<string>;
+  /**
+   * Starts, outside the scheduler, a running container named `name` that carries `labels` and every label the
+   * backend itself puts on its containers that a tenant could copy (a build's `RUN` containers inherit a Dockerfile's
+   * `LABEL`s), but not its secret. Absent for a backend where nothing but the scheduler can start containers.
+   * `removeImpostor` removes it, resolving with whether it was still there.
+   */
+  startImpostor?(name: string, labels: Record<string, string>): Promise<void>;
+  removeImpostor?(name: string): Promise<boolean>;
   /** Removes whatever the tests left behind (containers, networks). */
   cleanup(): Promise<void>;
 }
@@ -308,6 +316,36 @@ export function describeSchedulerContract(backend: string, makeScheduler: () => 
       // Once nothing uses it, it goes.
       await scheduler.removeImage(image);
       expect(await scheduler.imagePorts(image)).toBeNull();
+    });
+
+    it('trusts only the containers it started: one that merely carries their labels is never listed, watched, read or stopped', async (context) => {
+      if (!under.startImpostor || !under.removeImpostor) {
+        context.skip();
+        return;
+      }
+      const victimLabels = { ...suiteLabels, case: 'victim' };
+      const victim = spec({}, { labels: victimLabels });
+      const impostor = `${victim.name}-impostor`;
+      const seen: ContainerEvent[] = [];
+      const stopWatching = scheduler.watch(victimLabels, (event) => seen.push(event));
+      try {
+        await scheduler.start(victim);
+        await eventually(() => seen, (s) => s.some((e) => e.name === victim.name && e.state === 'up'));
+        await under.startImpostor(impostor, victimLabels);
+        // The victim stops after the impostor started: once its removal is seen, any event of the impostor would be.
+        await scheduler.stop(victim.name, 5);
+        await eventually(() => seen, (s) => s.some((e) => e.name === victim.name && e.state === 'removed'));
+        expect(seen.filter((e) => e.name === impostor)).toEqual([]);
+        expect(await scheduler.list(victimLabels)).toEqual([]);
+        expect(await scheduler.list(suiteLabels).then((all) => all.filter((c) => c.name === impostor))).toEqual([]);
+        expect(await scheduler.logs(impostor, 10)).toEqual([]);
+        const waited = await rejection(scheduler.waitReady(impostor, { kind: 'exec', command: ['true'] }, 1_000));
+        expect(waited).toBeInstanceOf(NotReadyError);
+        await scheduler.stop(impostor, 0);
+      } finally {
+        stopWatching();
+      }
+      expect(await under.removeImpostor(impostor)).toBe(true);
     });
 
     it('tells a watcher about the state changes of matching containers only, until it stops watching', async () => {

@@ -62,6 +62,19 @@ describe('container specs', () => {
     expect(runSpec('deis', dockerfile, 'a-run-1', 'ls')).toMatchObject({ entrypoint: ['/bin/sh', '-c'], command: ['ls'] });
   });
 
+  it('gives a one-off run the limits set for the type run, and none of the other types', () => {
+    const context = (memory: Record<string, string>, cpu: Record<string, string>): ReleaseContext => ({
+      appUuid: 'u', appId: 'a', releaseUuid: 'r', version: 2, summary: '', created: '2026-01-01T00:00:00.000Z',
+      build: build({ procfile: { web: 'bin/web' } }), config: { values: {}, memory, cpu, healthcheck: {} }, port: 5000, shell: '/bin/sh',
+    });
+    const limited = runSpec('deis', context({ run: '1G', web: '64M' }, { run: '500m' }), 'a-run-1', 'ls');
+    expect(limited).toMatchObject({ memoryBytes: 1024 ** 3, cpuMillis: 500 });
+    // Without limits of its own the scheduler's defaults apply, not the web type's.
+    const unlimited = runSpec('deis', context({ web: '64M' }, { web: '1' }), 'a-run-1', 'ls');
+    expect(unlimited).not.toHaveProperty('memoryBytes');
+    expect(unlimited).not.toHaveProperty('cpuMillis');
+  });
+
   it('runs the commands of Dockerfile and image apps under bash when the image has it', () => {
     const context = (over: Partial<ReleaseContext['build']>): ReleaseContext => ({
       appUuid: 'u', appId: 'a', releaseUuid: 'r', version: 2, summary: '', created: '2026-01-01T00:00:00.000Z',

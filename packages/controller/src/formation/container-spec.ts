@@ -227,11 +227,16 @@ export function containerSpec(platformName: string, context: ReleaseContext, typ
 
 /**
  * A one-off container of the release running `command` (`deis run`): under `<shell> -c`, or for a slug through its
- * runner, which gives it the slug's environment, with bash (the build stack has it).
+ * runner, which gives it the slug's environment, with bash (the build stack has it). Its limits are those set for
+ * the type `run` (`deis limits:set run=1G`), as Deis gave one-off pods; without them the scheduler's defaults hold.
  */
 export function runSpec(platformName: string, context: ReleaseContext, name: string, command: string): ContainerSpec {
   const slug = buildType(context.build) === 'buildpack';
+  const memory = memoryBytes(context.config.memory[RUN_TYPE]);
+  const cpu = cpuMillis(context.config.cpu[RUN_TYPE]);
   return {
+    ...(memory !== undefined ? { memoryBytes: memory } : {}),
+    ...(cpu !== undefined ? { cpuMillis: cpu } : {}),
     name,
     image: context.build.image,
     entrypoint: slug ? [SLUG_RUNNER, '/bin/bash', '-c'] : [context.shell, '-c'],

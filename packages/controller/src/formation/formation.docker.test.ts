@@ -11,6 +11,7 @@ import type { Pod } from '@deis/sdk/types';
 import { createScheduler } from '@deis/scheduler/create-scheduler';
 import { buildContractImage } from '@deis/scheduler/docker/contract-app-image';
 import type { DockerScheduler } from '@deis/scheduler/docker/docker-scheduler';
+import { removeLinkLocalBlock } from '@deis/scheduler/docker/link-local-firewall';
 import { removePlatformNetwork } from '@deis/scheduler/docker/platform-network';
 import { buildControllerApp } from '../app.ts';
 import type { ControllerApp } from '../app.ts';
@@ -64,7 +65,7 @@ async function pods(): Promise<Pod[]> {
 }
 
 beforeAll(async () => {
-  scheduler = (await createScheduler({ kind: 'docker', platformName, networkName: platformName, networkSubnet: subnet })) as DockerScheduler;
+  scheduler = (await createScheduler({ kind: 'docker', platformName, networkName: platformName, networkSubnet: subnet, containerKey: randomBytes(16).toString('hex') })) as DockerScheduler;
   await buildContractImage(docker, image);
   opened = await openDatabase(':memory:');
   deps = {
@@ -92,6 +93,7 @@ afterAll(async () => {
     await docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
   }
   await removePlatformNetwork(docker, platformName).catch(() => undefined);
+  await removeLinkLocalBlock(platformName, subnet).catch(() => undefined);
   await docker.getImage(image).remove({ force: true }).catch(() => undefined);
   await app?.close();
   await opened?.close();

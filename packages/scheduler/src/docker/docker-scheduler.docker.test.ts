@@ -11,8 +11,9 @@ import { NotReadyError } from '../scheduler.ts';
 import type { ContainerSpec } from '../scheduler.ts';
 import { BASE_IMAGE } from '../stack-images.ts';
 import { buildContractImage } from './contract-app-image.ts';
-import { DockerScheduler, PLATFORM_LABEL } from './docker-scheduler.ts';
-import { ensurePlatformNetwork, removePlatformNetwork } from './platform-network.ts';
+import { APP_CAPABILITIES, DockerScheduler, PLATFORM_LABEL } from './docker-scheduler.ts';
+import { ensureLinkLocalBlock, linkLocalRule, removeLinkLocalBlock, systemIptables } from './link-local-firewall.ts';
+import { ICC_OPTION, ensurePlatformNetwork, removePlatformNetwork } from './platform-network.ts';
 
 const docker = new Docker();
 const id = randomBytes(4).toString('hex');
@@ -21,6 +22,8 @@ const otherPlatform = `deis-test-other-${id}`;
 const subnetPrefix = `100.${randomInt(96, 128)}.${randomInt(0, 256)}`;
 const subnet = `${subnetPrefix}.0/24`;
 const image = `deis-test/contract:${id}`;
+const PIDS_LIMIT = 64;
+const DEFAULT_MEMORY = 256 * 1024 * 1024;
 let scheduler: DockerScheduler;
 let counter = 0;
 
@@ -30,7 +33,15 @@ function spec(extra: Partial<ContainerSpec>): ContainerSpec {
 }
 
 beforeAll(async () => {
-  const created = await createScheduler({ kind: 'docker', platformName, networkName: platformName, networkSubnet: subnet });
+  const created = await createScheduler({
+    kind: 'docker',
+    platformName,
+    networkName: platformName,
+    networkSubnet: subnet,
+    containerKey: randomBytes(16).toString('hex'),
+    pidsLimit: PIDS_LIMIT,
+    defaultMemoryBytes: DEFAULT_MEMORY,
+  });
   expect(created).toBeInstanceOf(DockerScheduler);
   scheduler = created as DockerScheduler;
   await buildContractImage(docker, image);
@@ -56,6 +67,7 @@ afterAll(async () => {
     }
   }
   await removePlatformNetwork(docker, platformName);
+  await removeLinkLocalBlock(platformName, subnet);
   await docker.getImage(image).remove({ force: true }).catch(() => undefined);
 });
 
@@ -148,7 +160,7 @@ describe('DockerScheduler on the engine', () => {
   });
 
   it('neither sees nor touches the containers of another platform', async () => {
-    const other = new DockerScheduler({ docker, platformName: otherPlatform, networkName: platformName, networkSubnet: subnet });
+    const other = new DockerScheduler({ docker, platformName: otherPlatform, networkName: platformName, networkSubnet: subnet, containerKey: randomBytes(16).toString('hex') });
     const theirs = spec({ image: BASE_IMAGE, command: ['sh', '-c', 'echo theirs; sleep 60'] });
     await other.start(theirs);
     expect(await scheduler.list({ test: id })).toEqual([]);
@@ -173,5 +185,92 @@ describe('DockerScheduler on the engine', () => {
     await ensurePlatformNetwork(docker, platformName, subnet);
     await expect(ensurePlatformNetwork(docker, platformName, `${subnetPrefix}.0/25`)).rejects.toThrow(/exists with subnet/);
     await expect(ensurePlatformNetwork(docker, `${platformName}-x`, '172.17.0.0/16')).rejects.toThrow(/100\.64\.0\.0\/10/);
+  });
+
+  it('runs containers with few capabilities, no new privileges, a pids limit and a default memory limit that a spec overrides', async () => {
+    const plain = spec({ image: BASE_IMAGE, command: ['sleep', '60'] });
+    const sized = spec({ image: BASE_IMAGE, command: ['sleep', '60'], memoryBytes: 128 * 1024 * 1024 });
+    await scheduler.start(plain);
+    await scheduler.start(sized);
+    const host = (await docker.getContainer(plain.name).inspect()).HostConfig;
+    expect(host.CapDrop).toEqual(['ALL']);
+    expect([...(host.CapAdd ?? [])].sort()).toEqual([...APP_CAPABILITIES].sort());
+    expect(host.SecurityOpt).toEqual(['no-new-privileges']);
+    expect(host.PidsLimit).toBe(PIDS_LIMIT);
+    expect(host.Memory).toBe(DEFAULT_MEMORY);
+    expect((await docker.getContainer(sized.name).inspect()).HostConfig.Memory).toBe(128 * 1024 * 1024);
+    // What the process itself holds: the kernel's view, not the engine's record.
+    const status = await scheduler.run(spec({ image: BASE_IMAGE, command: ['sh', '-c', 'grep -E "^(CapEff|NoNewPrivs)" /proc/self/status'] }), { timeoutMs: 30_000 });
+    // CHOWN 0, DAC_OVERRIDE 1, FOWNER 3, KILL 5, SETGID 6, SETUID 7, NET_BIND_SERVICE 10.
+    expect(status.output).toMatch(/CapEff:\s+0+4eb\b/);
+    expect(status.output).toMatch(/NoNewPrivs:\s+1/);
+  });
+
+  it('stops a fork bomb at the pids limit, and the engine and the other containers carry on', async () => {
+    const bystander = spec({ port: 5000, env: { PORT: '5000' } });
+    await scheduler.start(bystander);
+    await scheduler.waitReady(bystander.name, { kind: 'http', port: 5000, path: '/ok' }, 30_000);
+    // Counting needs forks too: the shell retries until the bomb's last processes have given up and freed the slots.
+    const bomb = 'bomb() { bomb | bomb & }; bomb; while :; do n=$(ls /proc | grep -c "^[0-9]") && [ -n "$n" ] && break; done; echo "survived with $n processes"';
+    const began = Date.now();
+    const result = await scheduler.run(spec({ image: BASE_IMAGE, command: ['sh', '-c', bomb] }), { timeoutMs: 60_000 });
+    expect(result.output).toMatch(/can't fork/);
+    const survived = /survived with (\d+) processes/.exec(result.output);
+    expect(survived, result.output.slice(-500)).not.toBeNull();
+    expect(Number(survived![1])).toBeLessThanOrEqual(PIDS_LIMIT);
+    expect(Date.now() - began).toBeLessThan(55_000);
+    await scheduler.waitReady(bystander.name, { kind: 'http', port: 5000, path: '/ok' }, 5_000);
+    expect((await scheduler.list({ test: id })).map((c) => c.state)).toEqual(['up']);
+  });
+
+  it('keeps containers of one network apart, while the host reaches each of them', async () => {
+    const network = (await docker.getNetwork(platformName).inspect()) as { Options?: Record<string, string> };
+    expect(network.Options?.[ICC_OPTION]).toBe('false');
+    const appB = spec({ port: 5000, env: { PORT: '5000' }, labels: { test: id, app: 'b' } });
+    const started = await scheduler.start(appB);
+    await scheduler.waitReady(appB.name, { kind: 'http', port: 5000, path: '/ok' }, 30_000);
+    const target = started.address!;
+    expect(target.host.startsWith(`${subnetPrefix}.`)).toBe(true);
+    // App A dials app B's address on the platform's own subnet, as an attacker in A would.
+    const dial = `const s = require('net').connect(${target.port}, '${target.host}');
+      s.on('connect', () => { console.log('connected'); process.exit(0); });
+      s.on('error', (e) => { console.log('refused ' + e.code); process.exit(1); });
+      setTimeout(() => { console.log('timed out'); process.exit(1); }, 3000);`;
+    const fromA = await scheduler.run(spec({ entrypoint: ['node', '-e', dial], labels: { test: id, app: 'a' } }), { timeoutMs: 30_000 });
+    expect(fromA).toEqual({ exitCode: 1, output: 'timed out\n' });
+    // B itself still answers the host (the router's path).
+    await scheduler.waitReady(appB.name, { kind: 'tcp', port: 5000 }, 5_000);
+  });
+
+  it('makes anew a network of an older version that let containers reach one another, and refuses to while containers use it', async () => {
+    const old = `${platformName}-old`;
+    const oldSubnet = `100.${randomInt(64, 96)}.${randomInt(0, 256)}.0/25`;
+    const iccOf = async () => ((await docker.getNetwork(old).inspect()) as { Options?: Record<string, string> }).Options?.[ICC_OPTION];
+    try {
+      await docker.createNetwork({ Name: old, Driver: 'bridge', IPAM: { Driver: 'default', Config: [{ Subnet: oldSubnet }] } });
+      const user = await docker.createContainer({ Image: BASE_IMAGE, Cmd: ['sleep', '60'], Labels: { [PLATFORM_LABEL]: platformName }, HostConfig: { NetworkMode: old } });
+      await user.start();
+      await expect(ensurePlatformNetwork(docker, old, oldSubnet)).rejects.toThrow(/lets its containers reach one another/);
+      expect(await iccOf()).toBeUndefined();
+      await user.remove({ force: true });
+      await ensurePlatformNetwork(docker, old, oldSubnet);
+      expect(await iccOf()).toBe('false');
+    } finally {
+      await removePlatformNetwork(docker, old);
+    }
+  });
+
+  it('installs the rule that keeps its containers off link-local addresses, once however often it starts, and prunes those of networks that are gone', async () => {
+    const gone = { name: `${platformName}-gone`, subnet: `${subnetPrefix}.128/25` };
+    await ensureLinkLocalBlock(gone.name, gone.subnet);
+    await createScheduler({ kind: 'docker', platformName, networkName: platformName, networkSubnet: subnet, containerKey: randomBytes(16).toString('hex'), stackImages: false });
+    const rules = (await systemIptables(['-S', 'DOCKER-USER'])).output.split('\n');
+    const ours = rules.filter((line) => line.includes(`-s ${subnet} `) && line.includes(`"deis ${platformName}:`));
+    expect(ours).toEqual([`-A DOCKER-USER ${linkLocalRule(platformName, subnet).map((word) => (word.includes(' ') ? `"${word}"` : word)).join(' ')}`]);
+    expect(ours[0]).toContain('-d 169.254.0.0/16');
+    expect(ours[0]).toMatch(/-j DROP$/);
+    // Before the chain's final RETURN, or it would never be reached.
+    expect(rules.indexOf(ours[0]!)).toBeLessThan(rules.findIndex((line) => line === '-A DOCKER-USER -j RETURN'));
+    expect(rules.filter((line) => line.includes(gone.name))).toEqual([]);
   });
 });

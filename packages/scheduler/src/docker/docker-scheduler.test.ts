@@ -5,7 +5,7 @@ import { DockerScheduler, isLoopbackRegistry, registryOf } from './docker-schedu
 
 // Without an engine: every operation says the engine is unavailable rather than blaming the request.
 describe('DockerScheduler without an engine', () => {
-  const scheduler = new DockerScheduler({ docker: new Docker({ socketPath: '/nonexistent/docker.sock' }), platformName: 'p', networkName: 'n', networkSubnet: '100.64.0.0/16' });
+  const scheduler = new DockerScheduler({ docker: new Docker({ socketPath: '/nonexistent/docker.sock' }), platformName: 'p', networkName: 'n', networkSubnet: '100.64.0.0/16', containerKey: 'k'.repeat(32) });
   const spec = { name: 'x', image: 'app:1', env: {}, labels: {} };
 
   it('reports SchedulerUnavailableError from each operation', async () => {

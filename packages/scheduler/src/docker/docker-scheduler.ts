@@ -5,6 +5,14 @@
  * reconciler decides what comes back. Every container carries `io.deis.platform=<platform name>`, and this scheduler
  * sees only its own platform's containers.
  *
+ * It trusts only the containers it made itself: each carries the platform's secret container key as a label, and
+ * `list`, `watch` and everything that takes a name ignore the rest. Labels alone prove nothing: a Dockerfile's `LABEL`
+ * lines are inherited by its build's `RUN` containers, so a build can carry any app's `io.deis.*` labels.
+ *
+ * Containers hold no more power than a web app needs: every capability dropped but a few, no gaining privileges
+ * through setuid binaries, a limit on processes (a fork bomb stops there) and a default memory limit for specs that
+ * set none. See docs/security.md.
+ *
  * A container whose process cannot even be executed (a command that does not exist) is reported as crashed, with the
  * engine's reason as its last line, rather than as a failed `start`: to a deploy it is an app that did not come up.
  * @module
@@ -30,16 +38,24 @@ import type {
 import { OutputTail } from '../output-tail.ts';
 import { createFrameParser, parseTimestampedLogs } from './log-frames.ts';
 import { probeHttp, probeTcp } from './network-probes.ts';
+import { ensureLinkLocalBlock, pruneLinkLocalBlocks } from './link-local-firewall.ts';
 import { ensurePlatformNetwork } from './platform-network.ts';
 
 export const PLATFORM_LABEL = 'io.deis.platform';
 /** The port of ContainerSpec, kept on the container so `list` can report the address. */
-const PORT_LABEL = 'io.deis.scheduler.port';
+export const PORT_LABEL = 'io.deis.scheduler.port';
 /**
  * The spec's own labels as JSON: the engine reports a container's labels merged with its image's, and the caller
  * must get back exactly what it gave.
  */
-const SPEC_LABELS_LABEL = 'io.deis.scheduler.labels';
+export const SPEC_LABELS_LABEL = 'io.deis.scheduler.labels';
+/** Holds the platform's secret container key: the mark of a container this scheduler made (see the module). */
+const KEY_LABEL = 'io.deis.scheduler.key';
+/**
+ * What a typical web app needs of root's powers: to hand files to its user and become it (CHOWN, DAC_OVERRIDE,
+ * FOWNER, SETUID, SETGID), to signal its own processes (KILL) and to listen on a port below 1024.
+ */
+export const APP_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'KILL', 'NET_BIND_SERVICE', 'SETGID', 'SETUID'];
 /** Marks the never-started containers imageHasFile reads an image's files through. */
 const INSPECTION_LABEL = 'io.deis.scheduler.inspects-image';
 /** Go's os.FileMode bits, as the engine reports a path's mode. */
@@ -65,6 +81,14 @@ export interface DockerSchedulerOptions {
   networkName: string;
   /** Inside 100.64.0.0/10; used when the network has to be created. */
   networkSubnet: string;
+  /** The platform's secret that marks the containers this scheduler made; kept from tenants (see the module). */
+  containerKey: string;
+  /** The memory limit of containers whose spec sets none; absent: none. */
+  defaultMemoryBytes?: number;
+  /** The most processes (threads included) one container may have; absent: the engine's default, unlimited. */
+  pidsLimit?: number;
+  /** `create` installs the firewall rule that keeps containers off link-local addresses; default true. */
+  blockLinkLocal?: boolean;
 }
 
 interface EngineError {
@@ -158,6 +182,10 @@ export class DockerScheduler implements Scheduler {
   readonly platformName: string;
   readonly networkName: string;
   readonly networkSubnet: string;
+  readonly #containerKey: string;
+  readonly #defaultMemoryBytes: number | undefined;
+  readonly #pidsLimit: number | undefined;
+  readonly #blockLinkLocal: boolean;
   readonly #watches = new Set<() => void>();
   /** imageHasFile's answers, by image ID and path. */
   readonly #imageFiles = new Map<string, boolean>();
@@ -168,6 +196,12 @@ export class DockerScheduler implements Scheduler {
     this.platformName = options.platformName;
     this.networkName = options.networkName;
     this.networkSubnet = options.networkSubnet;
+    // A short key could be guessed by a tenant who labels a build with each guess in turn.
+    if (options.containerKey.length < 16) throw new Error('the container key must have at least 16 characters');
+    this.#containerKey = options.containerKey;
+    this.#defaultMemoryBytes = options.defaultMemoryBytes;
+    this.#pidsLimit = options.pidsLimit;
+    this.#blockLinkLocal = options.blockLinkLocal ?? true;
   }
 
   /** A scheduler whose network exists; fails if the engine is unreachable. */
@@ -179,7 +213,16 @@ export class DockerScheduler implements Scheduler {
       throw new SchedulerUnavailableError(`the Docker engine does not answer: ${messageOf(error)}`, { cause: error });
     }
     await ensurePlatformNetwork(scheduler.docker, scheduler.networkName, scheduler.networkSubnet);
+    await scheduler.#ensureLinkLocalBlock();
+    if (scheduler.#blockLinkLocal) {
+      const networks = (await scheduler.docker.listNetworks()) as Array<{ Name: string }>;
+      await pruneLinkLocalBlocks(new Set(networks.map((network) => network.Name)));
+    }
     return scheduler;
+  }
+
+  async #ensureLinkLocalBlock(): Promise<void> {
+    if (this.#blockLinkLocal) await ensureLinkLocalBlock(this.networkName, this.networkSubnet);
   }
 
   /** Stops every watch; the engine's event streams are closed. */
@@ -201,7 +244,13 @@ export class DockerScheduler implements Scheduler {
   }
 
   #createOptions(spec: ContainerSpec, nanoCpus: number | undefined): ContainerCreateOptions {
-    const labels: Record<string, string> = { ...spec.labels, [PLATFORM_LABEL]: this.platformName, [SPEC_LABELS_LABEL]: JSON.stringify(spec.labels) };
+    const labels: Record<string, string> = {
+      ...spec.labels,
+      [PLATFORM_LABEL]: this.platformName,
+      [KEY_LABEL]: this.#containerKey,
+      [SPEC_LABELS_LABEL]: JSON.stringify(spec.labels),
+    };
+    const memory = spec.memoryBytes ?? this.#defaultMemoryBytes;
     if (spec.port !== undefined) labels[PORT_LABEL] = String(spec.port);
     return {
       name: spec.name,
@@ -216,8 +265,12 @@ export class DockerScheduler implements Scheduler {
         Init: true,
         NetworkMode: this.networkName,
         RestartPolicy: { Name: 'no' },
-        ...(spec.memoryBytes !== undefined ? { Memory: spec.memoryBytes } : {}),
+        ...(memory !== undefined ? { Memory: memory } : {}),
         ...(nanoCpus !== undefined ? { NanoCpus: nanoCpus } : {}),
+        ...(this.#pidsLimit !== undefined ? { PidsLimit: this.#pidsLimit } : {}),
+        CapDrop: ['ALL'],
+        CapAdd: APP_CAPABILITIES,
+        SecurityOpt: ['no-new-privileges'],
         LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
       },
       NetworkingConfig: { EndpointsConfig: { [this.networkName]: {} } },
@@ -251,11 +304,21 @@ export class DockerScheduler implements Scheduler {
     }
   }
 
-  /** The container of this platform with that name, or undefined. */
+  /** Whether the engine's labels of a container say this scheduler made it. */
+  #isOwn(labels: Record<string, string> | undefined | null): boolean {
+    return labels?.[PLATFORM_LABEL] === this.platformName && labels[KEY_LABEL] === this.#containerKey;
+  }
+
+  /** The label filter of `list` and `watch`: the caller's labels, and the marks of this scheduler's containers. */
+  #labelFilter(labels: Record<string, string>): string[] {
+    return Object.entries({ ...labels, [PLATFORM_LABEL]: this.platformName, [KEY_LABEL]: this.#containerKey }).map(([k, v]) => `${k}=${v}`);
+  }
+
+  /** The container this scheduler made with that name, or undefined. */
   async #inspect(name: string): Promise<ContainerInspectInfo | undefined> {
     try {
       const info = await this.docker.getContainer(name).inspect();
-      if (info.Config.Labels?.[PLATFORM_LABEL] !== this.platformName) return undefined;
+      if (!this.#isOwn(info.Config.Labels)) return undefined;
       return info;
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
@@ -289,6 +352,8 @@ export class DockerScheduler implements Scheduler {
       // The engine looks the network up at start: someone removed it (`docker network prune` does, when it is empty).
       if (statusOf(error) === 404 && /network/i.test(messageOf(error)) && !networkRetried) {
         await ensurePlatformNetwork(this.docker, this.networkName, this.networkSubnet);
+        // Another platform's start may have pruned the rule while the network was gone.
+        await this.#ensureLinkLocalBlock();
         return this.#createAndStart(spec, true);
       }
       throw error;
@@ -399,10 +464,9 @@ export class DockerScheduler implements Scheduler {
   }
 
   async list(labels: Record<string, string>): Promise<Container[]> {
-    const wanted = { ...labels, [PLATFORM_LABEL]: this.platformName };
     let summaries: Docker.ContainerInfo[];
     try {
-      summaries = await this.docker.listContainers({ all: true, filters: { label: Object.entries(wanted).map(([k, v]) => `${k}=${v}`) } });
+      summaries = await this.docker.listContainers({ all: true, filters: { label: this.#labelFilter(labels) } });
     } catch (error) {
       throw engineError(error, 'listing containers');
     }
@@ -582,7 +646,7 @@ export class DockerScheduler implements Scheduler {
   }
 
   watch(labels: Record<string, string>, listener: (event: ContainerEvent) => void): () => void {
-    const wanted = { ...labels, [PLATFORM_LABEL]: this.platformName };
+    const wanted = this.#labelFilter(labels);
     let stopped = false;
     let current: NodeJS.ReadableStream | undefined;
     // Events up to this time were delivered; a reconnect asks for those after it.
@@ -594,6 +658,8 @@ export class DockerScheduler implements Scheduler {
       if (nano !== 0n && nano <= lastNano) return;
       if (nano !== 0n) lastNano = nano;
       const attributes = event.Actor?.Attributes ?? {};
+      // The engine filtered by the labels already; this holds even if an engine ignored the filter.
+      if (!this.#isOwn(attributes)) return;
       const state = eventState(event.Action ?? event.status ?? '', attributes);
       if (!state) return;
       listener({ name: attributes.name ?? '', labels: specLabels(attributes), state });
@@ -605,7 +671,7 @@ export class DockerScheduler implements Scheduler {
         // Whole seconds, rounded down: events already delivered come again and are dropped by their time.
         const stream = await this.docker.getEvents({
           since: Number(lastNano / 1_000_000_000n),
-          filters: { type: ['container'], event: ['create', 'start', 'die', 'destroy'], label: Object.entries(wanted).map(([k, v]) => `${k}=${v}`) },
+          filters: { type: ['container'], event: ['create', 'start', 'die', 'destroy'], label: wanted },
         });
         if (stopped) {
           (stream as unknown as { destroy(): void }).destroy();

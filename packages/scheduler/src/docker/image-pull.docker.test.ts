@@ -15,7 +15,7 @@ import type { TestRegistry } from './test-registry.ts';
 const docker = new Docker();
 const id = randomBytes(4).toString('hex');
 // No container is started, so the scheduler needs no network of its own.
-const scheduler = new DockerScheduler({ docker, platformName: `deis-test-pull-${id}`, networkName: `deis-test-pull-${id}`, networkSubnet: '100.64.0.0/24' });
+const scheduler = new DockerScheduler({ docker, platformName: `deis-test-pull-${id}`, networkName: `deis-test-pull-${id}`, networkSubnet: '100.64.0.0/24', containerKey: randomBytes(16).toString('hex') });
 let registry: TestRegistry;
 const pulled: string[] = [];
 
