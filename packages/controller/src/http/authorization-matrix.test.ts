@@ -23,8 +23,11 @@ type Statuses = Record<Role, number>;
 
 interface Entry {
   url: (t: Tenants) => string;
-  body?: (t: Tenants) => unknown;
+  /** The role is there so that each caller's request differs (a second identical change would be a 409). */
+  body?: (t: Tenants, role: Role) => unknown;
   expect: Statuses;
+  /** One caller's success takes away what the next one's needs (a deletion, an attachment): each gets fresh tenants. */
+  destroys?: true;
 }
 
 /** Anyone, with or without credentials (health checks, login, registration while it is enabled). */
@@ -51,7 +54,7 @@ const MATRIX: Record<string, Entry> = {
 
   'POST /v2/auth/register': {
     url: () => '/v2/auth/register/',
-    body: (t) => ({ username: `new-${t.suffix}`, password: 'a-new-password', email: `new-${t.suffix}@example.test` }),
+    body: (t, role) => ({ username: `new-${role}-${t.suffix}`, password: 'a-new-password', email: `new-${t.suffix}@example.test` }),
     expect: open(201),
   },
   'POST /v2/auth/login': { url: () => '/v2/auth/login/', body: (t) => ({ username: t.owner.username, password: TENANT_PASSWORD }), expect: open(200) },
@@ -64,26 +67,26 @@ const MATRIX: Record<string, Entry> = {
   'GET /v2/users': { url: () => '/v2/users/', expect: adminOnly(200) },
   'GET /v2/admin/perms': { url: () => '/v2/admin/perms/', expect: adminOnly(200) },
   'POST /v2/admin/perms': { url: () => '/v2/admin/perms/', body: (t) => ({ username: t.other.username }), expect: adminOnly(201) },
-  'DELETE /v2/admin/perms/:username': { url: (t) => `/v2/admin/perms/${t.spareAdmin.username}`, expect: adminOnly(204) },
+  'DELETE /v2/admin/perms/:username': { url: (t) => `/v2/admin/perms/${t.spareAdmin.username}`, expect: adminOnly(204), destroys: true },
 
   'GET /v2/keys': { url: () => '/v2/keys/', expect: anyUser(200) },
-  'POST /v2/keys': { url: () => '/v2/keys/', body: (t) => ({ id: `new-${t.suffix}`, public: newPublicKey() }), expect: anyUser(201) },
+  'POST /v2/keys': { url: () => '/v2/keys/', body: (t, role) => ({ id: `new-${role}-${t.suffix}`, public: newPublicKey() }), expect: anyUser(201) },
   'GET /v2/keys/:id': { url: (t) => `/v2/keys/${t.key}`, expect: ownersOnly(200) },
-  'DELETE /v2/keys/:id': { url: (t) => `/v2/keys/${t.key}`, expect: ownersOnly(204) },
+  'DELETE /v2/keys/:id': { url: (t) => `/v2/keys/${t.key}`, expect: ownersOnly(204), destroys: true },
 
   'GET /v2/apps/': { url: () => '/v2/apps/', expect: anyUser(200) },
-  'POST /v2/apps/': { url: () => '/v2/apps/', body: (t) => ({ id: `new-${t.suffix}` }), expect: anyUser(201) },
+  'POST /v2/apps/': { url: () => '/v2/apps/', body: (t, role) => ({ id: `new-${role}-${t.suffix}` }), expect: anyUser(201) },
   'GET /v2/apps/:id/': { url: (t) => `${app(t)}/`, expect: appUser(200) },
-  'POST /v2/apps/:id/': { url: (t) => `${app(t)}/`, body: (t) => ({ owner: t.other.username }), expect: appOwner(200) },
-  'DELETE /v2/apps/:id/': { url: (t) => `${app(t)}/`, expect: appOwner(204) },
+  'POST /v2/apps/:id/': { url: (t) => `${app(t)}/`, body: (t) => ({ owner: t.other.username }), expect: appOwner(200), destroys: true },
+  'DELETE /v2/apps/:id/': { url: (t) => `${app(t)}/`, expect: appOwner(204), destroys: true },
   // DRF answers an unsupported method before it looks at the app or the caller's part in it.
   'PATCH /v2/apps/:id/': { url: (t) => `${app(t)}/`, body: () => ({}), expect: anyUser(405) },
   'PUT /v2/apps/:id/': { url: (t) => `${app(t)}/`, body: () => ({}), expect: anyUser(405) },
 
   'GET /v2/apps/:app/perms': { url: (t) => `${app(t)}/perms/`, expect: appUser(200) },
-  'POST /v2/apps/:app/perms': { url: (t) => `${app(t)}/perms/`, body: (t) => ({ username: t.other.username }), expect: appOwner(201) },
+  'POST /v2/apps/:app/perms': { url: (t) => `${app(t)}/perms/`, body: (t) => ({ username: t.other.username }), expect: appOwner(201), destroys: true },
   // A collaborator may remove themself (the target here), though it is a DELETE.
-  'DELETE /v2/apps/:app/perms/:username': { url: (t) => `${app(t)}/perms/${t.collaborator.username}`, expect: appUser(204) },
+  'DELETE /v2/apps/:app/perms/:username': { url: (t) => `${app(t)}/perms/${t.collaborator.username}`, expect: appUser(204), destroys: true },
 
   'GET /v2/apps/:id/pods': { url: (t) => `${app(t)}/pods/`, expect: appUser(200) },
   'GET /v2/apps/:id/pods/:type': { url: (t) => `${app(t)}/pods/web/`, expect: appUser(200) },
@@ -96,7 +99,7 @@ const MATRIX: Record<string, Entry> = {
   'GET /v2/apps/:id/logs': { url: (t) => `${app(t)}/logs`, expect: appUser(200) },
 
   'GET /v2/apps/:id/config/': { url: (t) => `${app(t)}/config/`, expect: appUser(200) },
-  'POST /v2/apps/:id/config/': { url: (t) => `${app(t)}/config/`, body: () => ({ values: { MATRIX: 'yes' } }), expect: appUser(201) },
+  'POST /v2/apps/:id/config/': { url: (t) => `${app(t)}/config/`, body: (_t, role) => ({ values: { MATRIX: role } }), expect: appUser(201) },
   'GET /v2/apps/:id/builds/': { url: (t) => `${app(t)}/builds/`, expect: appUser(200) },
   'POST /v2/apps/:id/builds/': { url: (t) => `${app(t)}/builds/`, body: () => ({ image: 'example/tenant:2' }), expect: appUser(201) },
   'GET /v2/apps/:id/builds/:uuid/': { url: (t) => `${app(t)}/builds/${t.buildUuid}/`, expect: appUser(200) },
@@ -105,25 +108,25 @@ const MATRIX: Record<string, Entry> = {
   'POST /v2/apps/:id/releases/rollback/': { url: (t) => `${app(t)}/releases/rollback/`, expect: appUser(201) },
 
   'GET /v2/apps/:app/domains': { url: (t) => `${app(t)}/domains/`, expect: appUser(200) },
-  'POST /v2/apps/:app/domains': { url: (t) => `${app(t)}/domains/`, body: (t) => ({ domain: `new-${t.suffix}.example.org` }), expect: appUser(201) },
-  'DELETE /v2/apps/:app/domains/:domain': { url: (t) => `${app(t)}/domains/${t.freeDomain}`, expect: appOwner(204) },
+  'POST /v2/apps/:app/domains': { url: (t) => `${app(t)}/domains/`, body: (t, role) => ({ domain: `new-${role}-${t.suffix}.example.org` }), expect: appUser(201) },
+  'DELETE /v2/apps/:app/domains/:domain': { url: (t) => `${app(t)}/domains/${t.freeDomain}`, expect: appOwner(204), destroys: true },
   'GET /v2/apps/:app/settings': { url: (t) => `${app(t)}/settings/`, expect: appUser(200) },
-  'POST /v2/apps/:app/settings': { url: (t) => `${app(t)}/settings/`, body: () => ({ maintenance: true }), expect: appUser(201) },
+  'POST /v2/apps/:app/settings': { url: (t) => `${app(t)}/settings/`, body: (_t, role) => ({ label: { matrix: role } }), expect: appUser(201) },
   'GET /v2/apps/:app/whitelist': { url: (t) => `${app(t)}/whitelist/`, expect: appUser(200) },
-  'POST /v2/apps/:app/whitelist': { url: (t) => `${app(t)}/whitelist/`, body: () => ({ addresses: ['192.0.2.2'] }), expect: appUser(201) },
-  'DELETE /v2/apps/:app/whitelist': { url: (t) => `${app(t)}/whitelist/`, body: (t) => ({ addresses: [t.whitelisted] }), expect: appOwner(204) },
+  'POST /v2/apps/:app/whitelist': { url: (t) => `${app(t)}/whitelist/`, body: (_t, role) => ({ addresses: [`192.0.2.${10 + ROLES.indexOf(role)}`] }), expect: appUser(201) },
+  'DELETE /v2/apps/:app/whitelist': { url: (t) => `${app(t)}/whitelist/`, body: (t) => ({ addresses: [t.whitelisted] }), expect: appOwner(204), destroys: true },
   'GET /v2/apps/:app/tls': { url: (t) => `${app(t)}/tls/`, expect: appUser(200) },
-  'POST /v2/apps/:app/tls': { url: (t) => `${app(t)}/tls/`, body: () => ({ https_enforced: true }), expect: appUser(201) },
+  'POST /v2/apps/:app/tls': { url: (t) => `${app(t)}/tls/`, body: () => ({ https_enforced: true }), expect: appUser(201), destroys: true },
 
   'GET /v2/certs': { url: () => '/v2/certs/', expect: anyUser(200) },
-  'POST /v2/certs': { url: () => '/v2/certs/', body: (t) => ({ name: `new-${t.suffix}`, ...factory.certificate }), expect: anyUser(201) },
+  'POST /v2/certs': { url: () => '/v2/certs/', body: (t, role) => ({ name: `new-${role}-${t.suffix}`, ...factory.certificate }), expect: anyUser(201) },
   'GET /v2/certs/:name': { url: (t) => `/v2/certs/${t.cert}`, expect: ownersOnly(200) },
-  'DELETE /v2/certs/:name': { url: (t) => `/v2/certs/${t.cert}`, expect: ownersOnly(204) },
+  'DELETE /v2/certs/:name': { url: (t) => `/v2/certs/${t.cert}`, expect: ownersOnly(204), destroys: true },
   'PUT /v2/certs/:name': { url: (t) => `/v2/certs/${t.cert}`, body: () => ({}), expect: anyUser(405) },
   'PATCH /v2/certs/:name': { url: (t) => `/v2/certs/${t.cert}`, body: () => ({}), expect: anyUser(405) },
-  'POST /v2/certs/:name/domain': { url: (t) => `/v2/certs/${t.cert}/domain/`, body: (t) => ({ domain: t.freeDomain }), expect: ownersOnly(201) },
-  'POST /v2/certs/:name/domain/:domain': { url: (t) => `/v2/certs/${t.cert}/domain/${t.freeDomain}`, expect: ownersOnly(201) },
-  'DELETE /v2/certs/:name/domain/:domain': { url: (t) => `/v2/certs/${t.cert}/domain/${t.domain}`, expect: ownersOnly(204) },
+  'POST /v2/certs/:name/domain': { url: (t) => `/v2/certs/${t.cert}/domain/`, body: (t) => ({ domain: t.freeDomain }), expect: ownersOnly(201), destroys: true },
+  'POST /v2/certs/:name/domain/:domain': { url: (t) => `/v2/certs/${t.cert}/domain/${t.freeDomain}`, expect: ownersOnly(201), destroys: true },
+  'DELETE /v2/certs/:name/domain/:domain': { url: (t) => `/v2/certs/${t.cert}/domain/${t.domain}`, expect: ownersOnly(204), destroys: true },
 
   'GET /v2/hooks/key/:fingerprint': { url: (t) => `/v2/hooks/key/${t.keyFingerprint}`, expect: builderOnly(200) },
   'GET /v2/hooks/keys/:app': { url: (t) => `/v2/hooks/keys/${t.app}`, expect: builderOnly(200) },
@@ -164,7 +167,7 @@ let controller: TestController;
 let factory: TenantFactory;
 
 function callAs(role: Role, t: Tenants, method: string, entry: Entry) {
-  const body = entry.body?.(t);
+  const body = entry.body?.(t, role);
   const options = { ...(body === undefined ? {} : { body }) };
   if (role === 'anonymous') return controller.call(method, entry.url(t), options);
   if (role === 'builder') return controller.call(method, entry.url(t), { ...options, builder: true });
@@ -187,9 +190,9 @@ describe('authorization matrix: every route × every kind of caller', () => {
     expect(stale, 'entries without a route').toEqual([]);
   });
 
-  // Reading routes share one set of tenants. For a changing route, the callers expected to be refused go first, on
-  // one set whose store must not change; the first caller expected to succeed then uses that set too, and each
-  // further one a fresh set, so that no success depends on another's.
+  // Reading routes share one set of tenants, and so does every caller of a changing route, except on a route that
+  // `destroys`: there the callers expected to be refused go first, on one set whose store must not change, the first
+  // caller expected to succeed uses that set too, and each further one a fresh set.
   let readingTenants: Tenants | undefined;
   it.each(ROUTES.filter((route) => entryOf(route)))('%s', async (route) => {
     const entry = entryOf(route)!;
@@ -204,7 +207,7 @@ describe('authorization matrix: every route × every kind of caller', () => {
       const expected = entry.expect[role];
       const succeeds = expected < 300;
       let t = shared;
-      if (succeeds && !reading) {
+      if (succeeds && entry.destroys) {
         if (sharedUsed) t = await factory.next();
         sharedUsed = true;
       }
@@ -218,5 +221,44 @@ describe('authorization matrix: every route × every kind of caller', () => {
       }
     }
     expect(wrong).toEqual([]);
+  });
+});
+
+// The matrix runs with registration enabled; the platform's default is `admin_only`, and `disabled` exists too.
+describe('registration in each mode (contract §1.1 Registration mode)', () => {
+  const register = (target: TestController, username: string, options: { token?: string; builder?: boolean } = {}) =>
+    target.call('POST', '/v2/auth/register/', { ...options, body: { username, password: 'a-password', email: `${username}@example.test` } });
+
+  // How the first admin comes to be is the setup's business (docs/security.md); once one exists, only an admin may.
+  it('admin_only: once an admin exists, only an admin registers anyone', async () => {
+    const target = await startTestController({ registrationMode: 'admin_only' });
+    try {
+      const user = await target.user('plain');
+      const admin = await target.user('boss', { admin: true });
+      expect((await register(target, 'anon')).status).toBe(403);
+      expect((await register(target, 'by-user', { token: user })).status).toBe(403);
+      expect((await register(target, 'by-builder', { builder: true })).status).toBe(403);
+      expect((await register(target, 'by-admin', { token: admin })).status).toBe(201);
+      const users = await target.deps.db.selectFrom('users').select(['username', 'is_superuser']).orderBy('username').execute();
+      expect(users).toEqual([
+        { username: 'boss', is_superuser: 1 },
+        { username: 'by-admin', is_superuser: 0 },
+        { username: 'plain', is_superuser: 0 },
+      ]);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('disabled: nobody, admins included', async () => {
+    const target = await startTestController({ registrationMode: 'disabled' });
+    try {
+      const admin = await target.user('boss', { admin: true });
+      expect((await register(target, 'anon')).status).toBe(403);
+      expect((await register(target, 'by-admin', { token: admin })).status).toBe(403);
+      expect(await target.deps.db.selectFrom('users').select('username').execute()).toEqual([{ username: 'boss' }]);
+    } finally {
+      await target.close();
+    }
   });
 });
