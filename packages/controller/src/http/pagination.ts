@@ -3,6 +3,7 @@
  * absolute `next`/`previous` URLs; `limit` defaults to 100, and 0 or an invalid limit means the default.
  * @module
  */
+import { ValidationError } from '@deis/core/errors';
 import type { FastifyRequest } from 'fastify';
 import type { Page } from '@deis/sdk/types';
 
@@ -26,7 +27,13 @@ export function pageWindow(request: FastifyRequest): PageWindow {
 }
 
 function pageUrl(request: FastifyRequest, window: PageWindow): string {
-  const url = new URL(request.url, `${request.protocol}://${request.host}`);
+  let url: URL;
+  try {
+    url = new URL(request.url, `${request.protocol}://${request.host}`);
+  } catch {
+    // A Host header no URL can carry (a port out of range, an unclosed bracket) is the client's error, as in Django.
+    throw new ValidationError(`Invalid HTTP_HOST header: '${request.host}'.`);
+  }
   url.searchParams.set('limit', String(window.limit));
   if (window.offset > 0) url.searchParams.set('offset', String(window.offset));
   else url.searchParams.delete('offset');
