@@ -21,6 +21,7 @@ import { keyHookRoutes } from './hooks/key-hooks.ts';
 import { installAuthentication } from './http/auth.ts';
 import { BODY_LIMIT_BYTES, installBodyParsers } from './http/body.ts';
 import { installErrorHandler } from './http/error-handler.ts';
+import { installNullCharacterCheck } from './http/null-characters.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { permRoutes } from './perms/routes.ts';
 import { releaseRoutes } from './releases/routes.ts';
@@ -63,6 +64,7 @@ export async function buildControllerApp(
   installBodyParsers(app);
   installErrorHandler(app);
   installAuthentication(app, deps.db, deps.settings.builderKey);
+  installNullCharacterCheck(app);
 
   // `GET /v2/` is the DRF router root: 401 without a token (the CLI's connection check depends on it), `{}` with one.
   app.get('/v2/', async () => ({}));

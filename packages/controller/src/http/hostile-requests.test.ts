@@ -427,4 +427,24 @@ describe('hostile requests that once gave a 5xx', () => {
     expect(response.status).toBe(400);
     expect(response.json).toEqual({ detail: "Invalid HTTP_HOST header: 'x:99999'." });
   });
+
+  // Seed 0x5eed10 on PostgreSQL, whose text cannot hold a NUL: names and fields with one gave a 500 there (and were
+  // stored on SQLite).
+  it.each(['/v2/keys/%00', '/v2/apps/%00/pods/web', '/v2/apps/nul%00byte/domains', '/v2/certs/a%00b'])('GET %s is a 404', async (url) => {
+    const response = await controller.call('GET', url, { token: alice });
+    expect(response.status).toBe(404);
+  });
+
+  it.each([
+    ['/v2/keys/', { id: 'a\u0000b', public: newPublicKey() }],
+    ['/v2/apps/', { id: 'nul\u0000' }],
+    ['/v2/auth/passwd/', { password: 'password', new_password: 'new\u0000password' }],
+    ['/v2/apps/', { 'key\u0000': 'x' }],
+  ])('POST %s with a NUL in %j is a 400 that stores nothing', async (url, body) => {
+    const before = await dumpStore(controller.deps.db);
+    const response = await controller.call('POST', url, { token: alice, body });
+    expect(response.status).toBe(400);
+    expect(response.json).toEqual({ detail: 'Null characters are not allowed.' });
+    expect(storeChanges(before, await dumpStore(controller.deps.db))).toEqual({});
+  });
 });
