@@ -111,6 +111,9 @@ const STRINGS = [
   'fe80::1%eth0',
   'v0',
   'v-1',
+  '99999999999',
+  '9'.repeat(30),
+  '-0',
   '$(id)',
   '`id`',
   'web=1',
@@ -446,5 +449,19 @@ describe('hostile requests that once gave a 5xx', () => {
     expect(response.status).toBe(400);
     expect(response.json).toEqual({ detail: 'Null characters are not allowed.' });
     expect(storeChanges(before, await dumpStore(controller.deps.db))).toEqual({});
+  });
+
+  // Found on PostgreSQL, whose integer and bigint have ends: a rollback to a version past them, and a page past them.
+  it.each([2 ** 40, '99999999999'])('rolling back to version %s is a 400', async (version) => {
+    await controller.call('POST', '/v2/apps/', { token: alice, body: { id: 'roller' } });
+    const response = await controller.call('POST', '/v2/apps/roller/releases/rollback/', { token: alice, body: { version } });
+    expect(response.status).toBe(400);
+    expect(response.json).toEqual({ detail: 'Release matching query does not exist.' });
+  });
+
+  it('pages past the end of bigint give an empty page', async () => {
+    const response = await controller.call('GET', '/v2/apps/?limit=99999999999999999999&offset=99999999999999999999', { token: alice });
+    expect(response.status).toBe(200);
+    expect(response.json).toMatchObject({ results: [] });
   });
 });

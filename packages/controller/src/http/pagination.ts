@@ -16,7 +16,8 @@ export interface PageWindow {
 
 function nonNegativeInteger(raw: unknown): number | null {
   if (typeof raw !== 'string' || !/^\d+$/.test(raw)) return null;
-  return Number(raw);
+  // Beyond this no list is that long, and PostgreSQL refuses a LIMIT or OFFSET past its bigint (a 500).
+  return Math.min(Number(raw), Number.MAX_SAFE_INTEGER);
 }
 
 export function pageWindow(request: FastifyRequest): PageWindow {

@@ -8,6 +8,9 @@ import type { ControllerDeps } from '../deps.ts';
 import { createRelease, findRelease, latestGoodRelease } from './release-store.ts';
 import type { CreatedRelease } from './release-store.ts';
 
+/** Release versions are an `integer` column. */
+const MAX_STORED_VERSION = 2 ** 31 - 1;
+
 /** The version asked for; absent (the CLI posts an empty body), the one before the serving release. */
 function targetVersion(raw: unknown, serving: number): number {
   if (raw === undefined || raw === null || raw === '') return serving - 1;
@@ -27,7 +30,8 @@ export async function rollbackRelease(
   const version = targetVersion(requestedVersion, serving.version);
   if (version < 1) throw new ValidationError('version cannot be below 0');
   if (version === 1) throw new ValidationError('Cannot roll back to initial release.');
-  const target = await findRelease(deps.db, app.uuid, version);
+  // Past PostgreSQL's integer no release can exist, and asking would be its error (a 500), not the client's.
+  const target = version <= MAX_STORED_VERSION ? await findRelease(deps.db, app.uuid, version) : undefined;
   if (!target) throw new ValidationError('Release matching query does not exist.');
   if (target.failed) throw new ValidationError('Cannot roll back to failed release.');
   const build = target.build_uuid ? ((await findBuild(deps.db, target.build_uuid)) ?? null) : null;
