@@ -6,6 +6,7 @@
  * file as a case of its own.
  * @module
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteOptions } from 'fastify';
 import { buildControllerApp } from '../app.ts';
@@ -275,6 +276,9 @@ function nearlyValidPems(real: TestCertificate): string[] {
   ];
 }
 
+/** Incompressible (so that PostgreSQL's index cannot squeeze it below its limit), and the same on every run. */
+const randomComment = Buffer.from(Array.from({ length: 2400 }, seeded(SEED)).map((n) => Math.floor(n * 256))).toString('base64');
+
 function makeCase(route: string, t: Tenants, hostile: Hostile, real: TestCertificate): FuzzCase {
   const [method, path] = route.split(' ') as [string, string];
   const url = path.replace(/:([a-z]+)/g, (_match, name: string) => (hostile.chance(0.6) ? percentEncode(validParam(name, t)) : hostile.segment()));
@@ -324,7 +328,7 @@ function makeCase(route: string, t: Tenants, hostile: Hostile, real: TestCertifi
       headers['content-type'] = 'application/json';
       payload = JSON.stringify({
         id: hostile.pick(STRINGS),
-        public: hostile.chance(0.5) ? hostile.pick(SSH_GARBAGE) : `${newPublicKey()}${hostile.pick(['', '\n', ' \u0000', ' '.repeat(3000)])}`,
+        public: hostile.chance(0.5) ? hostile.pick(SSH_GARBAGE) : `${newPublicKey()}${hostile.pick(['', '\n', ' \u0000', ' '.repeat(3000), ` ${'Zq9+'.repeat(700)}`, ` ${randomComment}`])}`,
         name: hostile.pick(['ok-name', ...STRINGS]),
         certificate: hostile.chance(0.3) ? real.certificate : hostile.pick([...PEM_GARBAGE, ...nearlyValidPems(real)]),
         key: hostile.chance(0.3) ? real.key : hostile.pick([...PEM_GARBAGE, ...nearlyValidPems(real)]),
@@ -463,5 +467,14 @@ describe('hostile requests that once gave a 5xx', () => {
     const response = await controller.call('GET', '/v2/apps/?limit=99999999999999999999&offset=99999999999999999999', { token: alice });
     expect(response.status).toBe(200);
     expect(response.json).toMatchObject({ results: [] });
+  });
+
+  // On PostgreSQL: a key line longer than its index can hold (a long comment) failed the insert.
+  it('a key line of more than 2048 characters is a 400 that stores nothing', async () => {
+    const before = await dumpStore(controller.deps.db);
+    const response = await controller.call('POST', '/v2/keys/', { token: alice, body: { id: 'long', public: newPublicKey(randomBytes(3000).toString('base64')) } });
+    expect(response.status).toBe(400);
+    expect(response.json).toEqual({ public: ['Ensure this field has no more than 2048 characters.'] });
+    expect(storeChanges(before, await dumpStore(controller.deps.db))).toEqual({});
   });
 });
