@@ -224,6 +224,29 @@ describe('authorization matrix: every route × every kind of caller', () => {
   });
 });
 
+// The matrix's certificate routes name the owner's certificate; here another tenant uses a certificate of their own on
+// the owner's domains, which the matrix's callers cannot try.
+describe("a tenant's own certificate on another tenant's domains", () => {
+  it('cannot be attached (403) and leaves the store as it was', async () => {
+    const target = await startTestController();
+    try {
+      const tenants = await TenantFactory.create(target);
+      const t = await tenants.next();
+      const mine = { name: 'intruder-cert', ...tenants.certificate };
+      expect((await target.call('POST', '/v2/certs/', { token: t.other.token, body: mine })).status).toBe(201);
+      const before = await dumpStore(target.deps.db);
+      const byBody = await target.call('POST', '/v2/certs/intruder-cert/domain/', { token: t.other.token, body: { domain: t.freeDomain } });
+      const byPath = await target.call('POST', `/v2/certs/intruder-cert/domain/${t.freeDomain}`, { token: t.other.token });
+      // Detaching names the pair: the owner's certificate stays on the owner's domain.
+      const detach = await target.call('DELETE', `/v2/certs/intruder-cert/domain/${t.domain}`, { token: t.other.token });
+      expect([byBody.status, byPath.status, detach.status]).toEqual([403, 403, 404]);
+      expect(storeChanges(before, await dumpStore(target.deps.db))).toEqual({});
+    } finally {
+      await target.close();
+    }
+  });
+});
+
 // The matrix runs with registration enabled; the platform's default is `admin_only`, and `disabled` exists too.
 describe('registration in each mode (contract §1.1 Registration mode)', () => {
   const register = (target: TestController, username: string, options: { token?: string; builder?: boolean } = {}) =>
