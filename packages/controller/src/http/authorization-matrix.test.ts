@@ -247,6 +247,32 @@ describe("a tenant's own certificate on another tenant's domains", () => {
   });
 });
 
+// The matrix's builder calls push as the owner; the builder key proves only that the builder calls, so the pusher named
+// in the body must still be allowed to use the app.
+describe('builder hooks acting for a user', () => {
+  it('serve an app user (collaborator included) and refuse anyone else with 403, storing nothing', async () => {
+    const target = await startTestController();
+    try {
+      const t = await (await TenantFactory.create(target)).next();
+      const hooks = (user: string) => [
+        target.call('POST', '/v2/hooks/config/', { builder: true, body: { receive_user: user, receive_repo: t.app } }),
+        target.call('GET', `/v2/hooks/keys/${t.app}/${user}`, { builder: true }),
+      ];
+      const before = await dumpStore(target.deps.db);
+      expect((await Promise.all(hooks(t.other.username))).map((response) => response.status)).toEqual([403, 403]);
+      const build = { receive_user: t.other.username, receive_repo: t.app, image: 'example/intruder:1', sha: 'abc1234' };
+      expect((await target.call('POST', '/v2/hooks/build/', { builder: true, body: build })).status).toBe(403);
+      expect(storeChanges(before, await dumpStore(target.deps.db))).toEqual({});
+      // The collaborator has no key, so the key list of them is 404; their config and build go through.
+      expect((await Promise.all(hooks(t.collaborator.username))).map((response) => response.status)).toEqual([200, 404]);
+      expect((await target.call('POST', '/v2/hooks/build/', { builder: true, body: { ...build, receive_user: t.collaborator.username } })).status).toBe(200);
+      await whenAppIdle(target.deps, t.app);
+    } finally {
+      await target.close();
+    }
+  });
+});
+
 // The matrix runs with registration enabled; the platform's default is `admin_only`, and `disabled` exists too.
 describe('registration in each mode (contract §1.1 Registration mode)', () => {
   const register = (target: TestController, username: string, options: { token?: string; builder?: boolean } = {}) =>
