@@ -16,6 +16,7 @@ import { storeTime } from '@deis/controller/clock';
 import { openDatabase } from '@deis/controller/db/database';
 import type { ControllerDeps } from '@deis/controller/deps';
 import { RoutingState } from '@deis/controller/routing/routing-state';
+import { DEFAULT_LIMITS } from '@deis/controller/settings';
 import type { ControllerSettings } from '@deis/controller/settings';
 import { insertUser } from '@deis/controller/users/user-store';
 
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
     port: 0,
     databaseUrl: join(dir, 'controller.sqlite'),
     builderKey: 'bench-builder-key-0123456789',
+    limits: DEFAULT_LIMITS,
     registrationMode: 'admin_only',
     platformDomain: 'bench.test',
     deployHookUrls: [],

@@ -62,6 +62,8 @@ class FakeController {
   /** While set, the build hook waits for it: a push stays in progress. */
   hold: Promise<void> | null = null;
   deployError: string | null = null;
+  /** Sent as the build hook's `Warning`, as a deploy whose new containers are not ready yet sends it. */
+  warning: string | null = null;
   server: Server = createServer((req, res) => void this.#handle(req, res));
 
   async listen(): Promise<string> {
@@ -96,6 +98,7 @@ class FakeController {
         this.builds.push(body as unknown as BuildHookRequest);
         if (this.hold) await this.hold;
         if (body.receive_repo === app('deployfail')) return reply(400, { detail: 'web container failed to become ready' });
+        if (this.warning) res.setHeader('warning', `199 deis "${this.warning}"`);
         this.version += 1;
         return reply(200, { release: { version: this.version } });
       }
@@ -198,7 +201,10 @@ afterAll(async () => {
 describe('git push to the builder', () => {
   it('builds a Dockerfile app pushed over SSH, reports it to the controller, and tells the pusher', async () => {
     const repo = await appRepo({ Dockerfile: dockerfile(), Procfile: 'web: /bin/busybox httpd -f -p 5000\n' });
+    controller.warning = 'v2 is current, but its web containers are not ready yet';
     const pushed = await sshPush(repo.dir, app('web'));
+    controller.warning = null;
+    expect(pushed.output).toContain('remote: !    v2 is current, but its web containers are not ready yet');
     expect(pushed.output).toContain('remote: Starting build... but first, coffee!');
     expect(pushed.code).toBe(0);
     // The build args come from the app's config when DEIS_DOCKER_BUILD_ARGS_ENABLED is set.

@@ -16,7 +16,7 @@ import { BuildpackFetchError, BuildpackSourceError, buildpackName, fetchBuildpac
 import { BUILD_STACK_IMAGE, RUN_STACK_IMAGE, ensureBuildpackStacks } from './buildpack-stacks.ts';
 import type { BuildpackStackOptions } from './buildpack-stacks.ts';
 import { buildImage, ImageBuildError } from './docker-build.ts';
-import { archive, readFileAt } from './git-objects.ts';
+import { archiveTo, readFileAt } from './git-objects.ts';
 import { pipBuildSources } from './host-package-sources.ts';
 import type { PushedCommit } from './git-objects.ts';
 import { parseProcfile, ProcfileError } from './procfile.ts';
@@ -263,7 +263,8 @@ export async function buildWithBuildpacks(request: BuildpackBuildRequest): Promi
         Init: true,
       },
     });
-    await container.putArchive(archive(request.commit, 'app/'), { path: '/' });
+    await archiveTo(request.commit, join(stage, 'source.tar'), 'app/');
+    await container.putArchive(join(stage, 'source.tar'), { path: '/' });
     await container.putArchive(tarOf(stage, ['buildpacks', 'env', 'runner']), { path: '/tmp' });
 
     const lines = new LineSplitter();

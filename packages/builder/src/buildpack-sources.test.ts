@@ -59,6 +59,12 @@ describe('choosing buildpacks', () => {
     expect(() => parseBuildpackUrl('just words')).toThrow('is not a buildpack URL');
   });
 
+  it("takes Heroku's registry names for the bundled buildpack of their language", () => {
+    expect(parseBuildpackUrl('heroku/nodejs')).toEqual({ kind: 'bundled', name: 'nodejs', requested: 'heroku/nodejs' });
+    expect(parseBuildpackUrl('heroku/python#v1')).toEqual({ kind: 'bundled', name: 'python', requested: 'heroku/python' });
+    expect(() => parseBuildpackUrl('someone/thing')).toThrow('is not a buildpack URL');
+  });
+
   it('names a buildpack by its repository', () => {
     expect(buildpackName({ kind: 'git', url: 'https://example.test/org/heroku-buildpack-bad.git/', ref: null })).toBe('heroku-buildpack-bad');
     expect(buildpackName({ kind: 'git', url: 'git@example.test:org/tools.git', ref: null })).toBe('tools');
@@ -99,6 +105,10 @@ describe('fetching buildpacks', () => {
     await fetchBuildpack(parseBuildpackUrl('https://github.com/heroku/heroku-buildpack-nodejs.git'), join(scratch, 'offline'), { ...options, preferBundled: true });
     expect(existsSync(join(scratch, 'offline', 'bin', 'compile'))).toBe(true);
     expect(lines).toEqual(['-----> Using the bundled nodejs buildpack for https://github.com/heroku/heroku-buildpack-nodejs.git']);
+    lines.length = 0;
+    await fetchBuildpack(parseBuildpackUrl('heroku/static'), join(scratch, 'registry-name'), options);
+    expect(existsSync(join(scratch, 'registry-name', 'bin', 'compile'))).toBe(true);
+    expect(lines).toEqual(['-----> Using the bundled static buildpack for heroku/static']);
 
     // No traffic leaves the machine: git's own URL rewriting points the well-known host at a path that does not exist.
     const home = join(scratch, 'home');

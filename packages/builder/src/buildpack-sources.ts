@@ -10,7 +10,8 @@ import { join, resolve, sep } from 'node:path';
 import { BUNDLED_BUILDPACKS, bundledBuildpacksDir, wellKnownBuildpack } from './bundled-buildpacks.ts';
 import type { BundledBuildpack } from './bundled-buildpacks.ts';
 
-export type BuildpackSource = { kind: 'bundled'; name: BundledBuildpack } | { kind: 'git'; url: string; ref: string | null };
+/** A bundled buildpack (`requested`: the name the app gave for it, such as `heroku/nodejs`), or a git repository. */
+export type BuildpackSource = { kind: 'bundled'; name: BundledBuildpack; requested?: string } | { kind: 'git'; url: string; ref: string | null };
 
 export interface BuildpackPlan {
   /** `detect`: the first that accepts the app; `chain`: every one, in order. */
@@ -37,6 +38,9 @@ export function parseBuildpackUrl(value: string): BuildpackSource {
   const ref = hash === -1 ? null : trimmed.slice(hash + 1);
   if (ref !== null && !/^[A-Za-z0-9._/-]+$/.test(ref)) throw new BuildpackSourceError(`buildpack ref "${ref}" is not a branch, tag or commit`);
   if (url.startsWith('-')) throw new BuildpackSourceError(`"${url}" is not a buildpack URL`);
+  // Heroku's registry names (`heroku/nodejs`) are no git URL: they name Heroku's own buildpack, whose bundled twin builds.
+  const registryName = /^[a-z0-9-]+\/[a-z0-9-]+$/i.test(url) ? wellKnownBuildpack(url) : undefined;
+  if (registryName) return { kind: 'bundled', name: registryName, requested: url };
   if (SCP_LIKE.test(url)) return { kind: 'git', url, ref };
   let parsed: URL;
   try {
@@ -140,7 +144,10 @@ function isProtected(url: string, protectedDir: string): boolean {
 
 /** Puts one buildpack's files at `target`: a copy of a bundled one, or a fresh clone. */
 export async function fetchBuildpack(source: BuildpackSource, target: string, options: FetchOptions): Promise<void> {
-  if (source.kind === 'bundled') return copyBundled(source.name, target);
+  if (source.kind === 'bundled') {
+    if (source.requested) options.out(`-----> Using the bundled ${source.name} buildpack for ${source.requested}`);
+    return copyBundled(source.name, target);
+  }
   const name = buildpackName(source);
   const bundled = wellKnownBuildpack(source.url);
   if (bundled && options.preferBundled) {

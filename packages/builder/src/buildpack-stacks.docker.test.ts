@@ -6,8 +6,9 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILD_STACK_IMAGE, RUN_STACK_IMAGE, STACK_HASH_LABEL, STACK_RECIPE, ensureBuildpackStacks, ensureStacks, hostMirror, stackRecipeHash } from './buildpack-stacks.ts';
@@ -182,6 +183,33 @@ describe('the buildpack stacks', () => {
     await expect(failing).rejects.toThrow(/^debootstrap bookworm from http:\/\/127\.0\.0\.1:9\/debian failed with code 1/);
     expect(stacksWorkDirs().filter((name) => !before.has(name))).toEqual([]);
     for (const image of [variant.runImage, variant.buildImage]) await expect(engine.getImage(image).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('the next making sweeps what a killed maker left: its work directory and its unnamed images', async () => {
+    // A maker killed after its first image: a work directory naming a process that is gone, and an unnamed image.
+    const dead = spawn('true');
+    await new Promise((resolve) => dead.once('exit', resolve));
+    const abandoned = mkdtempSync(join(tmpdir(), 'deis-stacks-'));
+    writeFileSync(join(abandoned, 'owner.pid'), `${dead.pid}\n`);
+    // An empty tar archive: two zero blocks.
+    writeFileSync(join(abandoned, 'base.tar'), Buffer.alloc(1024));
+    const imported = await docker(['import', join(abandoned, 'base.tar')]);
+    expect(imported.code, imported.stderr).toBe(0);
+    const image = imported.stdout.trim();
+    expect(image).toMatch(/^sha256:[0-9a-f]{64}$/);
+    writeFileSync(join(abandoned, 'images'), `${image}\n`);
+    // A live maker's directory stays.
+    const live = mkdtempSync(join(tmpdir(), 'deis-stacks-'));
+    writeFileSync(join(live, 'owner.pid'), `${process.pid}\n`);
+    try {
+      await expect(ensureStacks(variant, { mirror: 'http://127.0.0.1:9/debian' })).rejects.toThrow(/^debootstrap bookworm/);
+      expect(existsSync(abandoned)).toBe(false);
+      await expect(engine.getImage(image).inspect()).rejects.toMatchObject({ statusCode: 404 });
+      expect(existsSync(live)).toBe(true);
+    } finally {
+      rmSync(live, { recursive: true, force: true });
+      rmSync(abandoned, { recursive: true, force: true });
+    }
   });
 
   it('a changed recipe makes both images again; the images of the old recipe stay while something else names them', async () => {

@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Docker from 'dockerode';
@@ -356,24 +356,32 @@ async function makeStacks(docker: Dockerode, target: StackTarget, mirror: string
 
   const started = Date.now();
   const { suite } = target.recipe;
-  const work = await mkdtemp(join(tmpdir(), 'deis-stacks-'));
+  await sweepAbandoned(docker);
+  const work = await mkdtemp(join(tmpdir(), WORK_PREFIX));
+  await writeFile(join(work, OWNER_FILE), `${process.pid}\n`);
   const rootfs = join(work, 'rootfs');
   // Made by ID and named only at the end: until then the old pair stays whole, whatever fails or runs alongside.
+  // The IDs are also written down, for the sweep after a maker that was killed.
   const made: string[] = [];
+  const record = async (image: string) => {
+    made.push(image);
+    await appendFile(join(work, MADE_FILE), `${image}\n`);
+  };
   try {
     progress(`Making the buildpack stacks (first time only, about a minute): debootstrap ${suite} from ${mirror}...`);
     await debootstrap(suite, rootfs, mirror);
     await trimDocs(rootfs);
-    made.push(await importRootfs(docker, rootfs));
+    await record(await importRootfs(docker, rootfs));
     await removeTree(rootfs);
 
     progress(`Making the buildpack stacks: ${target.runImage} (${target.recipe.runPackages.join(' ')})...`);
     const runId = await buildFromDockerfile(docker, join(work, 'run'), runDockerfile(made[0] as string, hash, target.recipe), target.runImage);
-    made.push(runId);
+    await record(runId);
     progress(`Making the buildpack stacks: ${target.buildImage} (${target.recipe.buildPackages.join(' ')})...`);
-    made.push(await buildFromDockerfile(docker, join(work, 'build'), buildDockerfile(runId, hash, target.recipe), target.buildImage));
+    const buildId = await buildFromDockerfile(docker, join(work, 'build'), buildDockerfile(runId, hash, target.recipe), target.buildImage);
+    await record(buildId);
     await docker.getImage(runId).tag(splitReference(target.runImage));
-    await docker.getImage(made[2] as string).tag(splitReference(target.buildImage));
+    await docker.getImage(buildId).tag(splitReference(target.buildImage));
   } catch (error) {
     // The failure is what the caller must hear; what cleaning up after it says would only hide it.
     for (const image of made.reverse()) await docker.getImage(image).remove().catch(() => undefined);
@@ -391,6 +399,40 @@ async function makeStacks(docker: Dockerode, target: StackTarget, mirror: string
   }
   progress(`Made the buildpack stacks in ${Math.round((Date.now() - started) / 1000)} s`);
   return { built: [target.runImage, target.buildImage] };
+}
+
+const WORK_PREFIX = 'deis-stacks-';
+const OWNER_FILE = 'owner.pid';
+const MADE_FILE = 'images';
+/** A work directory that names no owner yet is a maker's first moments, or a maker older than this code. */
+const OWNERLESS_GRACE_MS = 10 * 60_000;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * What a maker that was killed (say, Ctrl-C during the first `./platform up`) left behind: its work directory and the
+ * images it had made, which are still unnamed (those in use since, or named since, stay).
+ */
+async function sweepAbandoned(docker: Dockerode): Promise<void> {
+  for (const name of await readdir(tmpdir()).catch(() => [] as string[])) {
+    if (!name.startsWith(WORK_PREFIX)) continue;
+    const dir = join(tmpdir(), name);
+    const owner = Number((await readFile(join(dir, OWNER_FILE), 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(owner) && owner > 0 ? alive(owner) : Date.now() - ((await stat(dir).catch(() => undefined))?.mtimeMs ?? 0) < OWNERLESS_GRACE_MS) continue;
+    const images = (await readFile(join(dir, MADE_FILE), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+    for (const image of images.reverse()) {
+      const info = await docker.getImage(image).inspect().catch(() => undefined);
+      if (info && (info.RepoTags ?? []).every((tag) => tag === '<none>:<none>')) await docker.getImage(image).remove().catch(() => undefined);
+    }
+    await removeTree(dir).catch(() => undefined);
+  }
 }
 
 /** Runs a program needing root (debootstrap, and what reads or removes the tree it makes) as root: directly, or by sudo. */

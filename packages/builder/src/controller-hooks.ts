@@ -10,10 +10,12 @@ export type AppAccess = 'allowed' | 'forbidden' | 'missing';
 
 export class ControllerHooks {
   readonly #controllerUrl: string;
+  readonly #builderKey: string;
   readonly #builder: ApiClient;
 
   constructor(controllerUrl: string, builderKey: string) {
     this.#controllerUrl = controllerUrl;
+    this.#builderKey = builderKey;
     this.#builder = new ApiClient({ baseUrl: controllerUrl, builderKey, userAgent: 'deis-builder', timeoutMs: 30_000 });
   }
 
@@ -34,9 +36,15 @@ export class ControllerHooks {
     return data;
   }
 
-  /** Reports a finished build; the controller creates and deploys the release. */
-  async build(body: BuildHookRequest): Promise<BuildHookResponse> {
-    const { data } = await this.#builder.request<BuildHookResponse>('POST', '/v2/hooks/build/', { body, signal: AbortSignal.timeout(15 * 60_000) });
+  /**
+   * Reports a finished build; the controller creates and deploys the release. `onWarning` hears what the deploy
+   * warns of (new containers that are not ready yet), for the pusher.
+   */
+  async build(body: BuildHookRequest, onWarning?: (text: string) => void): Promise<BuildHookResponse> {
+    const client = onWarning
+      ? new ApiClient({ baseUrl: this.#controllerUrl, builderKey: this.#builderKey, userAgent: 'deis-builder', timeoutMs: 30_000, onWarning })
+      : this.#builder;
+    const { data } = await client.request<BuildHookResponse>('POST', '/v2/hooks/build/', { body, signal: AbortSignal.timeout(15 * 60_000) });
     return data;
   }
 

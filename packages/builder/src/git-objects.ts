@@ -5,7 +5,6 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
 
 export interface PushedCommit {
   repositoryPath: string;
@@ -43,15 +42,19 @@ export function readFileAt(commit: PushedCommit, path: string): Promise<string |
   });
 }
 
-/** The commit's tree as a tar stream, its paths under `prefix` (`app/`) when given; the stream errors if git fails. */
-export function archive(commit: PushedCommit, prefix?: string): Readable {
+/**
+ * Writes the commit's tree as a tar file at `path`, its paths under `prefix` (`app/`) when given. The engine gets a
+ * whole file rather than a pipe from git: on a busy host, contexts piped from git sometimes reached the engine without
+ * their Dockerfile ("Cannot locate specified Dockerfile"); a file is complete before anyone reads it.
+ */
+export function archiveTo(commit: PushedCommit, path: string, prefix?: string): Promise<void> {
   const sha = checkedSha(commit);
-  const args = ['archive', '--format=tar', ...(prefix ? [`--prefix=${prefix}`] : []), sha];
-  const child = spawn('git', args, { env: gitEnvironment(commit), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.on('close', (code) => {
-    if (code !== 0) child.stdout.destroy(new Error(`git archive failed: ${stderr.trim()}`));
+  const args = ['archive', '--format=tar', `--output=${path}`, ...(prefix ? [`--prefix=${prefix}`] : []), sha];
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, { env: gitEnvironment(commit), stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`git archive failed: ${stderr.trim()}`))));
   });
-  return child.stdout;
 }

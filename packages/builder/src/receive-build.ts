@@ -3,13 +3,17 @@
  * the image and Procfile to the controller, which makes and deploys the release. Every step speaks to the pusher.
  * @module
  */
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { ApiError } from '@deis/sdk/client';
 import { BuildpackBuildError, buildWithBuildpacks } from './buildpack-build.ts';
 import type { BuildpackSettings } from './buildpack-build.ts';
 import type { ControllerHooks } from './controller-hooks.ts';
 import { buildImage, ImageBuildError } from './docker-build.ts';
-import { archive, readFileAt } from './git-objects.ts';
+import { archiveTo, readFileAt } from './git-objects.ts';
 import type { PushedCommit } from './git-objects.ts';
 import { parseProcfile, ProcfileError } from './procfile.ts';
 import { BUILD_COMPLETE, deployedLines, LAUNCHING, STARTING_BUILD } from './push-output.ts';
@@ -69,7 +73,7 @@ export async function buildAndRelease(deps: ReceiveBuildDeps, push: ReceivedPush
 
   out(LAUNCHING);
   const released = await fromController(
-    deps.hooks.build({ receive_user: user, receive_repo: app, image, sha: commit.sha.slice(0, 8), procfile, dockerfile: dockerfile === null ? '' : 'true' }),
+    deps.hooks.build({ receive_user: user, receive_repo: app, image, sha: commit.sha.slice(0, 8), procfile, dockerfile: dockerfile === null ? '' : 'true' }, (text) => out(`!    ${text}`)),
   );
   const version = released.release.version;
   for (const line of deployedLines(app, version)) out(line);
@@ -87,10 +91,13 @@ async function dockerfileBuild(deps: ReceiveBuildDeps, push: ReceivedPush, image
     throw error;
   }
   const flag = (name: string): boolean => TRUE_WORDS.has((values[name] ?? '').toLowerCase());
+  const work = await mkdtemp(join(tmpdir(), 'deis-context-'));
   try {
+    const context = join(work, 'context.tar');
+    await archiveTo(push.commit, context);
     await buildImage({
       docker: deps.docker,
-      context: archive(push.commit),
+      context: createReadStream(context),
       tag: image,
       ...(flag('DEIS_DOCKER_BUILD_ARGS_ENABLED') ? { buildArgs: { ...values } } : {}),
       noCache: flag('DEIS_DISABLE_CACHE'),
@@ -100,6 +107,8 @@ async function dockerfileBuild(deps: ReceiveBuildDeps, push: ReceivedPush, image
   } catch (error) {
     if (error instanceof ImageBuildError) throw new PushFailure(error.message);
     throw error;
+  } finally {
+    await rm(work, { recursive: true, force: true });
   }
   return procfile;
 }

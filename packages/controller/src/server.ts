@@ -8,6 +8,7 @@ import { buildControllerApp } from './app.ts';
 import type { ControllerApp } from './app.ts';
 import { openDatabase } from './db/database.ts';
 import type { ControllerDeps } from './deps.ts';
+import { failInterruptedDeploys } from './formation/deploy-recovery.ts';
 import { RoutingState } from './routing/routing-state.ts';
 import type { ControllerSettings } from './settings.ts';
 
@@ -21,6 +22,7 @@ export interface RunningController {
 
 export async function startController(settings: Readonly<ControllerSettings>, scheduler: Scheduler): Promise<RunningController> {
   const opened = await openDatabase(settings.databaseUrl);
+  await failInterruptedDeploys(opened.db);
   const deps: ControllerDeps = { db: opened.db, dialect: opened.dialect, scheduler, settings, routing: new RoutingState() };
   const app = await buildControllerApp(deps, { logger: { level: settings.logLevel } });
   let address: string;

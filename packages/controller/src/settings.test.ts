@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadControllerSettings, SettingsError } from './settings.ts';
+import { DEFAULT_LIMITS, loadControllerSettings, SettingsError } from './settings.ts';
 
 const KEY = 'builder-key-0123456789';
 
@@ -34,7 +34,15 @@ describe('loadControllerSettings', () => {
       nodeLabels: {},
       logLevel: 'info',
       builderHttpUpstream: null,
+      limits: DEFAULT_LIMITS,
     });
+  });
+
+  it('reads the tenant limits and refuses ones out of range', () => {
+    const settings = loadControllerSettings({ DEIS_BUILDER_KEY: KEY, DEIS_LIMIT_SCALE_PER_TYPE: '20', DEIS_LIMIT_RUN_OUTPUT_BYTES: '4096', DEIS_LIMIT_APP_GRACE_PERIOD: '0' });
+    expect(settings.limits).toEqual({ ...DEFAULT_LIMITS, scalePerType: 20, runOutputBytes: 4096, appGracePeriodSeconds: 0 });
+    expect(problemsOf({ DEIS_LIMIT_CONTAINERS_PER_APP: '0' })).toContain('DEIS_LIMIT_CONTAINERS_PER_APP must be a whole number from 1 to 10000, not "0"');
+    expect(problemsOf({ DEIS_LIMIT_RUNS_PER_USER: 'lots' })).toContain('DEIS_LIMIT_RUNS_PER_USER must be a whole number');
   });
 
   it('reads every variable', () => {
@@ -72,6 +80,7 @@ describe('loadControllerSettings', () => {
       nodeLabels: { environ: 'prod', disk: 'ssd', empty: '' },
       logLevel: 'debug',
       builderHttpUpstream: { host: '::1', port: 8001 },
+      limits: DEFAULT_LIMITS,
     });
     expect(Object.isFrozen(settings)).toBe(true);
   });

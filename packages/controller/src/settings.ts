@@ -41,7 +41,48 @@ export interface ControllerSettings {
   logLevel: string;
   /** Where the router sends `deis-builder.<platformDomain>` (git over HTTP), `host:port` in DEIS_BUILDER_HTTP_UPSTREAM; absent: no builder route. */
   builderHttpUpstream?: { host: string; port: number } | null;
+  limits: Readonly<TenantLimits>;
 }
+
+/**
+ * What one tenant may ask of the shared host (docs/security.md, "API, accounts and quotas"). Every limit is refused
+ * with a 4xx naming it before any work starts, so no request can make the platform build, start or hold more than this.
+ */
+export interface TenantLimits {
+  /** Containers of one process type (DEIS_LIMIT_SCALE_PER_TYPE). */
+  scalePerType: number;
+  /** Containers of one app, all types summed (DEIS_LIMIT_CONTAINERS_PER_APP). */
+  containersPerApp: number;
+  /** Containers of every app a user owns, summed (DEIS_LIMIT_CONTAINERS_PER_USER). */
+  containersPerUser: number;
+  /** One-off runs of one app at once (DEIS_LIMIT_RUNS_PER_APP). */
+  runsPerApp: number;
+  /** One-off runs started by one user at once (DEIS_LIMIT_RUNS_PER_USER). */
+  runsPerUser: number;
+  /** The tail of a one-off run's output the answer carries (DEIS_LIMIT_RUN_OUTPUT_BYTES). */
+  runOutputBytes: number;
+  /** Values in one app's config (DEIS_LIMIT_CONFIG_VALUES). */
+  configValues: number;
+  /** Bytes of names and values in one app's config (DEIS_LIMIT_CONFIG_BYTES). */
+  configBytes: number;
+  /** The most an app's DEIS_DEPLOY_TIMEOUT may ask for, in seconds (DEIS_LIMIT_APP_DEPLOY_TIMEOUT). */
+  appDeployTimeoutSeconds: number;
+  /** The most an app's KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS may ask for (DEIS_LIMIT_APP_GRACE_PERIOD). */
+  appGracePeriodSeconds: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<TenantLimits> = Object.freeze({
+  scalePerType: 100,
+  containersPerApp: 100,
+  containersPerUser: 200,
+  runsPerApp: 3,
+  runsPerUser: 5,
+  runOutputBytes: 1024 * 1024,
+  configValues: 500,
+  configBytes: 256 * 1024,
+  appDeployTimeoutSeconds: 600,
+  appGracePeriodSeconds: 120,
+});
 
 export class SettingsError extends Error {
   constructor(problems: string[]) {
@@ -135,6 +176,18 @@ export function loadControllerSettings(env: Record<string, string | undefined> =
     nodeLabels: parseLabels(env.DEIS_NODE_LABELS ?? '', problems),
     logLevel: env.DEIS_LOG_LEVEL || 'info',
     builderHttpUpstream: parseUpstream('DEIS_BUILDER_HTTP_UPSTREAM', env.DEIS_BUILDER_HTTP_UPSTREAM ?? '', problems),
+    limits: Object.freeze({
+      scalePerType: integer('DEIS_LIMIT_SCALE_PER_TYPE', DEFAULT_LIMITS.scalePerType, 1, 10_000),
+      containersPerApp: integer('DEIS_LIMIT_CONTAINERS_PER_APP', DEFAULT_LIMITS.containersPerApp, 1, 10_000),
+      containersPerUser: integer('DEIS_LIMIT_CONTAINERS_PER_USER', DEFAULT_LIMITS.containersPerUser, 1, 100_000),
+      runsPerApp: integer('DEIS_LIMIT_RUNS_PER_APP', DEFAULT_LIMITS.runsPerApp, 1, 1_000),
+      runsPerUser: integer('DEIS_LIMIT_RUNS_PER_USER', DEFAULT_LIMITS.runsPerUser, 1, 1_000),
+      runOutputBytes: integer('DEIS_LIMIT_RUN_OUTPUT_BYTES', DEFAULT_LIMITS.runOutputBytes, 1024, 64 * 1024 * 1024),
+      configValues: integer('DEIS_LIMIT_CONFIG_VALUES', DEFAULT_LIMITS.configValues, 1, 100_000),
+      configBytes: integer('DEIS_LIMIT_CONFIG_BYTES', DEFAULT_LIMITS.configBytes, 1024, 16 * 1024 * 1024),
+      appDeployTimeoutSeconds: integer('DEIS_LIMIT_APP_DEPLOY_TIMEOUT', DEFAULT_LIMITS.appDeployTimeoutSeconds, 1, 3600),
+      appGracePeriodSeconds: integer('DEIS_LIMIT_APP_GRACE_PERIOD', DEFAULT_LIMITS.appGracePeriodSeconds, 0, 3600),
+    }),
   };
   if (problems.length > 0) throw new SettingsError(problems);
   return Object.freeze(settings);

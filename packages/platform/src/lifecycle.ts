@@ -64,7 +64,7 @@ function nextSteps(settings: PlatformSettings): string {
     `  apps        http://<app>.${settings.platformDomain}${settings.routerHttpPort === 80 ? '' : `:${settings.routerHttpPort}`}`,
     '',
     'Next steps:',
-    `  deis register ${url}          # the first user becomes the administrator`,
+    `  deis register ${url}          # the first user becomes the administrator (only from this host)`,
     '  deis keys:add                 # upload your SSH public key',
     '  cd your-app && deis create    # adds the `deis` git remote',
     '  git push deis main            # build, release, and serve it',
@@ -115,7 +115,8 @@ export async function platformUp(settings: PlatformSettings, repoRoot: string, p
   await makeStacks(settings, print);
 
   const log = openSync(logFile(settings), 'a');
-  const child = spawn(process.execPath, ['--enable-source-maps', join(repoRoot, 'dist', 'platform.js'), 'run'], {
+  // The supervisor, which starts the platform and starts it again if it dies (supervisor.ts); the pid file is its.
+  const child = spawn(process.execPath, ['--enable-source-maps', join(repoRoot, 'dist', 'platform.js'), 'supervise'], {
     detached: true,
     stdio: ['ignore', log, log],
     env: process.env,

@@ -1,14 +1,17 @@
 /**
  * `dist/platform.js`: `up`, `down` and `status` manage the background platform; `run` is that platform in the
- * foreground (what `up` starts, and what end-to-end tests start on ports of their own); `stacks` makes the buildpack
- * stack images (what `up` does first, and `./platform test` before the tests).
+ * foreground (what end-to-end tests start on ports of their own); `supervise` runs `run` and starts it again when it
+ * dies (what `up` starts); `stacks` makes the buildpack stack images (what `up` does first, and `./platform test`
+ * before the tests).
  * @module
  */
 import { resolve } from 'node:path';
 import { BUILD_STACK_IMAGE, RUN_STACK_IMAGE, ensureBuildpackStacks } from '@deis/builder/buildpack-stacks';
+import { installCrashPolicy } from './crash-policy.ts';
 import { platformDown, platformStatus, platformUp } from './lifecycle.ts';
 import { loadPlatformSettings } from './platform-settings.ts';
 import { runPlatform } from './roles.ts';
+import { READY_MESSAGE, startSupervisor } from './supervisor.ts';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..');
 
@@ -21,9 +24,11 @@ function log(line: string): void {
 }
 
 async function run(): Promise<void> {
+  installCrashPolicy(process, { log, exit: (code) => process.exit(code) });
   const settings = loadPlatformSettings();
   const platform = await runPlatform(settings, log);
   log('ready');
+  process.send?.(READY_MESSAGE);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -41,12 +46,25 @@ async function run(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
+async function supervise(): Promise<number> {
+  const supervisor = startSupervisor({ command: process.execPath, args: ['--enable-source-maps', import.meta.filename, 'run'], log });
+  const stop = (signal: string) => {
+    log(`${signal}: stopping the platform`);
+    void supervisor.stop();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return supervisor.done;
+}
+
 async function main(argv: string[]): Promise<number> {
   const command = argv[0];
   switch (command) {
     case 'run':
       await run();
       return -1;
+    case 'supervise':
+      return supervise();
     case 'up':
       await platformUp(loadPlatformSettings(), REPO_ROOT, print);
       return 0;
@@ -62,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      process.stderr.write('Usage: platform.js up|down|status|run|stacks\n');
+      process.stderr.write('Usage: platform.js up|down|status|run|supervise|stacks\n');
       return 2;
   }
 }

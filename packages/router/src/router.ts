@@ -16,6 +16,7 @@ import type { RouteUpstream, RoutingTable } from '@deis/sdk/types';
 import { NginxConfigRefused, NginxError, NginxProcess, testNginxConfig } from './nginx-process.ts';
 import { DEFAULT_NGINX_MODULE_DIR, peersBody, refusedCertificateDigests, renderNginxConfig, REVISION_HEADER } from './render-nginx-config.ts';
 import type { RenderedNginxConfig, RenderOptions } from './render-nginx-config.ts';
+import { ensureFileContent, isUsableKeyPair } from './router-files.ts';
 
 export interface RouterOptions {
   /** e.g. `http://127.0.0.1:8000` */
@@ -67,12 +68,16 @@ function asError(error: unknown): Error {
 }
 
 /** A self-signed certificate for HTTPS on host names without a certificate of their own; made once. */
-async function ensureDefaultCertificate(dir: string): Promise<{ certificatePath: string; keyPath: string }> {
+export async function ensureDefaultCertificate(dir: string): Promise<{ certificatePath: string; keyPath: string }> {
   const certificatePath = join(dir, 'default.crt');
   const keyPath = join(dir, 'default.key');
-  if (existsSync(certificatePath) && existsSync(keyPath)) return { certificatePath, keyPath };
+  // A pair a crash cut short is made again, never served (nginx would refuse to start on it).
+  if (isUsableKeyPair(certificatePath, keyPath)) return { certificatePath, keyPath };
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=deis-router', '-days', '3650', '-keyout', keyPath, '-out', certificatePath];
+  // Made under other names, then renamed into place: a crash during openssl leaves only those.
+  const newCertificate = `${certificatePath}.new`;
+  const newKey = `${keyPath}.new`;
+  const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=deis-router', '-days', '3650', '-keyout', newKey, '-out', newCertificate];
   const child = spawn('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -81,6 +86,8 @@ async function ensureDefaultCertificate(dir: string): Promise<{ certificatePath:
     child.once('close', resolve);
   });
   if (code !== 0) throw new Error(`openssl could not make the router's default certificate: ${output.trim()}`);
+  renameSync(newKey, keyPath);
+  renameSync(newCertificate, certificatePath);
   return { certificatePath, keyPath };
 }
 
@@ -228,7 +235,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     for (;;) {
       const candidateRevision = revision + 1;
       const rendered = render(table, candidateRevision);
-      for (const file of rendered.files) if (!existsSync(file.path)) writeFileSync(file.path, file.content, { mode: file.mode });
+      for (const file of rendered.files) ensureFileContent(file.path, file.content, file.mode);
       writeFileSync(candidatePath, rendered.config, { mode: 0o600 });
       try {
         await testNginxConfig({ ...location, configPath: candidatePath });

@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { droppedLine } from './output-tail.ts';
 import { ContainerNameInUseError, ImageInUseError, ImageNotFoundError, NotReadyError } from './scheduler.ts';
 import type { Container, ContainerEvent, ContainerSpec, ReadinessCheck, Scheduler } from './scheduler.ts';
 
@@ -228,6 +229,16 @@ export function describeSchedulerContract(backend: string, makeScheduler: () => 
 
       const ok = await scheduler.run(spec({ CONTRACT_EXIT: '0' }, { port: undefined }), { timeoutMs: 60_000 });
       expect(ok).toEqual({ exitCode: 0, output: '' });
+    });
+
+    it('keeps only the tail of a one-off run\'s output under maxOutputBytes, saying how much it dropped', async () => {
+      const lines = Array.from({ length: 50 }, (_, i) => `line ${String(i + 1).padStart(2, '0')}`);
+      const talker = spec({ CONTRACT_PRINT: lines.join('\n'), CONTRACT_EXIT: '0' }, { port: undefined });
+      const result = await scheduler.run(talker, { timeoutMs: 60_000, maxOutputBytes: 16 });
+      // 50 lines of 7 characters and a newline: the last 16 bytes are lines 49 and 50.
+      expect(result).toEqual({ exitCode: 0, output: `${droppedLine(50 * 8 - 16)}line 49\nline 50\n` });
+      const whole = await scheduler.run(talker, { timeoutMs: 60_000, maxOutputBytes: 1024 });
+      expect(whole.output).toBe(`${lines.join('\n')}\n`);
     });
 
     it('refuses a one-off run of an image that does not exist', async () => {

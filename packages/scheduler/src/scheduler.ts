@@ -55,11 +55,16 @@ export interface RunOptions {
   timeoutMs: number;
   /** Receives output as it arrives, for live streaming. */
   onOutput?: (chunk: string) => void;
+  /**
+   * The result keeps only the last this-many bytes of output, after a line saying how many were dropped
+   * (`output-tail.ts`); absent: all of it.
+   */
+  maxOutputBytes?: number;
 }
 
 export interface RunResult {
   exitCode: number;
-  /** stdout and stderr interleaved as they arrived. */
+  /** stdout and stderr interleaved as they arrived (the tail of them under `maxOutputBytes`). */
   output: string;
 }
 

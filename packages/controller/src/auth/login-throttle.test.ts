@@ -9,7 +9,7 @@ function throttleWithClock(options: ConstructorParameters<typeof LoginThrottle>[
 const alice = { username: 'alice', address: '100.64.0.9' };
 
 describe('LoginThrottle', () => {
-  it('blocks a username after 10 failures within 5 minutes, until the oldest leaves the window', () => {
+  it('blocks a username at an address after 10 failures within 5 minutes, until the oldest leaves the window', () => {
     const { throttle, advance } = throttleWithClock();
     for (let i = 0; i < 10; i += 1) {
       expect(throttle.retryAfterSeconds(alice)).toBe(0);
@@ -18,20 +18,31 @@ describe('LoginThrottle', () => {
     }
     // The first failure was 10 s ago: it leaves the window in 290 s.
     expect(throttle.retryAfterSeconds(alice)).toBe(290);
-    // Another address, same username: still blocked (the username is what is being guessed).
-    expect(throttle.retryAfterSeconds({ username: 'alice', address: '100.64.0.10' })).toBe(290);
-    expect(throttle.retryAfterSeconds({ username: 'bob', address: '100.64.0.10' })).toBe(0);
+    // The same username from another address is not blocked: failures elsewhere cannot keep its owner out.
+    expect(throttle.retryAfterSeconds({ username: 'alice', address: '100.64.0.10' })).toBe(0);
+    expect(throttle.retryAfterSeconds({ username: 'bob', address: '100.64.0.9' })).toBe(0);
     advance(289_000);
     expect(throttle.retryAfterSeconds(alice)).toBe(1);
     advance(1_000);
     expect(throttle.retryAfterSeconds(alice)).toBe(0);
   });
 
+  it('never locks a user out of their usual address, however many failures come from elsewhere', () => {
+    const { throttle } = throttleWithClock({ maxFailuresPerUserEverywhere: 20 });
+    throttle.recordSuccess(alice);
+    // An attacker spread over many addresses, each below its own limits.
+    for (let i = 0; i < 50; i += 1) throttle.recordFailure({ username: 'alice', address: `198.51.100.${i}` });
+    expect(throttle.retryAfterSeconds(alice)).toBe(0);
+    // A new address meets the count from everywhere, which stops guessing spread over many addresses.
+    expect(throttle.retryAfterSeconds({ username: 'alice', address: '198.51.100.200' })).toBeGreaterThan(0);
+    expect(throttle.retryAfterSeconds({ username: 'ALICE', address: '198.51.100.200' })).toBeGreaterThan(0);
+  });
+
   it('treats usernames case-insensitively', () => {
     const { throttle } = throttleWithClock({ maxFailuresPerUser: 2 });
     throttle.recordFailure({ username: 'Alice', address: 'a' });
-    throttle.recordFailure({ username: 'alice', address: 'b' });
-    expect(throttle.retryAfterSeconds({ username: 'ALICE', address: 'c' })).toBeGreaterThan(0);
+    throttle.recordFailure({ username: 'alice', address: 'a' });
+    expect(throttle.retryAfterSeconds({ username: 'ALICE', address: 'a' })).toBeGreaterThan(0);
   });
 
   it('blocks an address that fails across many usernames', () => {
@@ -41,7 +52,7 @@ describe('LoginThrottle', () => {
     expect(throttle.retryAfterSeconds({ username: 'fresh', address: '100.64.0.8' })).toBe(0);
   });
 
-  it('clears the username on success but not the address', () => {
+  it('clears the username at the address on success but not the address', () => {
     const { throttle } = throttleWithClock({ maxFailuresPerUser: 3, maxFailuresPerAddress: 3 });
     for (let i = 0; i < 3; i += 1) throttle.recordFailure(alice);
     throttle.recordSuccess(alice);
@@ -50,11 +61,11 @@ describe('LoginThrottle', () => {
   });
 
   it('forgets the stalest keys beyond its bound', () => {
-    const { throttle } = throttleWithClock({ maxFailuresPerUser: 1, maxFailuresPerAddress: 1000, maxTrackedKeys: 4 });
+    const { throttle } = throttleWithClock({ maxFailuresPerUser: 1, maxFailuresPerAddress: 1000, maxTrackedKeys: 6 });
     throttle.recordFailure({ username: 'first', address: 'x' });
-    expect(throttle.retryAfterSeconds({ username: 'first', address: 'y' })).toBeGreaterThan(0);
-    for (const username of ['u1', 'u2', 'u3', 'u4']) throttle.recordFailure({ username, address: 'x' });
-    expect(throttle.retryAfterSeconds({ username: 'first', address: 'y' })).toBe(0);
-    expect(throttle.retryAfterSeconds({ username: 'u4', address: 'y' })).toBeGreaterThan(0);
+    expect(throttle.retryAfterSeconds({ username: 'first', address: 'x' })).toBeGreaterThan(0);
+    for (const username of ['u1', 'u2', 'u3']) throttle.recordFailure({ username, address: 'y' });
+    expect(throttle.retryAfterSeconds({ username: 'first', address: 'x' })).toBe(0);
+    expect(throttle.retryAfterSeconds({ username: 'u3', address: 'y' })).toBeGreaterThan(0);
   });
 });

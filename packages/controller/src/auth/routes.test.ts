@@ -116,6 +116,40 @@ describe('POST /v2/auth/register', () => {
   });
 });
 
+describe('the first registration, which makes the admin', () => {
+  const register = (username: string, remoteAddress: string, headers: Record<string, string> = {}) =>
+    controller.app.inject({ method: 'POST', url: '/v2/auth/register', remoteAddress, headers: { 'content-type': 'application/json', ...headers }, payload: JSON.stringify(registration(username)) });
+
+  it('is refused from a non-loopback address, also one that claims loopback in X-Forwarded-For, and accepted from loopback', async () => {
+    await start();
+    for (const [address, headers] of [
+      ['203.0.113.9', {}],
+      ['127.0.0.1', { 'x-forwarded-for': '203.0.113.9' }],
+      ['127.0.0.1', { 'x-forwarded-for': '127.0.0.1, 203.0.113.9' }],
+    ] as const) {
+      const refused = await register('intruder', address, headers);
+      expect(refused.statusCode).toBe(403);
+      expect(JSON.parse(refused.body)).toEqual({ detail: "The first user becomes the administrator and must register from the platform's own host" });
+    }
+    expect(await findUserByUsername(controller.deps.db, 'intruder')).toBeUndefined();
+    // The CLI on the platform's host, through the router (which adds the client's address) or straight to the API.
+    expect((await register('owner', '127.0.0.1', { 'x-forwarded-for': '127.0.0.1' })).statusCode).toBe(201);
+    // Once there is an admin, others register from anywhere (registration mode enabled).
+    expect((await register('remote', '203.0.113.9')).statusCode).toBe(201);
+    expect((await findUserByUsername(controller.deps.db, 'remote'))?.is_superuser).toBe(0);
+  });
+
+  it('makes exactly one admin when several first registrations arrive at once', async () => {
+    await start();
+    const responses = await Promise.all(['one', 'two', 'three', 'four'].map((name) => register(name, '::1')));
+    expect(responses.map((r) => r.statusCode)).toEqual([201, 201, 201, 201]);
+    const admins = responses.filter((r) => (JSON.parse(r.body) as { is_superuser: boolean }).is_superuser);
+    expect(admins).toHaveLength(1);
+    const rows = await controller.deps.db.selectFrom('users').select('username').where('is_superuser', '=', 1).execute();
+    expect(rows).toHaveLength(1);
+  });
+});
+
 describe('POST /v2/auth/login/', () => {
   it('returns a new 40-hex token per login that authenticates; earlier logins keep working', async () => {
     await start();
@@ -189,6 +223,18 @@ describe('POST /v2/auth/login/', () => {
     expect((await login('alice', 's3cret', from('100.64.9.9'))).status).toBe(429);
     expect((await login('alice', 's3cret', from('100.64.9.10'))).status).toBe(200);
   });
+
+  it("cannot be made to lock a user out of the address they log in from, the admin included", async () => {
+    await start();
+    await controller.user('admin', { password: 's3cret', admin: true });
+    const home = { 'x-forwarded-for': '100.64.1.1' };
+    expect((await login('admin', 's3cret', home)).status).toBe(200);
+    // An attacker guesses from many addresses, each below its own limits, far past the per-username limit of 10.
+    for (let i = 0; i < 100; i += 1) expect((await login('admin', `guess${i}`, { 'x-forwarded-for': `198.51.100.${i % 10}` })).status).toBe(400);
+    expect((await login('admin', 's3cret', home)).status).toBe(200);
+    // A new address meets the username's count from everywhere.
+    expect((await login('admin', 's3cret', { 'x-forwarded-for': '100.64.2.2' })).status).toBe(429);
+  });
 });
 
 describe('GET /v2/auth/whoami', () => {
@@ -221,6 +267,21 @@ describe('POST /v2/auth/passwd', () => {
     expect(ok.json).toEqual({ status: 'password set' });
     expect((await login('alice', 'old-pass')).status).toBe(400);
     expect((await login('alice', 'new-pass')).status).toBe(200);
+  });
+
+  it("ends the user's other tokens and keeps the one that changed it; an admin's reset ends them all", async () => {
+    await start();
+    const token = await controller.user('alice', { password: 'old-pass' });
+    const stolen = ((await login('alice', 'old-pass')).json as { token: string }).token;
+    expect((await controller.call('GET', '/v2/auth/whoami', { token: stolen })).status).toBe(200);
+    expect((await controller.call('POST', '/v2/auth/passwd', { token, body: { password: 'old-pass', new_password: 'new-pass' } })).status).toBe(200);
+    expect((await controller.call('GET', '/v2/auth/whoami', { token: stolen })).status).toBe(401);
+    expect((await controller.call('GET', '/v2/auth/whoami', { token })).status).toBe(200);
+
+    const admin = await controller.user('admin', { admin: true });
+    expect((await controller.call('POST', '/v2/auth/passwd', { token: admin, body: { username: 'alice', new_password: 'reset' } })).status).toBe(200);
+    expect((await controller.call('GET', '/v2/auth/whoami', { token })).status).toBe(401);
+    expect((await controller.call('GET', '/v2/auth/whoami', { token: admin })).status).toBe(200);
   });
 
   it('counts wrong current passwords against the login throttle', async () => {

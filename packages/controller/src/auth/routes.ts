@@ -6,7 +6,7 @@
 import { AuthenticationError, ConflictError, NotFoundError, PermissionDeniedError, ValidationError } from '@deis/core/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ControllerDeps } from '../deps.ts';
-import { currentUser } from '../http/auth.ts';
+import { currentUser, requestTokenHash } from '../http/auth.ts';
 import { bodyOf, optionalString } from '../http/body.ts';
 import { readNewUser } from '../users/registration.ts';
 import {
@@ -30,6 +30,13 @@ import { badCredentials, checkPassword, prepareLogin, ThrottledError } from './l
 import { LoginThrottle } from './login-throttle.ts';
 
 const USERNAME_TAKEN = 'A user with that username already exists.';
+const FIRST_USER_LOCAL = "The first user becomes the administrator and must register from the platform's own host";
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 addresses. */
+export function isLoopback(address: string): boolean {
+  const v4 = address.replace(/^::ffff:/i, '');
+  return v4.startsWith('127.') || address === '::1';
+}
 
 /** A 429 is not one of the domain's error kinds: only these routes give it. */
 async function unlessThrottled<T>(reply: FastifyReply, work: () => Promise<T>): Promise<T | FastifyReply> {
@@ -68,23 +75,43 @@ export async function authRoutes(app: FastifyInstance, deps: ControllerDeps): Pr
   const throttle = new LoginThrottle();
   void prepareLogin();
 
+  /**
+   * Registrations one at a time, from the check for an admin to the new row: two first registrations at once would
+   * otherwise both see no admin and both become one. One controller process serves the store (ADR 5).
+   */
+  let registering: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
+    const mine = registering.then(work);
+    registering = mine.catch(() => undefined);
+    return mine;
+  };
+
   app.post('/v2/auth/register', { config: { auth: 'optional' } }, async (request, reply) => {
     const mode = deps.settings.registrationMode;
     if (mode === 'disabled') throw new PermissionDeniedError('Registration is disabled');
-    const adminExists = await anyAdminExists(db);
-    if (mode === 'admin_only' && adminExists && !request.user?.is_superuser) throw new PermissionDeniedError();
-
+    const mayRegister = async (): Promise<boolean> => {
+      const adminExists = await anyAdminExists(db);
+      if (mode === 'admin_only' && adminExists && !request.user?.is_superuser) throw new PermissionDeniedError();
+      // The first user becomes the admin of a fresh install, which anyone who reaches the router could otherwise
+      // claim: only a client on the platform's own host may (the router passes the client's address on).
+      if (!adminExists && !isLoopback(request.ip)) throw new PermissionDeniedError(FIRST_USER_LOCAL);
+      return adminExists;
+    };
+    // Checked before the body, as Deis does, and again in turn, as another registration may have made an admin since.
+    await mayRegister();
     const fields = readNewUser(bodyOf(request.body));
-    if (await findUserByUsername(db, fields.username)) throw ValidationError.field('username', USERNAME_TAKEN);
-    let created: UserRow;
-    try {
-      // The first user becomes the admin; is_superuser in the body is ignored.
-      ({ row: created } = await insertUser(db, { ...fields, isSuperuser: !adminExists }));
-    } catch (error) {
-      // Two registrations of one name at once: the store's unique index decides.
+    const created = await oneAtATime(async () => {
+      const adminExists = await mayRegister();
       if (await findUserByUsername(db, fields.username)) throw ValidationError.field('username', USERNAME_TAKEN);
-      throw error;
-    }
+      try {
+        // is_superuser in the body is ignored.
+        return (await insertUser(db, { ...fields, isSuperuser: !adminExists })).row;
+      } catch (error) {
+        // Two registrations of one name at once: the store's unique index decides.
+        if (await findUserByUsername(db, fields.username)) throw ValidationError.field('username', USERNAME_TAKEN);
+        throw error;
+      }
+    });
     const now = new Date();
     await recordLogin(db, created.id, now);
     return reply.code(201).send(toWireUser({ ...created, last_login: now.toISOString() }));
@@ -124,7 +151,8 @@ export async function authRoutes(app: FastifyInstance, deps: ControllerDeps): Pr
         const confirmed = await checkPassword(db, throttle, { username: target.username, address: request.ip }, password);
         if (!confirmed) throw new AuthenticationError('Current password does not match');
       }
-      await setPassword(db, target.id, newPassword);
+      // The caller's own session stays; every other token of the target ends (an admin's reset ends them all).
+      await setPassword(db, target.id, newPassword, target.id === caller.id ? requestTokenHash(request) : null);
       return { status: 'password set' };
     });
   });

@@ -1,6 +1,6 @@
 import type { Pod, Release } from '@deis/sdk/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestController } from '../testing/test-controller.ts';
+import { startWithAlicesCreatedApp } from '../testing/test-apps.ts';
 import type { TestController } from '../testing/test-controller.ts';
 
 /** Issue 9, item 5: `deis pull` of an image no registry has, or one a registry refuses, answers as Deis answered. */
@@ -8,9 +8,7 @@ describe('pulling an image that cannot be had', () => {
   let controller: TestController;
   let alice: string;
   beforeEach(async () => {
-    controller = await startTestController();
-    alice = await controller.user('alice');
-    await controller.call('POST', '/v2/apps/', { token: alice, body: { id: 'myapp' } });
+    ({ controller, alice } = await startWithAlicesCreatedApp());
     controller.scheduler.defineImage('example/web:1', [5000]);
     expect((await pull('example/web:1')).status).toBe(201);
   });

@@ -1,7 +1,7 @@
 import type { Pod } from '@deis/sdk/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registryLogin } from '../formation/deploy.ts';
-import { startTestController } from '../testing/test-controller.ts';
+import { startWithAlicesCreatedApp } from '../testing/test-apps.ts';
 import type { TestController } from '../testing/test-controller.ts';
 
 const IMAGE = '127.0.0.1:5000/acme/private:1';
@@ -11,9 +11,7 @@ describe('pulling from a private registry with the app registry settings', () =>
   let controller: TestController;
   let alice: string;
   beforeEach(async () => {
-    controller = await startTestController();
-    alice = await controller.user('alice');
-    await controller.call('POST', '/v2/apps/', { token: alice, body: { id: 'myapp' } });
+    ({ controller, alice } = await startWithAlicesCreatedApp());
     // Deis needs PORT before any registry setting.
     expect((await config({ values: { PORT: '5000' } })).status).toBe(201);
     controller.scheduler.inRegistry(IMAGE, 'give', { username: 'bob', password: 's3cret' });

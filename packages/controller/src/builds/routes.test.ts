@@ -1,6 +1,7 @@
 import type { Build, Release } from '@deis/sdk/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recentEvents } from '../events/event-log.ts';
+import { startWithAlicesCreatedApp } from '../testing/test-apps.ts';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
 
@@ -8,9 +9,7 @@ describe('builds (contract §1.2, §1.4)', () => {
   let controller: TestController;
   let alice: string;
   beforeEach(async () => {
-    controller = await startTestController();
-    alice = await controller.user('alice');
-    await controller.call('POST', '/v2/apps/', { token: alice, body: { id: 'myapp' } });
+    ({ controller, alice } = await startWithAlicesCreatedApp());
     controller.scheduler.defineImage('example/web:1', [5000]);
     controller.scheduler.defineImage('example/web:2', [5000]);
   });

@@ -10,6 +10,7 @@ import { bodyOf, jsonField } from '../http/body.ts';
 import { sendDeployNotice } from '../http/deploy-notice.ts';
 import { createRelease } from '../releases/release-store.ts';
 import { mergeConfig, parseConfigChange } from './config-data.ts';
+import { checkConfigSize } from './config-size.ts';
 import { currentConfig } from './current-config.ts';
 import { toWireConfig } from './config-store.ts';
 
@@ -33,7 +34,13 @@ export async function configRoutes(app: FastifyInstance, deps: ControllerDeps): 
     const created = await createRelease(deps, {
       app: row,
       user,
-      config: { derive: (current) => mergeConfig(current, change, deps.settings.nodeLabels) },
+      config: {
+        derive: (current) => {
+          const merged = mergeConfig(current, change, deps.settings.nodeLabels);
+          checkConfigSize(merged, change, deps.settings.limits);
+          return merged;
+        },
+      },
       failureSummary: `${user.username} deployed a config that failed`,
     });
     if (!created.config) throw new Error('a config change stored no config');

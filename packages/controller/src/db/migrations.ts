@@ -196,10 +196,20 @@ function appListIndexes(): Migration {
   };
 }
 
+/** Marks the releases whose deploy is in progress, so one a crash interrupted can be failed on the next start. */
+function releaseDeploying(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('releases').addColumn('deploying', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  };
+}
+
 const migrations: Record<string, (dialect: Dialect) => Migration> = {
   '0001_initial_schema': initialSchema,
   '0002_token_per_login': tokenPerLogin,
   '0003_app_list_indexes': appListIndexes,
+  '0004_release_deploying': releaseDeploying,
 };
 
 /** Brings the store up to the newest migration; safe to call on every start. */

@@ -96,6 +96,11 @@ export interface ReleasesTable {
   build_uuid: string | null;
   /** Why a failed release failed, for the pusher and `releases:info`. */
   exception: string | null;
+  /**
+   * 1 from when the release is stored until its deploy has ended either way: a release still marked at start was
+   * interrupted by a crash, and is failed rather than adopted (deploy-recovery.ts).
+   */
+  deploying: Generated<Bool>;
   created: Time;
   updated: Time;
 }

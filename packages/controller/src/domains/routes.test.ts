@@ -158,4 +158,16 @@ describe('/v2/apps/{app}/domains', () => {
     const lines = await controller.deps.db.selectFrom('log_lines').select('line').orderBy('id').execute();
     expect(lines.map((l) => l.line.replace(/^\S+ /, ''))).toEqual(['deis[controller]: INFO domain r.example.com added', 'deis[controller]: INFO domain r.example.com removed']);
   });
+
+  it('refuses a wildcard that covers the platform domain from above or below, and accepts others', async () => {
+    controller.deps.settings = { ...controller.deps.settings, platformDomain: 'paas.example.com' };
+    for (const domain of ['*.example.com', '*.com', '*.paas.example.com', '*.EXAMPLE.com.']) {
+      const response = await controller.call('POST', '/v2/apps/myapp/domains/', { token: alice, body: { domain } });
+      expect(response.status, domain).toBe(400);
+      expect((response.json as { domain: string[] }).domain[0]).toMatch(/is reserved for the platform's own app and service names$/);
+    }
+    for (const domain of ['*.example.org', 'example.com', '*.other.example.com']) {
+      expect((await controller.call('POST', '/v2/apps/myapp/domains/', { token: alice, body: { domain } })).status, domain).toBe(201);
+    }
+  });
 });

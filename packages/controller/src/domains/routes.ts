@@ -26,8 +26,13 @@ function inUse(domain: string): ValidationError {
  */
 function checkNotPlatformHost(domain: string, appId: string, platformDomain: string): void {
   const bare = !domain.includes('.');
-  const underPlatform = platformDomain !== '' && isWithin(domain.replace(/^\*\./, ''), platformDomain.toLowerCase());
-  if ((bare && domain !== appId) || underPlatform) {
+  const platform = platformDomain.toLowerCase();
+  const suffix = domain.replace(/^\*\./, '');
+  const underPlatform = platform !== '' && isWithin(suffix, platform);
+  // `*.example.com` with the platform at paas.example.com would receive every `*.paas.example.com` host no app
+  // claims (a destroyed app's name included): a wildcard may not cover the platform domain from above either.
+  const coversPlatform = platform !== '' && domain.startsWith('*.') && isWithin(platform, suffix);
+  if ((bare && domain !== appId) || underPlatform || coversPlatform) {
     throw ValidationError.field('domain', `The domain ${domain} is reserved for the platform's own app and service names`);
   }
 }

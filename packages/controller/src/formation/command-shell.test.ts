@@ -1,6 +1,6 @@
 import type { ContainerSpec } from '@deis/scheduler/scheduler';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestController } from '../testing/test-controller.ts';
+import { recordRuns, startWithAlicesCreatedApp } from '../testing/test-apps.ts';
 import type { TestController } from '../testing/test-controller.ts';
 
 /** Issue 9, item 2: Dockerfile and image apps' commands run under /bin/bash -c when the image has bash, else /bin/sh -c. */
@@ -9,14 +9,8 @@ describe('the shell of commands', () => {
   let token: string;
   let runs: ContainerSpec[];
   beforeEach(async () => {
-    controller = await startTestController();
-    token = await controller.user('alice');
-    runs = [];
-    controller.scheduler.runHandler = (spec) => {
-      runs.push(spec);
-      return { exitCode: 0, output: '' };
-    };
-    await controller.call('POST', '/v2/apps/', { token, body: { id: 'shelled' } });
+    ({ controller, alice: token } = await startWithAlicesCreatedApp('shelled'));
+    runs = recordRuns(controller);
   });
   afterEach(async () => controller.close());
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ContainerSpec } from '@deis/scheduler/scheduler';
-import { startTestController } from '../testing/test-controller.ts';
+import { recordRuns, startWithAlicesCreatedApp } from '../testing/test-apps.ts';
 import type { TestController } from '../testing/test-controller.ts';
 
 /** Issue 9, item 1: variables reach containers in the order they were set (app containers and one-off runs alike). */
@@ -11,14 +11,8 @@ describe('the order of environment variables', () => {
   const PLATFORM = ['DEIS_APP', 'WORKFLOW_RELEASE', 'WORKFLOW_RELEASE_SUMMARY', 'WORKFLOW_RELEASE_CREATED_AT', 'PORT'];
 
   beforeEach(async () => {
-    controller = await startTestController();
-    token = await controller.user('alice');
-    runs = [];
-    controller.scheduler.runHandler = (spec) => {
-      runs.push(spec);
-      return { exitCode: 0, output: '' };
-    };
-    expect((await controller.call('POST', '/v2/apps/', { token, body: { id: 'envy' } })).status).toBe(201);
+    ({ controller, alice: token } = await startWithAlicesCreatedApp('envy'));
+    runs = recordRuns(controller);
     expect((await controller.call('POST', '/v2/apps/envy/builds/', { token, body: { image: 'example/envy:1' } })).status).toBe(201);
   });
   afterEach(async () => controller.close());

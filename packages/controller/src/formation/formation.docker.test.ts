@@ -18,6 +18,7 @@ import { openDatabase } from '../db/database.ts';
 import type { OpenedDatabase } from '../db/database.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { RoutingState } from '../routing/routing-state.ts';
+import { DEFAULT_LIMITS } from '../settings.ts';
 import { insertUser } from '../users/user-store.ts';
 import { startReconciler } from './reconciler.ts';
 import type { Reconciler } from './reconciler.ts';
@@ -74,7 +75,7 @@ beforeAll(async () => {
     settings: {
       host: '127.0.0.1', port: 0, databaseUrl: ':memory:', builderKey: 'formation-docker-test-key', registrationMode: 'enabled',
       platformDomain: 'example.test', deployHookUrls: [], deployHookSecret: null, deployTimeoutMs: 30_000, gracePeriodSeconds: 5,
-      platformName, procfileMissingRemove: true, rejectIfProcfileMissing: false, nodeLabels: {}, logLevel: 'silent',
+      platformName, procfileMissingRemove: true, rejectIfProcfileMissing: false, nodeLabels: {}, logLevel: 'silent', limits: DEFAULT_LIMITS,
     },
   };
   app = await buildControllerApp(deps);
@@ -176,6 +177,25 @@ describe('the formation on Docker', () => {
     expect(logs.body).toMatch(/demo\[cmd\.v4\.[a-z0-9]{5}\]: hello from demo/);
     expect(logs.body).toContain('deis[controller]: INFO alice scaled pods cmd=2');
   });
+
+  it("keeps only the last MiB of a one-off run that prints without end, as `deis run yes` does", async () => {
+    // Lines of 1 KiB: the engine frames each line, and short ones would make this test slow, not the run's memory.
+    const line = 'y'.repeat(1023);
+    const printed = 40 * 1024 * 1024;
+    const run = await call('POST', '/v2/apps/demo/run', { command: `yes ${line} | head -c ${printed}` });
+    expect(run.status).toBe(200);
+    const { exit_code, output } = run.json as { exit_code: number; output: string };
+    expect(exit_code).toBe(0);
+    // The tail of what the engine delivered: a followed log can end a little short of the end when the output is
+    // this large (the run's own stream lags the process), but it is never more than the limit.
+    const match = /^\[… (\d+) bytes of earlier output dropped …\]\n/.exec(output);
+    expect(match).not.toBeNull();
+    const tail = output.slice(match![0].length);
+    expect(Buffer.byteLength(tail)).toBe(DEFAULT_LIMITS.runOutputBytes);
+    expect(Number(match![1]) + DEFAULT_LIMITS.runOutputBytes).toBeLessThanOrEqual(printed);
+    expect(Number(match![1])).toBeGreaterThan(printed / 2);
+    expect(tail).toMatch(/^y*\n(y{1023}\n)+$/);
+  }, 120_000);
 
   it('brings back a container the engine lost, by the reconciler', async () => {
     reconciler = startReconciler(deps, { intervalMs: 60_000, reactAfterMs: 100 });

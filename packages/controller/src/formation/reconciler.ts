@@ -29,6 +29,11 @@ const MAX_STARTS_PER_PASS = 10;
 const CRASH_WINDOW_MS = 5 * 60 * 1000;
 /** The longest an app that keeps failing to converge waits for its next try. */
 const MAX_RETRY_DELAY_MS = 10 * 60 * 1000;
+/**
+ * Apps converged at once. An app's pass can wait on its containers' grace period or readiness timeout (bounded by the
+ * limits, but minutes still); one at a time, one slow app would hold every other app's pass back.
+ */
+export const PARALLEL_APPS = 4;
 
 export interface ReconcilerOptions {
   intervalMs: number;
@@ -175,7 +180,11 @@ export function startReconciler(deps: ControllerDeps, options: ReconcilerOptions
     }
   };
 
-  const runPass = async () => {
+  /**
+   * @param periodic a timer's pass: it leaves apps still busy from an earlier pass alone and does not wait for the apps
+   *   it starts, so one slow app never holds back the next pass of the others
+   */
+  const runPass = async (periodic: boolean) => {
     let apps: FormationApp[];
     let listing: PlatformListing;
     try {
@@ -187,18 +196,53 @@ export function startReconciler(deps: ControllerDeps, options: ReconcilerOptions
       report(WHOLE_PASS, error);
       return;
     }
-    for (const app of apps) {
-      if (stopped) return;
-      await reconcileOne(app, { livenessFailures, listing });
-    }
+    const work = apps.map((app) => {
+      const running = inFlight.get(app.id);
+      // A pass asked for waits for an app still busy, then converges it again: its caller expects everything
+      // converged once it resolves.
+      if (running) return periodic ? undefined : running.then(() => track(app, listing));
+      return track(app, listing);
+    });
+    if (!periodic) await Promise.all(work);
+  };
+
+  /** Converges the app in one of PARALLEL_APPS slots, remembering it as in flight until it is done. */
+  const inFlight = new Map<string, Promise<void>>();
+  let slotsFree = PARALLEL_APPS;
+  const waitingForSlot: Array<() => void> = [];
+  const track = (app: FormationApp, listing: PlatformListing): Promise<void> => {
+    const work = (async () => {
+      if (slotsFree === 0) await new Promise<void>((resolve) => waitingForSlot.push(resolve));
+      else slotsFree--;
+      try {
+        if (!stopped) await reconcileOne(app, { livenessFailures, listing });
+      } finally {
+        const next = waitingForSlot.shift();
+        if (next) next();
+        else slotsFree++;
+      }
+    })();
+    const entry = work.finally(() => {
+      if (inFlight.get(app.id) === entry) inFlight.delete(app.id);
+    });
+    inFlight.set(app.id, entry);
+    return entry;
   };
 
   const reconcileNow = (): Promise<void> => {
-    // Passes never overlap: a caller during a pass waits for it and then runs its own.
-    const next = (pass ?? Promise.resolve()).then(runPass);
+    // Passes asked for never overlap: a caller during a pass waits for it and then runs its own.
+    const next = (pass ?? Promise.resolve()).then(() => runPass(false));
     pass = next;
     return next.finally(() => {
       if (pass === next) pass = null;
+    });
+  };
+  // A timer's pass may run beside one asked for: apps in flight are skipped, and each app's lock orders the rest.
+  let timerPass: Promise<void> | null = null;
+  const periodicPass = () => {
+    if (timerPass) return;
+    timerPass = runPass(true).finally(() => {
+      timerPass = null;
     });
   };
 
@@ -226,9 +270,7 @@ export function startReconciler(deps: ControllerDeps, options: ReconcilerOptions
     );
   });
 
-  const timer = setInterval(() => {
-    if (!pass) void reconcileNow();
-  }, options.intervalMs);
+  const timer = setInterval(periodicPass, options.intervalMs);
   timer.unref?.();
   void reconcileNow();
 
@@ -241,6 +283,8 @@ export function startReconciler(deps: ControllerDeps, options: ReconcilerOptions
       for (const handle of soon.values()) clearTimeout(handle);
       soon.clear();
       await pass?.catch(() => undefined);
+      await timerPass?.catch(() => undefined);
+      await Promise.all(inFlight.values());
     },
   };
 }

@@ -61,17 +61,22 @@ export class RolloutFailure extends Error {
   }
 }
 
-/** Seconds of grace and milliseconds of readiness wait: the settings, unless the app's config says otherwise (§1.4). */
-export function rolloutTimings(deps: ControllerDeps, context: ReleaseContext): { graceSeconds: number; timeoutMs: number } {
+/**
+ * Seconds of grace and milliseconds of readiness wait: the settings, unless the app's config says otherwise (§1.4).
+ * An app's own values are clamped to the limits (DEIS_LIMIT_APP_GRACE_PERIOD, DEIS_LIMIT_APP_DEPLOY_TIMEOUT): they hold
+ * the app's lock, and a reconciler slot, for that long.
+ */
+export function rolloutTimings(deps: Pick<ControllerDeps, 'settings'>, context: Pick<ReleaseContext, 'config'>): { graceSeconds: number; timeoutMs: number } {
   const seconds = (key: string): number | undefined => {
     const value = Number(context.config.values[key]);
     return context.config.values[key] !== undefined && Number.isInteger(value) && value >= 0 ? value : undefined;
   };
   const grace = seconds('KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS');
   const timeout = seconds('DEIS_DEPLOY_TIMEOUT');
+  const { limits } = deps.settings;
   return {
-    graceSeconds: grace ?? deps.settings.gracePeriodSeconds,
-    timeoutMs: timeout !== undefined && timeout > 0 ? timeout * 1000 : deps.settings.deployTimeoutMs,
+    graceSeconds: grace === undefined ? deps.settings.gracePeriodSeconds : Math.min(grace, limits.appGracePeriodSeconds),
+    timeoutMs: timeout !== undefined && timeout > 0 ? Math.min(timeout, limits.appDeployTimeoutSeconds) * 1000 : deps.settings.deployTimeoutMs,
   };
 }
 

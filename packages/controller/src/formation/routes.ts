@@ -10,6 +10,7 @@ import { appLogLines, logLineCount } from '../logs/app-logs.ts';
 import { runOneOff } from './one-off-run.ts';
 import { listPods, restartPods } from './pods.ts';
 import type { PodFilter } from './pods.ts';
+import { RunQuotaError } from './quotas.ts';
 import { scaleApp, UnknownProcessTypeError } from './scale.ts';
 
 interface AppParams {
@@ -56,9 +57,15 @@ export async function formationRoutes(app: FastifyInstance, deps: ControllerDeps
   app.post<PodParams>('/v2/apps/:id/pods/:type/restart', restart);
   app.post<PodParams>('/v2/apps/:id/pods/:type/:name/restart', restart);
 
-  app.post<AppParams>('/v2/apps/:id/run', async (request) => {
+  app.post<AppParams>('/v2/apps/:id/run', async (request, reply) => {
     const { app: row, user } = await loadApp(deps.db, request, request.params.id);
-    return runOneOff(deps, row, user.username, bodyOf(request.body).command);
+    try {
+      return await runOneOff(deps, row, user.username, bodyOf(request.body).command);
+    } catch (error) {
+      // Too many at once is the client's to retry later, as a throttled login is.
+      if (error instanceof RunQuotaError) return reply.code(429).send({ detail: error.message });
+      throw error;
+    }
   });
 
   app.get<AppParams & { Querystring: { log_lines?: string } }>('/v2/apps/:id/logs', async (request, reply) => {

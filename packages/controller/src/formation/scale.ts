@@ -11,6 +11,7 @@ import { appContainers } from './app-containers.ts';
 import { rolloutError } from './rollout-errors.ts';
 import { planFormation } from './formation-plan.ts';
 import { findAppByUuid, parseStructure, saveStructure } from './formation-store.ts';
+import { checkScaleQuota } from './quotas.ts';
 import { formationState, withAppLock } from './formation-state.ts';
 import { currentReleaseContext } from './release-context.ts';
 import { executeRollout } from './rollout.ts';
@@ -64,6 +65,7 @@ export async function scaleApp(deps: ControllerDeps, appUuid: string, appId: str
     }
     const current = parseStructure(app);
     const structure = { ...current, ...counts };
+    await checkScaleQuota(deps, app, current, structure);
     try {
       const containers = await appContainers(deps, app.id);
       const plan = planFormation(containers, `v${context.version}`, structure, Object.keys(counts), formationState(deps).draining);

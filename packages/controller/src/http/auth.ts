@@ -25,6 +25,12 @@ declare module 'fastify' {
 
 const TOKEN_HEADER = /^token\s+(\S+)\s*$/i;
 
+/** The stored hash of the token the request came with, or null when it came with none. */
+export function requestTokenHash(request: FastifyRequest): string | null {
+  const match = TOKEN_HEADER.exec(request.headers.authorization ?? '');
+  return match?.[1] ? hashToken(match[1]) : null;
+}
+
 /** The caller's user if a valid token came; throws on a malformed or unknown token, returns null on none. */
 async function userFromToken(db: Database, request: FastifyRequest): Promise<UserRow | null> {
   const header = request.headers.authorization;

@@ -107,6 +107,8 @@ async function insertNextRelease(db: Kysely<Schema>, release: StoredRelease): Pr
     config_uuid: release.configUuid,
     build_uuid: release.buildUuid,
     exception: null,
+    // A release with a build is deployed right after its transaction; until that deploy ends it is marked.
+    deploying: release.buildUuid === null ? 0 : 1,
     created: now,
     updated: now,
   };
@@ -182,6 +184,11 @@ export interface CreatedRelease {
   notReadyNotice: string | null;
 }
 
+/** The release's deploy has ended, however it ended. */
+async function endDeploying(db: Kysely<Schema>, releaseUuid: string): Promise<void> {
+  await db.updateTable('releases').set({ deploying: 0 }).where('uuid', '=', releaseUuid).execute();
+}
+
 /** Marks a release failed after its deploy did not succeed; a reason the deploy already stored is kept. */
 export async function markReleaseFailed(db: Kysely<Schema>, releaseUuid: string, summary: string, reason: string): Promise<void> {
   await db
@@ -245,6 +252,8 @@ export async function createRelease(deps: ControllerDeps, request: ReleaseReques
       await markReleaseFailed(db, release.uuid, request.failureSummary, reason);
       if (error instanceof DeisError) throw error;
       throw new ValidationError(reason, { cause: error });
+    } finally {
+      await endDeploying(db, release.uuid);
     }
   }
   return { release, config, notReadyNotice };

@@ -1,15 +1,13 @@
 import type { Release } from '@deis/sdk/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestController } from '../testing/test-controller.ts';
+import { startWithAlicesCreatedApp } from '../testing/test-apps.ts';
 import type { TestController } from '../testing/test-controller.ts';
 
 describe('releases and rollback (contract §1.2, §1.4)', () => {
   let controller: TestController;
   let alice: string;
   beforeEach(async () => {
-    controller = await startTestController();
-    alice = await controller.user('alice');
-    await controller.call('POST', '/v2/apps/', { token: alice, body: { id: 'myapp' } });
+    ({ controller, alice } = await startWithAlicesCreatedApp());
     controller.scheduler.defineImage('example/web:1', [5000]);
     controller.scheduler.defineImage('example/web:2', [5000]);
   });

@@ -4,6 +4,7 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
+import type { ContainerSpec } from '@deis/scheduler/scheduler';
 import { storeTime } from '../clock.ts';
 import { createAppDefaults } from '../settings/app-defaults.ts';
 import { startTestController } from './test-controller.ts';
@@ -34,4 +35,26 @@ export async function startWithAlicesApp(): Promise<{ controller: TestController
   const alice = await controller.user('alice');
   const { uuid } = await createTestApp(controller, 'alice', 'myapp');
   return { controller, alice, appUuid: uuid };
+}
+
+/**
+ * A fresh controller, the user `alice` and her app created through the API, as a client creates it (its first
+ * release, settings and events included).
+ */
+export async function startWithAlicesCreatedApp(id = 'myapp'): Promise<{ controller: TestController; alice: string }> {
+  const controller = await startTestController();
+  const alice = await controller.user('alice');
+  const created = await controller.call('POST', '/v2/apps/', { token: alice, body: { id } });
+  if (created.status !== 201) throw new Error(`creating ${id}: ${created.status} ${created.body}`);
+  return { controller, alice };
+}
+
+/** Records the spec of every one-off run the controller starts, each answered with exit 0 and no output. */
+export function recordRuns(controller: TestController): ContainerSpec[] {
+  const runs: ContainerSpec[] = [];
+  controller.scheduler.runHandler = (spec) => {
+    runs.push(spec);
+    return { exitCode: 0, output: '' };
+  };
+  return runs;
 }

@@ -11,6 +11,7 @@ import type { ControllerApp } from '../app.ts';
 import { openDatabase } from '../db/database.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { RoutingState } from '../routing/routing-state.ts';
+import { DEFAULT_LIMITS } from '../settings.ts';
 import type { ControllerSettings } from '../settings.ts';
 import { insertUser } from '../users/user-store.ts';
 
@@ -75,6 +76,7 @@ export async function startTestController(overrides: Partial<ControllerSettings>
     rejectIfProcfileMissing: false,
     nodeLabels: {},
     logLevel: 'silent',
+    limits: DEFAULT_LIMITS,
     ...overrides,
   };
   const deps: ControllerDeps = { db: opened.db, dialect: opened.dialect, scheduler, settings, routing: new RoutingState() };

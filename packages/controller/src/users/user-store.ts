@@ -135,9 +135,18 @@ export async function anyAdminExists(db: Database): Promise<boolean> {
   return row !== undefined;
 }
 
-export async function setPassword(db: Database, userId: number, password: string): Promise<void> {
+/**
+ * Sets the password and ends every token of the user but `keepTokenHash` (the session that changed it): a password
+ * changed because it leaked must also shut out whoever logged in with it.
+ */
+export async function setPassword(db: Database, userId: number, password: string, keepTokenHash: string | null = null): Promise<void> {
   const passwordHash = await hashPassword(password);
-  await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+    let tokens = trx.deleteFrom('tokens').where('user_id', '=', userId);
+    if (keepTokenHash !== null) tokens = tokens.where('token_hash', '!=', keepTokenHash);
+    await tokens.execute();
+  });
 }
 
 /** Makes the user an admin or not; Deis keeps `is_staff` equal to `is_superuser`. */

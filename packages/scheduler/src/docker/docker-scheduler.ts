@@ -27,6 +27,7 @@ import type {
   RunResult,
   Scheduler,
 } from '../scheduler.ts';
+import { OutputTail } from '../output-tail.ts';
 import { createFrameParser, parseTimestampedLogs } from './log-frames.ts';
 import { probeHttp, probeTcp } from './network-probes.ts';
 import { ensurePlatformNetwork } from './platform-network.ts';
@@ -411,7 +412,7 @@ export class DockerScheduler implements Scheduler {
 
   async run(spec: ContainerSpec, options: RunOptions): Promise<RunResult> {
     const container = await this.#createAndStart(spec);
-    let output = '';
+    const output = new OutputTail(options.maxOutputBytes);
     try {
       // Following the log from its beginning misses nothing, however early the process prints; an attach made before
       // the start can (the engine answers the attach before it subscribes to the output).
@@ -419,7 +420,7 @@ export class DockerScheduler implements Scheduler {
       const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
       const emit = (text: string) => {
         if (text === '') return;
-        output += text;
+        output.push(text);
         options.onOutput?.(text);
       };
       stream.on('data', createFrameParser((name, payload) => emit(decoders[name].write(payload))));
@@ -443,11 +444,12 @@ export class DockerScheduler implements Scheduler {
       (stream as unknown as { destroy(): void }).destroy();
       emit(decoders.stdout.end() + decoders.stderr.end());
       // A last line without a newline can miss the followed stream (the engine writes it as the output closes); the
-      // whole log, read now that the container has stopped, has it.
-      emit(await this.#missedOutput(container, output));
+      // whole log, read now that the container has stopped, has it. Not once output was dropped: the whole log is
+      // then larger than the tail, and reading it would hold all of it at once.
+      if (output.droppedBytes === 0) emit(await this.#missedOutput(container, output.text()));
       const info = await this.#inspect(spec.name);
       if (info?.State.Error && exited !== 0) emit(`${info.State.Error}\n`);
-      return { exitCode: info ? (exitCodeOf(info, stateOf(info)) ?? exited) : exited, output };
+      return { exitCode: info ? (exitCodeOf(info, stateOf(info)) ?? exited) : exited, output: output.text() };
     } catch (error) {
       throw statusOf(error) === undefined ? error : engineError(error, `running ${spec.name}`);
     } finally {

@@ -7,6 +7,7 @@
  * @module
  */
 import { EventEmitter } from 'node:events';
+import { OutputTail } from '../output-tail.ts';
 import { ContainerNameInUseError, ImageInUseError, ImageNotFoundError, ImagePullDeniedError, NotReadyError, SchedulerUnavailableError } from '../scheduler.ts';
 import type {
   Container,
@@ -166,7 +167,9 @@ export class FakeScheduler implements Scheduler {
     try {
       const result = await Promise.race([Promise.resolve(this.runHandler(spec)), timeout]);
       if (result.output !== '') options.onOutput?.(result.output);
-      return result;
+      const tail = new OutputTail(options.maxOutputBytes);
+      tail.push(result.output);
+      return { ...result, output: tail.text() };
     } finally {
       clearTimeout(timer);
     }
