@@ -4,7 +4,7 @@
  * @module
  */
 import Fastify from 'fastify';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions, RouteOptions } from 'fastify';
 import { API_VERSION, PLATFORM_VERSION } from '@deis/sdk/types';
 import { appRoutes } from './apps/routes.ts';
 import { authRoutes } from './auth/routes.ts';
@@ -21,6 +21,7 @@ import { keyHookRoutes } from './hooks/key-hooks.ts';
 import { installAuthentication } from './http/auth.ts';
 import { BODY_LIMIT_BYTES, installBodyParsers } from './http/body.ts';
 import { installErrorHandler } from './http/error-handler.ts';
+import { installNullCharacterCheck } from './http/null-characters.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { permRoutes } from './perms/routes.ts';
 import { releaseRoutes } from './releases/routes.ts';
@@ -36,7 +37,14 @@ const logSerializers = {
   req: (request: { method: string; url: string }) => ({ method: request.method, url: request.url.split('?')[0] }),
 };
 
-export async function buildControllerApp(deps: ControllerDeps, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<ControllerApp> {
+/**
+ * @param options.onRoute sees every route as it is registered: the authorization matrix test reads the route table
+ * from it, so that a new route cannot go untested.
+ */
+export async function buildControllerApp(
+  deps: ControllerDeps,
+  options: { logger?: FastifyServerOptions['logger']; onRoute?: (route: RouteOptions) => void } = {},
+): Promise<ControllerApp> {
   const app = Fastify({
     logger: options.logger === undefined ? false : options.logger && { ...(typeof options.logger === 'object' ? options.logger : {}), serializers: logSerializers },
     bodyLimit: BODY_LIMIT_BYTES,
@@ -44,6 +52,7 @@ export async function buildControllerApp(deps: ControllerDeps, options: { logger
     // Behind the router, the client's address and scheme come from X-Forwarded-*; the router is on loopback.
     trustProxy: '127.0.0.1',
   });
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
 
   app.addHook('onSend', async (_request, reply) => {
     reply.header('DEIS_API_VERSION', API_VERSION);
@@ -55,6 +64,7 @@ export async function buildControllerApp(deps: ControllerDeps, options: { logger
   installBodyParsers(app);
   installErrorHandler(app);
   installAuthentication(app, deps.db, deps.settings.builderKey);
+  installNullCharacterCheck(app);
 
   // `GET /v2/` is the DRF router root: 401 without a token (the CLI's connection check depends on it), `{}` with one.
   app.get('/v2/', async () => ({}));

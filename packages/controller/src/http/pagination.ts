@@ -3,6 +3,7 @@
  * absolute `next`/`previous` URLs; `limit` defaults to 100, and 0 or an invalid limit means the default.
  * @module
  */
+import { ValidationError } from '@deis/core/errors';
 import type { FastifyRequest } from 'fastify';
 import type { Page } from '@deis/sdk/types';
 
@@ -15,7 +16,8 @@ export interface PageWindow {
 
 function nonNegativeInteger(raw: unknown): number | null {
   if (typeof raw !== 'string' || !/^\d+$/.test(raw)) return null;
-  return Number(raw);
+  // Beyond this no list is that long, and PostgreSQL refuses a LIMIT or OFFSET past its bigint (a 500).
+  return Math.min(Number(raw), Number.MAX_SAFE_INTEGER);
 }
 
 export function pageWindow(request: FastifyRequest): PageWindow {
@@ -26,7 +28,13 @@ export function pageWindow(request: FastifyRequest): PageWindow {
 }
 
 function pageUrl(request: FastifyRequest, window: PageWindow): string {
-  const url = new URL(request.url, `${request.protocol}://${request.host}`);
+  let url: URL;
+  try {
+    url = new URL(request.url, `${request.protocol}://${request.host}`);
+  } catch {
+    // A Host header no URL can carry (a port out of range, an unclosed bracket) is the client's error, as in Django.
+    throw new ValidationError(`Invalid HTTP_HOST header: '${request.host}'.`);
+  }
   url.searchParams.set('limit', String(window.limit));
   if (window.offset > 0) url.searchParams.set('offset', String(window.offset));
   else url.searchParams.delete('offset');

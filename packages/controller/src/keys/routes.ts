@@ -14,6 +14,11 @@ import { parsePublicKey } from './public-key.ts';
 import type { PublicKey } from './public-key.ts';
 
 const ID_MAX = 128;
+/**
+ * The key line is unique, so indexed, and PostgreSQL cannot index a value of more than about 2,700 bytes (a longer one
+ * was a 500 there); 4096-bit RSA keys take about 750 characters, 8192-bit ones about 1,400.
+ */
+const PUBLIC_MAX = 2048;
 export const KEY_ID_TAKEN = 'SSH Key with this id already exists.';
 export const KEY_IN_USE = 'Public Key is already in use';
 
@@ -44,7 +49,11 @@ export async function keyRoutes(app: FastifyInstance, deps: ControllerDeps): Pro
     const id = requiredText(body, 'id', problems);
     if (id !== undefined && id.length > ID_MAX) problems.id = [`Ensure this field has no more than ${ID_MAX} characters.`];
     else if (id !== undefined && (await keyIdTaken(db, id))) problems.id = [KEY_ID_TAKEN];
-    const text = requiredText(body, 'public', problems)?.trim();
+    let text = requiredText(body, 'public', problems)?.trim();
+    if (text !== undefined && text.length > PUBLIC_MAX) {
+      problems.public = [`Ensure this field has no more than ${PUBLIC_MAX} characters.`];
+      text = undefined;
+    }
     let key: PublicKey | undefined;
     if (text !== undefined) {
       try {

@@ -10,6 +10,9 @@ import { createRelease, findRelease, latestGoodRelease, latestReleaseVersion } f
 import { isBuilderImage } from './retention.ts';
 import type { CreatedRelease } from './release-store.ts';
 
+/** Release versions are an `integer` column. */
+const MAX_STORED_VERSION = 2 ** 31 - 1;
+
 /** The version asked for; absent (the CLI posts an empty body), the one before the serving release. */
 function targetVersion(raw: unknown, serving: number): number {
   if (raw === undefined || raw === null || raw === '') return serving - 1;
@@ -29,7 +32,8 @@ export async function rollbackRelease(
   const version = targetVersion(requestedVersion, serving.version);
   if (version < 1) throw new ValidationError('version cannot be below 0');
   if (version === 1) throw new ValidationError('Cannot roll back to initial release.');
-  const target = await findRelease(deps.db, app.uuid, version);
+  // Past PostgreSQL's integer no release can exist, and asking would be its error (a 500), not the client's.
+  const target = version <= MAX_STORED_VERSION ? await findRelease(deps.db, app.uuid, version) : undefined;
   if (!target) {
     // Versions are never reused, so a missing one below the newest was pruned (retention.ts).
     if (version < (await latestReleaseVersion(deps.db, app.uuid))) {
