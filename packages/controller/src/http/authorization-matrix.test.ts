@@ -137,6 +137,8 @@ const MATRIX: Record<string, Entry> = {
     body: (t) => ({ receive_user: t.owner.username, receive_repo: t.app, image: 'example/tenant:3', sha: 'abc1234', procfile: { web: 'serve' }, dockerfile: 'true' }),
     expect: builderOnly(200),
   },
+  'POST /v2/hooks/app/': { url: () => '/v2/hooks/app/', body: (t) => ({ receive_user: t.owner.username, receive_repo: t.app }), expect: builderOnly(200) },
+  'POST /v2/hooks/image/': { url: () => '/v2/hooks/image/', body: (t) => ({ receive_user: t.owner.username, receive_repo: t.app, image: 'example/base:1' }), expect: builderOnly(200) },
   'GET /v2/hooks/routes': { url: () => '/v2/hooks/routes?after=0&wait=0', expect: builderOnly(200) },
   // Once a router has reported, deploys wait for it to apply their generation: this report is of every generation to
   // come, so that the deploys of the routes after it do not wait for a router this test does not run.
@@ -257,14 +259,16 @@ describe('builder hooks acting for a user', () => {
       const hooks = (user: string) => [
         target.call('POST', '/v2/hooks/config/', { builder: true, body: { receive_user: user, receive_repo: t.app } }),
         target.call('GET', `/v2/hooks/keys/${t.app}/${user}`, { builder: true }),
+        target.call('POST', '/v2/hooks/app/', { builder: true, body: { receive_user: user, receive_repo: t.app } }),
+        target.call('POST', '/v2/hooks/image/', { builder: true, body: { receive_user: user, receive_repo: t.app, image: 'example/base:1' } }),
       ];
       const before = await dumpStore(target.deps.db);
-      expect((await Promise.all(hooks(t.other.username))).map((response) => response.status)).toEqual([403, 403]);
+      expect((await Promise.all(hooks(t.other.username))).map((response) => response.status)).toEqual([403, 403, 403, 403]);
       const build = { receive_user: t.other.username, receive_repo: t.app, image: 'example/intruder:1', sha: 'abc1234' };
       expect((await target.call('POST', '/v2/hooks/build/', { builder: true, body: build })).status).toBe(403);
       expect(storeChanges(before, await dumpStore(target.deps.db))).toEqual({});
       // The collaborator has no key, so the key list of them is 404; their config and build go through.
-      expect((await Promise.all(hooks(t.collaborator.username))).map((response) => response.status)).toEqual([200, 404]);
+      expect((await Promise.all(hooks(t.collaborator.username))).map((response) => response.status)).toEqual([200, 404, 200, 200]);
       expect((await target.call('POST', '/v2/hooks/build/', { builder: true, body: { ...build, receive_user: t.collaborator.username } })).status).toBe(200);
       await whenAppIdle(target.deps, t.app);
     } finally {
