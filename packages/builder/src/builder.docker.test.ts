@@ -87,7 +87,7 @@ class FakeController {
       const key = /^\/v2\/hooks\/key\/(.+)$/.exec(url);
       if (key) {
         if (decodeURIComponent(key[1] ?? '') !== this.fingerprint) return reply(404, 'No Key matches the given query.');
-        return reply(200, { username: 'alice', apps: [app('web'), app('http'), app('broken'), app('busy'), app('nodocker'), app('forbidden'), app('deployfail'), app('cached'), app('cached2'), app('nocache'), app('slow')] });
+        return reply(200, { username: 'alice', apps: [app('web'), app('http'), app('broken'), app('busy'), app('nodocker'), app('forbidden'), app('deployfail'), app('cached'), app('cached2'), app('nocache'), app('slow'), app('limits')] });
       }
       if (url === '/v2/hooks/config/' && req.method === 'POST') {
         this.configCalls.push(String(body.receive_repo));
@@ -190,6 +190,7 @@ beforeAll(async () => {
     httpPort: 0,
     hostKeyPath: join(work, 'data', 'ssh_host_ed25519_key'),
     docker,
+    buildLimits: { memoryBytes: 300 * 1024 * 1024, cpus: 1, pidsLimit: 512 },
     log: () => undefined,
   });
 });
@@ -268,6 +269,15 @@ describe('git push to the builder', () => {
     expect(fresh.code).toBe(0);
     expect(fresh.output).not.toContain('Using cache');
     expect(fresh.output).toContain('remote: greeting=hello-from-config');
+  });
+
+  it("runs a Dockerfile's RUN steps under the build limits", async () => {
+    const limits = 'RUN echo "memory=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max)" && echo "cpu=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cut -d" " -f1 /sys/fs/cgroup/cpu.max)"\n';
+    const repo = await appRepo({ Dockerfile: dockerfile(limits) });
+    const pushed = await sshPush(repo.dir, app('limits'));
+    expect(pushed.code).toBe(0);
+    expect(pushed.output).toContain(`remote: memory=${300 * 1024 * 1024}`);
+    expect(pushed.output).toContain('remote: cpu=100000');
   });
 
   it('rejects a push whose Dockerfile does not build, with the engine error, and creates no release', async () => {

@@ -63,8 +63,22 @@ export interface ImageBuildRequest {
   buildArgs?: Record<string, string>;
   /** Build every step afresh (the app's DEIS_DISABLE_CACHE). */
   noCache?: boolean;
+  /** What the RUN steps get: the network they run on, and a memory and CPU limit. */
+  limits?: { network?: string; memoryBytes: number; cpus: number };
   signal?: AbortSignal;
   onLine: (line: string) => void;
+}
+
+/** The engine's build parameters for `limits`: no swap beyond the memory limit, CPU as a quota of 100 ms periods. */
+export function buildLimitParameters(limits: NonNullable<ImageBuildRequest['limits']>): Record<string, string | number> {
+  const period = 100_000;
+  return {
+    ...(limits.network ? { networkmode: limits.network } : {}),
+    memory: limits.memoryBytes,
+    memswap: limits.memoryBytes,
+    cpuperiod: period,
+    cpuquota: Math.max(1_000, Math.round(limits.cpus * period)),
+  };
 }
 
 export async function buildImage(request: ImageBuildRequest): Promise<void> {
@@ -76,6 +90,7 @@ export async function buildImage(request: ImageBuildRequest): Promise<void> {
       rm: true,
       forcerm: true,
       ...(request.noCache ? { nocache: true } : {}),
+      ...(request.limits ? buildLimitParameters(request.limits) : {}),
       ...(request.buildArgs && Object.keys(request.buildArgs).length > 0 ? { buildargs: request.buildArgs } : {}),
       ...(request.signal ? { abortSignal: request.signal } : {}),
     });

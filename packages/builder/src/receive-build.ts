@@ -5,11 +5,11 @@
  */
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { ApiError } from '@deis/sdk/client';
-import { BuildpackBuildError, buildWithBuildpacks } from './buildpack-build.ts';
+import { BuildpackBuildError, buildWithBuildpacks, DEFAULT_BUILD_LIMITS } from './buildpack-build.ts';
 import type { BuildpackSettings } from './buildpack-build.ts';
 import type { ControllerHooks } from './controller-hooks.ts';
 import { buildImage, ImageBuildError } from './docker-build.ts';
@@ -104,6 +104,12 @@ async function dockerfileBuild(deps: ReceiveBuildDeps, push: ReceivedPush, image
       tag: image,
       buildArgs,
       noCache: flag('DEIS_DISABLE_CACHE'),
+      // RUN steps are a tenant's code too: the limits of buildpack builds, on the network they build on.
+      limits: {
+        ...(deps.buildpacks.network ? { network: deps.buildpacks.network } : {}),
+        memoryBytes: (deps.buildpacks.limits ?? DEFAULT_BUILD_LIMITS).memoryBytes,
+        cpus: Math.min((deps.buildpacks.limits ?? DEFAULT_BUILD_LIMITS).cpus, availableParallelism()),
+      },
       signal: push.signal,
       onLine: push.out,
     });
