@@ -87,7 +87,7 @@ class FakeController {
       const key = /^\/v2\/hooks\/key\/(.+)$/.exec(url);
       if (key) {
         if (decodeURIComponent(key[1] ?? '') !== this.fingerprint) return reply(404, 'No Key matches the given query.');
-        return reply(200, { username: 'alice', apps: [app('web'), app('http'), app('broken'), app('busy'), app('nodocker'), app('forbidden'), app('deployfail'), app('cached'), app('cached2'), app('nocache'), app('slow'), app('limits')] });
+        return reply(200, { username: 'alice', apps: [app('web'), app('http'), app('broken'), app('busy'), app('nodocker'), app('forbidden'), app('deployfail'), app('cached'), app('cached2'), app('nocache'), app('slow'), app('limits'), app('sleepy')] });
       }
       if (url === '/v2/hooks/config/' && req.method === 'POST') {
         this.configCalls.push(String(body.receive_repo));
@@ -191,6 +191,8 @@ beforeAll(async () => {
     hostKeyPath: join(work, 'data', 'ssh_host_ed25519_key'),
     docker,
     buildLimits: { memoryBytes: 300 * 1024 * 1024, cpus: 1, pidsLimit: 512 },
+    // Long enough for every build here but the one that sleeps past it.
+    buildTimeoutMs: 40_000,
     log: () => undefined,
   });
 });
@@ -269,6 +271,16 @@ describe('git push to the builder', () => {
     expect(fresh.code).toBe(0);
     expect(fresh.output).not.toContain('Using cache');
     expect(fresh.output).toContain('remote: greeting=hello-from-config');
+  });
+
+  it('stops a Dockerfile build that runs past DEIS_BUILD_TIMEOUT, and reports no build', async () => {
+    const repo = await appRepo({ Dockerfile: `FROM ${BASE_IMAGE}\nRUN echo dozing && sleep 120\n` });
+    const started = Date.now();
+    const pushed = await sshPush(repo.dir, app('sleepy'));
+    expect(pushed.code).not.toBe(0);
+    expect(pushed.output).toContain('remote: The build took longer than 40 s and was stopped (DEIS_BUILD_TIMEOUT)');
+    expect(Date.now() - started).toBeLessThan(90_000);
+    expect(controller.builds.some((b) => b.receive_repo === app('sleepy'))).toBe(false);
   });
 
   it("runs a Dockerfile's RUN steps under the build limits", async () => {

@@ -96,6 +96,11 @@ export interface BuiltSlug {
   slugBytes: number;
 }
 
+/** What ends a push whose build, Dockerfile or buildpack, ran past DEIS_BUILD_TIMEOUT. */
+export function buildTimedOut(timeoutMs: number): string {
+  return `The build took longer than ${Math.round(timeoutMs / 1000)} s and was stopped (DEIS_BUILD_TIMEOUT)`;
+}
+
 /** `1.7M` the way Heroku prints slug sizes: kilobytes under a megabyte, else megabytes with one decimal. */
 export function slugSize(bytes: number): string {
   if (bytes < 1024 * 1024) return `${Math.max(1, Math.ceil(bytes / 1024))}K`;
@@ -301,7 +306,7 @@ export async function buildWithBuildpacks(request: BuildpackBuildRequest): Promi
     const exit = await exitOf(container, settings.timeoutMs, signal);
     if (exit === 'timeout') {
       await container.kill().catch(() => undefined);
-      throw new BuildpackBuildError(`The build took longer than ${Math.round(settings.timeoutMs / 1000)} s and was stopped (DEIS_BUILD_TIMEOUT)`);
+      throw new BuildpackBuildError(buildTimedOut(settings.timeoutMs));
     }
     await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 2_000))]);
     for (const line of lines.flush()) out(line);

@@ -9,7 +9,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { ApiError } from '@deis/sdk/client';
-import { BuildpackBuildError, buildWithBuildpacks, DEFAULT_BUILD_LIMITS } from './buildpack-build.ts';
+import { BuildpackBuildError, buildTimedOut, buildWithBuildpacks, DEFAULT_BUILD_LIMITS } from './buildpack-build.ts';
 import type { BuildpackSettings } from './buildpack-build.ts';
 import type { ControllerHooks } from './controller-hooks.ts';
 import { buildImage, ImageBuildError } from './docker-build.ts';
@@ -95,6 +95,7 @@ async function dockerfileBuild(deps: ReceiveBuildDeps, push: ReceivedPush, image
   const buildArgs = flag('DEIS_DOCKER_BUILD_ARGS_ENABLED') ? { ...values } : {};
   await checkDockerfileImages(deps, push, dockerfile, buildArgs);
   const work = await mkdtemp(join(tmpdir(), 'deis-context-'));
+  const timeout = AbortSignal.timeout(deps.buildpacks.timeoutMs);
   try {
     const context = join(work, 'context.tar');
     await archiveTo(push.commit, context);
@@ -110,10 +111,11 @@ async function dockerfileBuild(deps: ReceiveBuildDeps, push: ReceivedPush, image
         memoryBytes: (deps.buildpacks.limits ?? DEFAULT_BUILD_LIMITS).memoryBytes,
         cpus: Math.min((deps.buildpacks.limits ?? DEFAULT_BUILD_LIMITS).cpus, availableParallelism()),
       },
-      signal: push.signal,
+      signal: AbortSignal.any([push.signal, timeout]),
       onLine: push.out,
     });
   } catch (error) {
+    if (timeout.aborted && !push.signal.aborted) throw new PushFailure(buildTimedOut(deps.buildpacks.timeoutMs));
     if (error instanceof ImageBuildError) throw new PushFailure(error.message);
     throw error;
   } finally {
