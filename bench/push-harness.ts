@@ -48,9 +48,9 @@ export interface BenchPlatform {
   until200(app: string, marker: string, started: number): Promise<number>;
 }
 
-/** Starts an instance (with `env` added to its settings) with a user `bench` whose key pushes. */
-export async function startBenchPlatform(env: Record<string, string> = {}): Promise<BenchPlatform> {
-  const platform = await startPlatform(env);
+/** Starts an instance (with `env` added to its settings; `entry`: another build's platform.js) with a user `bench` whose key pushes. */
+export async function startBenchPlatform(env: Record<string, string> = {}, entry?: string): Promise<BenchPlatform> {
+  const platform = await startPlatform(env, entry);
   const user = newCliUser();
   const keyPath = join(user.home, '.ssh', 'id_ed25519');
   mkdirSync(join(user.home, '.ssh'), { mode: 0o700 });

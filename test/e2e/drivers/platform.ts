@@ -54,8 +54,11 @@ export async function removeInstanceResources(name: string): Promise<void> {
   await runProgram('docker', ['network', 'rm', name]);
 }
 
-/** Starts an instance; `extraEnv` adds or overrides platform settings. */
-export async function startPlatform(extraEnv: Record<string, string> = {}): Promise<PlatformInstance> {
+/**
+ * Starts an instance; `extraEnv` adds or overrides platform settings, `entry` runs another build of the platform (a
+ * benchmark's baseline checkout).
+ */
+export async function startPlatform(extraEnv: Record<string, string> = {}, entry = join(REPO_ROOT, 'dist/platform.js')): Promise<PlatformInstance> {
   const name = `e2e-${randomBytes(3).toString('hex')}`;
   const dataDir = mkdtempSync(join(tmpdir(), `deis-${name}-`));
   const [controllerPort, routerPort, routerHttpsPort, sshPort, builderHttpPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
@@ -79,7 +82,7 @@ export async function startPlatform(extraEnv: Record<string, string> = {}): Prom
     ...extraEnv,
   };
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, 'dist/platform.js'), 'run'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [entry, 'run'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
