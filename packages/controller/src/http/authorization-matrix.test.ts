@@ -8,12 +8,11 @@
  * @module
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RouteOptions } from 'fastify';
-import { buildControllerApp } from '../app.ts';
 import { whenAppIdle } from '../formation/formation-state.ts';
 import { dumpStore, storeChanges } from '../testing/store-dump.ts';
 import { newPublicKey, TENANT_PASSWORD, TenantFactory } from '../testing/tenant-fixture.ts';
 import type { Tenants } from '../testing/tenant-fixture.ts';
+import { registeredRoutes } from '../testing/registered-routes.ts';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
 
@@ -144,21 +143,6 @@ const MATRIX: Record<string, Entry> = {
   // come, so that the deploys of the routes after it do not wait for a router this test does not run.
   'POST /v2/hooks/routes/applied': { url: () => '/v2/hooks/routes/applied', body: () => ({ generation: Number.MAX_SAFE_INTEGER }), expect: builderOnly(204) },
 };
-
-/** `METHOD path` of every route, read from the app as it registers them (HEAD included: Fastify adds one per GET). */
-async function registeredRoutes(): Promise<string[]> {
-  const lister = await startTestController();
-  const routes = new Set<string>();
-  const app = await buildControllerApp(lister.deps, {
-    onRoute: (route: RouteOptions) => {
-      for (const method of [route.method].flat()) routes.add(`${method} ${route.url}`);
-    },
-  });
-  await app.ready();
-  await app.close();
-  await lister.close();
-  return [...routes].sort();
-}
 
 function entryOf(route: string): Entry | undefined {
   return MATRIX[route] ?? (route.startsWith('HEAD ') ? MATRIX[`GET ${route.slice(5)}`] : undefined);

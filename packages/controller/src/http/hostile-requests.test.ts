@@ -8,14 +8,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RouteOptions } from 'fastify';
-import { buildControllerApp } from '../app.ts';
 import { whenAppIdle } from '../formation/formation-state.ts';
 import { dumpStore, storeChanges } from '../testing/store-dump.ts';
 import type { StoreDump } from '../testing/store-dump.ts';
 import { newPublicKey, TenantFactory } from '../testing/tenant-fixture.ts';
 import type { Tenants } from '../testing/tenant-fixture.ts';
 import type { TestCertificate } from '../certs/test-certificates.ts';
+import { registeredRoutes } from '../testing/registered-routes.ts';
 import { startTestController, TEST_BUILDER_KEY } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
 
@@ -344,20 +343,6 @@ function makeCase(route: string, t: Tenants, hostile: Hostile, real: TestCertifi
     }
   }
   return { method, url: query === '' ? url : `${url}?${query}`, headers, ...(payload === undefined ? {} : { payload }), who };
-}
-
-async function registeredRoutes(): Promise<string[]> {
-  const lister = await startTestController();
-  const routes = new Set<string>();
-  const app = await buildControllerApp(lister.deps, {
-    onRoute: (route: RouteOptions) => {
-      for (const method of [route.method].flat()) routes.add(`${method} ${route.url}`);
-    },
-  });
-  await app.ready();
-  await app.close();
-  await lister.close();
-  return [...routes].sort();
 }
 
 const ROUTES = await registeredRoutes();
