@@ -229,13 +229,21 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   };
 
   /** Renders a table and writes it as the candidate configuration (certificate files first) at the next revision. */
+  /** Certificate and key files known to hold their content since this start (see writeCandidate). */
+  const checkedFiles = new Set<string>();
   const writeCandidate = async (table: RoutingTable): Promise<{ revision: number; config: string; files: Set<string>; peers: Map<string, string[]> }> => {
     // A certificate nginx refuses (OpenSSL's policy may be stricter than our checks) is left out and the rest goes on,
     // so that one app's bad certificate never holds back every other app's routes.
     for (;;) {
       const candidateRevision = revision + 1;
       const rendered = render(table, candidateRevision);
-      for (const file of rendered.files) ensureFileContent(file.path, file.content, file.mode);
+      for (const file of rendered.files) {
+        // Checked once per file and start: what this process wrote or read back stays right, and a deploy re-renders
+        // every table, so reading every certificate again each time would be work on the deploy path.
+        if (checkedFiles.has(file.path)) continue;
+        ensureFileContent(file.path, file.content, file.mode);
+        checkedFiles.add(file.path);
+      }
       writeFileSync(candidatePath, rendered.config, { mode: 0o600 });
       try {
         await testNginxConfig({ ...location, configPath: candidatePath });
@@ -253,7 +261,9 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const removeUnusedCertificates = (inUse: Set<string>) => {
     for (const name of readdirSync(certDir)) {
       const path = join(certDir, name);
-      if (!inUse.has(path)) rmSync(path, { force: true });
+      if (inUse.has(path)) continue;
+      rmSync(path, { force: true });
+      checkedFiles.delete(path);
     }
   };
 
