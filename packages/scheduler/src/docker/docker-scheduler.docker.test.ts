@@ -244,7 +244,8 @@ describe('DockerScheduler on the engine', () => {
 
   it('makes anew a network of an older version that let containers reach one another, and refuses to while containers use it', async () => {
     const old = `${platformName}-old`;
-    const oldSubnet = `100.${randomInt(64, 96)}.${randomInt(0, 256)}.0/25`;
+    // 100.65/16 is used by no other test nor by the default platform (100.64/16): the engine refuses overlapping pools.
+    const oldSubnet = `100.65.${randomInt(0, 256)}.0/25`;
     const iccOf = async () => ((await docker.getNetwork(old).inspect()) as { Options?: Record<string, string> }).Options?.[ICC_OPTION];
     try {
       await docker.createNetwork({ Name: old, Driver: 'bridge', IPAM: { Driver: 'default', Config: [{ Subnet: oldSubnet }] } });
