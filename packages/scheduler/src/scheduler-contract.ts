@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { droppedLine } from './output-tail.ts';
 import { ContainerNameInUseError, ImageInUseError, ImageNotFoundError, NotReadyError } from './scheduler.ts';
-import type { Container, ContainerEvent, ContainerSpec, ReadinessCheck, Scheduler } from './scheduler.ts';
+import type { Container, ContainerEvent, ContainerSpec, FollowedLogLine, ReadinessCheck, Scheduler } from './scheduler.ts';
 
 export interface SchedulerUnderTest {
   scheduler: Scheduler;
@@ -262,6 +262,43 @@ export function describeSchedulerContract(backend: string, makeScheduler: () => 
       expect((await scheduler.logs(talker.name, 100)).length).toBe(30);
       expect(await scheduler.logs(`contract-${run}-nobody`, 10)).toEqual([]);
       await scheduler.stop(talker.name, 5);
+    });
+
+    it('follows a container\'s log until it stops, resumes after a cursor, and ends at once for an unknown name', async () => {
+      const follow = (name: string, after?: string) =>
+        new Promise<FollowedLogLine[]>((resolve) => {
+          const lines: FollowedLogLine[] = [];
+          scheduler.followLogs(name, { ...(after === undefined ? {} : { after }), onLine: (line) => lines.push(line), onEnd: () => resolve(lines) });
+        });
+      const printer = spec({ CONTRACT_PRINT: 'one\ntwo\nthree', CONTRACT_STDERR: 'four', CONTRACT_EXIT: '0', CONTRACT_EXIT_AFTER_MS: '500' }, { port: undefined });
+      await scheduler.start(printer);
+      const all = await follow(printer.name);
+      // The engine orders the two streams by when it read them, not by when the program wrote them.
+      expect(all.filter((line) => line.stream === 'stdout').map((line) => line.text)).toEqual(['one', 'two', 'three']);
+      expect(all.filter((line) => line.stream === 'stderr').map((line) => line.text)).toEqual(['four']);
+      expect(all.every((line, i) => i === 0 || (all[i - 1] as FollowedLogLine).cursor < line.cursor)).toBe(true);
+      expect(await follow(printer.name, (all[1] as FollowedLogLine).cursor)).toEqual(all.slice(2));
+      expect(await follow(`contract-${run}-nobody`)).toEqual([]);
+
+      // Stopping the follower: no more lines, and no end.
+      const server = spec({ CONTRACT_PRINT: 'hello' });
+      await scheduler.start(server);
+      const seen: string[] = [];
+      let ended = false;
+      let stopFollowing: () => void = () => undefined;
+      await new Promise<void>((resolve) => {
+        stopFollowing = scheduler.followLogs(server.name, {
+          onLine: (line) => {
+            seen.push(line.text);
+            resolve();
+          },
+          onEnd: () => (ended = true),
+        });
+      });
+      stopFollowing();
+      await scheduler.stop(server.name, 5);
+      expect(seen).toEqual(['hello']);
+      expect(ended).toBe(false);
     });
 
     it('knows the ports an image exposes, and null for a missing image', async () => {

@@ -50,6 +50,23 @@ export interface LogLine {
   text: string;
 }
 
+/** A line of a followed log, with where it sits in the container's log. */
+export interface FollowedLogLine extends LogLine {
+  /**
+   * Opaque to callers, ordered within one container: `followLogs(name, { after })` with it resumes after this line, so
+   * a follower that stopped (a platform restart) neither misses nor repeats lines.
+   */
+  cursor: string;
+}
+
+export interface FollowLogsOptions {
+  /** Only lines after this cursor (see FollowedLogLine); absent: from the container's first line. */
+  after?: string;
+  onLine: (line: FollowedLogLine) => void;
+  /** The stream ended: the container stopped or was removed, the engine went away, or it never existed. Called once. */
+  onEnd?: () => void;
+}
+
 export interface RunOptions {
   /** The container is killed after this long and the run fails. */
   timeoutMs: number;
@@ -201,4 +218,10 @@ export interface Scheduler {
 
   /** Calls `listener` whenever a container with the given labels changes state; returns a function that stops it. */
   watch(labels: Record<string, string>, listener: (event: ContainerEvent) => void): () => void;
+
+  /**
+   * Follows what the container prints: every line already in its log (after `options.after`) and each new one as it
+   * comes, until the container stops or the returned function is called. Lines come in order, each once.
+   */
+  followLogs(name: string, options: FollowLogsOptions): () => void;
 }

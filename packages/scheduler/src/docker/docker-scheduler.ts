@@ -28,6 +28,7 @@ import type {
   ContainerEvent,
   ContainerSpec,
   ContainerState,
+  FollowLogsOptions,
   LogLine,
   ReadinessCheck,
   RegistryLogin,
@@ -36,7 +37,7 @@ import type {
   Scheduler,
 } from '../scheduler.ts';
 import { OutputTail } from '../output-tail.ts';
-import { createFrameParser, parseTimestampedLogs } from './log-frames.ts';
+import { createFrameParser, createTimestampedLineParser, parseTimestampedLogs, sinceAfter } from './log-frames.ts';
 import { probeHttp, probeTcp } from './network-probes.ts';
 import { ensureLinkLocalBlock, pruneLinkLocalBlocks } from './link-local-firewall.ts';
 import { ensurePlatformNetwork } from './platform-network.ts';
@@ -718,6 +719,53 @@ export class DockerScheduler implements Scheduler {
     };
     this.#watches.add(stop);
     return stop;
+  }
+
+  followLogs(name: string, options: FollowLogsOptions): () => void {
+    let stopped = false;
+    let ended = false;
+    let stream: NodeJS.ReadableStream | undefined;
+    // The engine has been seen to deliver more of a followed log than was printed; a line at or before the last one
+    // given out is such a repeat and is dropped, which also makes `after` exact.
+    let last = options.after ?? '';
+    const end = () => {
+      if (ended || stopped) return;
+      ended = true;
+      options.onEnd?.();
+    };
+    void (async () => {
+      // Only this platform's own containers: #inspect ignores the rest.
+      if (!(await this.#inspect(name).catch(() => undefined))) return end();
+      try {
+        stream = (await this.docker.getContainer(name).logs({
+          follow: true,
+          stdout: true,
+          stderr: true,
+          timestamps: true,
+          ...(options.after ? { since: sinceAfter(options.after) as unknown as number } : {}),
+        })) as unknown as NodeJS.ReadableStream;
+      } catch {
+        return end();
+      }
+      if (stopped) return void (stream as unknown as { destroy(): void }).destroy();
+      const parser = createTimestampedLineParser((line) => {
+        if (stopped || line.cursor <= last) return;
+        last = line.cursor;
+        options.onLine(line);
+      });
+      stream.on('data', (chunk: Buffer) => parser.push(chunk));
+      const finish = () => {
+        parser.flush();
+        end();
+      };
+      stream.once('end', finish);
+      stream.once('close', finish);
+      stream.once('error', finish);
+    })();
+    return () => {
+      stopped = true;
+      (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    };
   }
 }
 

@@ -13,6 +13,7 @@ import type {
   Container,
   ContainerEvent,
   ContainerSpec,
+  FollowLogsOptions,
   LogLine,
   ReadinessCheck,
   RegistryLogin,
@@ -182,6 +183,7 @@ export class FakeScheduler implements Scheduler {
   /** Makes a running container print a line, as an app would. */
   print(name: string, text: string): void {
     this.#containers.get(name)?.output.push({ time: new Date(), stream: 'stdout', text });
+    this.#events.emit('printed', name);
   }
 
   /** Makes a running container exit, as a crash would. */
@@ -230,5 +232,45 @@ export class FakeScheduler implements Scheduler {
     };
     this.#events.on('event', filtered);
     return () => this.#events.off('event', filtered);
+  }
+
+  /** Cursors are a line's index in the container's output. Lines come as `print` adds them. */
+  followLogs(name: string, options: FollowLogsOptions): () => void {
+    let stopped = false;
+    let next = options.after === undefined ? 0 : Number(options.after) + 1;
+    const deliver = () => {
+      const output = this.#containers.get(name)?.output ?? [];
+      while (!stopped && next < output.length) {
+        const line = output[next] as LogLine;
+        options.onLine({ ...line, cursor: String(next).padStart(12, '0') });
+        next += 1;
+      }
+    };
+    const stop = () => {
+      stopped = true;
+      this.#events.off('printed', onPrinted);
+      this.#events.off('event', onEvent);
+    };
+    const finish = () => {
+      if (stopped) return;
+      deliver();
+      stop();
+      options.onEnd?.();
+    };
+    const onPrinted = (printed: string) => {
+      if (printed === name) deliver();
+    };
+    const onEvent = (event: ContainerEvent) => {
+      if (event.name === name && event.state !== 'up' && event.state !== 'starting') finish();
+    };
+    this.#events.on('printed', onPrinted);
+    this.#events.on('event', onEvent);
+    // As the engine's stream does, the first lines come after the call returns.
+    queueMicrotask(() => {
+      if (stopped) return;
+      deliver();
+      if (this.#containers.get(name)?.container.state !== 'up') finish();
+    });
+    return stop;
   }
 }
