@@ -37,6 +37,8 @@ describe('loadControllerSettings', () => {
       logLevel: 'info',
       builderHttpUpstream: null,
       limits: DEFAULT_LIMITS,
+      logDir: '/var/lib/deis/logs',
+      logLinesPerApp: 1500,
     });
   });
 

@@ -46,6 +46,10 @@ export interface ControllerSettings {
   /** Where the router sends `deis-builder.<platformDomain>` (git over HTTP), `host:port` in DEIS_BUILDER_HTTP_UPSTREAM; absent: no builder route. */
   builderHttpUpstream?: { host: string; port: number } | null;
   limits: Readonly<TenantLimits>;
+  /** Where each app's log is kept (`$DEIS_DATA_DIR/logs`); absent: in memory only. */
+  logDir?: string | null;
+  /** Lines kept per app (DEIS_LOG_LINES). Absent: 1500. */
+  logLinesPerApp?: number;
 }
 
 /**
@@ -197,6 +201,8 @@ export function loadControllerSettings(env: Record<string, string | undefined> =
       appDeployTimeoutSeconds: integer('DEIS_LIMIT_APP_DEPLOY_TIMEOUT', DEFAULT_LIMITS.appDeployTimeoutSeconds, 1, 3600),
       appGracePeriodSeconds: integer('DEIS_LIMIT_APP_GRACE_PERIOD', DEFAULT_LIMITS.appGracePeriodSeconds, 0, 3600),
     }),
+    logDir: join(dataDir, 'logs'),
+    logLinesPerApp: integer('DEIS_LOG_LINES', 1_500, 1, 1_000_000),
   };
   if (problems.length > 0) throw new SettingsError(problems);
   return Object.freeze(settings);

@@ -18,6 +18,9 @@ import type { ControllerApp } from '../app.ts';
 import { openDatabase } from '../db/database.ts';
 import type { OpenedDatabase } from '../db/database.ts';
 import type { ControllerDeps } from '../deps.ts';
+import { AppLogBuffer } from '../logs/log-buffer.ts';
+import { startLogIngester } from '../logs/log-ingester.ts';
+import type { LogIngester } from '../logs/log-ingester.ts';
 import { RoutingState } from '../routing/routing-state.ts';
 import { DEFAULT_LIMITS } from '../settings.ts';
 import { insertUser } from '../users/user-store.ts';
@@ -38,6 +41,7 @@ let app: ControllerApp;
 let token: string;
 let reconciler: Reconciler | null = null;
 let routerStandIn: ReturnType<typeof setInterval> | undefined;
+let ingester: LogIngester | undefined;
 
 async function call(method: 'GET' | 'POST', url: string, body?: unknown) {
   const response = await app.inject({
@@ -73,6 +77,7 @@ beforeAll(async () => {
     dialect: opened.dialect,
     scheduler,
     routing: new RoutingState(),
+    logs: new AppLogBuffer({ dir: null }),
     settings: {
       host: '127.0.0.1', port: 0, databaseUrl: ':memory:', builderKey: 'formation-docker-test-key', registrationMode: 'enabled',
       platformDomain: 'example.test', deployHookUrls: [], deployHookSecret: null, deployTimeoutMs: 30_000, gracePeriodSeconds: 5,
@@ -80,6 +85,7 @@ beforeAll(async () => {
     },
   };
   app = await buildControllerApp(deps);
+  ingester = startLogIngester(scheduler, deps.logs, platformName);
   token = (await insertUser(opened.db, { username: 'alice', password: 'password', isSuperuser: true })).token;
   expect((await call('POST', '/v2/apps/', { id: 'demo' })).status).toBe(201);
   expect((await call('POST', '/v2/apps/demo/config/', { values: { CONTRACT_PRINT: 'hello from demo' } })).status).toBe(201);
@@ -87,6 +93,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   clearInterval(routerStandIn);
+  ingester?.stop();
   await reconciler?.stop();
   scheduler?.close();
   for (const container of await docker.listContainers({ all: true, filters: { label: [`io.deis.platform=${platformName}`] } })) {
