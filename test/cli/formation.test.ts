@@ -86,10 +86,13 @@ describe('run and logs', () => {
     const limited = await user.deis(['logs', '-n', '1', ...app, '--json']);
     expect(JSON.parse(limited.stdout)).toHaveLength(1);
     expect((await user.deis(['logs', '--lines=many', ...app])).code).toBe(2);
+    const web = await user.deis(['logs', '--type=web', '--release=3', ...app]);
+    expect(web.stdout).toMatch(/procs\[web\.v3\.[a-z0-9]+\]: listening on 5000/);
+    expect(web.stdout.trim().split('\n').every((line) => / procs\[web\.v3\./.test(line))).toBe(true);
   });
 
-  it('follows the logs, printing new lines as they come', async () => {
-    const child = spawn(process.execPath, [CLI_PATH, 'logs', '-f', ...app], { cwd: user.home, env: { ...user.env, DEIS_LOGS_POLL_MS: '100' } });
+  it('follows the logs over one stream, printing new lines as they come', async () => {
+    const child = spawn(process.execPath, [CLI_PATH, 'logs', '-f', ...app], { cwd: user.home, env: user.env });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const waitFor = (pattern: RegExp) =>
