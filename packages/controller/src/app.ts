@@ -13,6 +13,7 @@ import { certRoutes } from './certs/routes.ts';
 import { configRoutes } from './config/routes.ts';
 import type { ControllerDeps } from './deps.ts';
 import { domainRoutes } from './domains/routes.ts';
+import { drainRoutes } from './drains/routes.ts';
 import { formationRoutes } from './formation/routes.ts';
 import { stopWatchingStillStarting } from './formation/still-starting.ts';
 import { healthRoutes } from './health/routes.ts';
@@ -87,6 +88,7 @@ export async function buildControllerApp(
     keyHookRoutes,
     buildHookRoutes,
     routingRoutes,
+    drainRoutes,
   ]) {
     await routes(app, deps);
   }

@@ -39,6 +39,8 @@ describe('loadControllerSettings', () => {
       limits: DEFAULT_LIMITS,
       logDir: '/var/lib/deis/logs',
       logLinesPerApp: 1500,
+      drainsAllowPrivate: false,
+      drainsCaFile: null,
     });
   });
 

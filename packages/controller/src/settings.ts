@@ -50,6 +50,10 @@ export interface ControllerSettings {
   logDir?: string | null;
   /** Lines kept per app (DEIS_LOG_LINES). Absent: 1500. */
   logLinesPerApp?: number;
+  /** Log drains may reach loopback and private addresses (DEIS_LOG_DRAINS_ALLOW_PRIVATE). Absent: false. */
+  drainsAllowPrivate?: boolean;
+  /** A PEM file of certificates TLS and HTTPS log drains trust besides the system's (DEIS_LOG_DRAINS_CA_FILE). */
+  drainsCaFile?: string | null;
 }
 
 /**
@@ -203,6 +207,8 @@ export function loadControllerSettings(env: Record<string, string | undefined> =
     }),
     logDir: join(dataDir, 'logs'),
     logLinesPerApp: integer('DEIS_LOG_LINES', 1_500, 1, 1_000_000),
+    drainsAllowPrivate: flag('DEIS_LOG_DRAINS_ALLOW_PRIVATE', false),
+    drainsCaFile: env.DEIS_LOG_DRAINS_CA_FILE || null,
   };
   if (problems.length > 0) throw new SettingsError(problems);
   return Object.freeze(settings);

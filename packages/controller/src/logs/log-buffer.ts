@@ -55,6 +55,7 @@ export class AppLogBuffer {
   readonly #dir: string | null;
   readonly #apps = new Map<string, AppLog>();
   readonly #listeners = new Map<string, Set<LineListener>>();
+  readonly #forgetListeners = new Set<(appId: string) => void>();
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: AppLogBufferOptions) {
@@ -120,10 +121,18 @@ export class AppLogBuffer {
   /** Drops an app's log (the app was destroyed): a new app of the same name starts with none. */
   forget(appId: string): void {
     this.#apps.delete(appId);
+    this.#listeners.delete(appId);
+    for (const listener of this.#forgetListeners) listener(appId);
     if (this.#dir) {
       rmSync(join(this.#dir, `${safeName(appId)}.log`), { force: true });
       rmSync(join(this.#dir, `${safeName(appId)}.cursors.json`), { force: true });
     }
+  }
+
+  /** Calls `listener` with the id of each app whose log is forgotten (its drains stop with it). */
+  onForget(listener: (appId: string) => void): () => void {
+    this.#forgetListeners.add(listener);
+    return () => this.#forgetListeners.delete(listener);
   }
 
   /** Writes pending lines and cursors to the files. */
