@@ -26,6 +26,7 @@ describe('log drains', () => {
   afterAll(() => rmSync(caDir, { recursive: true, force: true }));
   afterEach(async () => {
     await controller?.close();
+    controller = undefined;
     for (const collector of collectors.splice(0)) await collector.close();
   });
 
