@@ -65,6 +65,11 @@ export class FakeScheduler implements Scheduler {
   behaviour: (spec: ContainerSpec) => FakeBehaviour = (spec) =>
     this.#crashingImages.has(spec.image) ? { output: [{ stream: 'stderr', text: 'Error: app crashed at start' }], exitCode: 1 } : {};
 
+  constructor() {
+    // Each log follower listens too: a controller test may follow more containers than EventEmitter's default ten.
+    this.#events.setMaxListeners(0);
+  }
+
   /** The next `times` calls of `operation` throw SchedulerUnavailableError. */
   failNext(operation: Operation, times = 1): void {
     this.#failures.set(operation, times);
