@@ -380,5 +380,33 @@ export function describeSchedulerContract(backend: string, makeScheduler: () => 
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(seen.length).toBe(count);
     });
+
+    it('runs a one-off container on a terminal, with its output and exit code, listed while it runs, then removes it', async () => {
+      const chunks: Buffer[] = [];
+      const oneOff = spec({ CONTRACT_PRINT: 'on a terminal', CONTRACT_EXIT: '3', CONTRACT_EXIT_AFTER_MS: '300' }, { port: undefined });
+      const run = await scheduler.runTerminal(oneOff, { timeoutMs: 60_000, columns: 100, rows: 30, onOutput: (chunk) => chunks.push(chunk) });
+      expect(await run.exited).toBe(3);
+      // A terminal turns the program's newline into CR LF.
+      expect(Buffer.concat(chunks).toString()).toContain('on a terminal\r\n');
+      expect(await find(oneOff.name)).toBeUndefined();
+      await run.resize(80, 24);
+    });
+
+    it('removes a terminal run that is killed or reaches its time limit, and says so through exited', async () => {
+      const endless = spec({}, { port: undefined });
+      const run = await scheduler.runTerminal(endless, { timeoutMs: 60_000, columns: 80, rows: 24, onOutput: () => undefined });
+      expect((await find(endless.name))?.state).toBe('up');
+      await run.kill();
+      expect(await rejection(run.exited)).toBeInstanceOf(Error);
+      expect(await find(endless.name)).toBeUndefined();
+      await run.kill();
+
+      const limited = spec({}, { port: undefined });
+      const started = Date.now();
+      const slow = await scheduler.runTerminal(limited, { timeoutMs: 1_000, columns: 80, rows: 24, onOutput: () => undefined });
+      expect(String(await rejection(slow.exited))).toMatch(/did not finish within/);
+      expect(Date.now() - started).toBeLessThan(SETTLE_MS);
+      expect(await find(limited.name)).toBeUndefined();
+    });
   });
 }

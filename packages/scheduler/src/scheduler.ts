@@ -201,4 +201,38 @@ export interface Scheduler {
 
   /** Calls `listener` whenever a container with the given labels changes state; returns a function that stops it. */
   watch(labels: Record<string, string>, listener: (event: ContainerEvent) => void): () => void;
+
+  /**
+   * Creates and starts a one-off container on a terminal of its own (stdin open), resolving once it runs: an
+   * interactive `deis run`. It is listed like any container while it runs, and removed when it ends, times out or is
+   * killed.
+   */
+  runTerminal(spec: ContainerSpec, options: TerminalRunOptions): Promise<TerminalRun>;
 }
+
+/** What `runTerminal` needs beyond the spec. */
+export interface TerminalRunOptions {
+  /** The container is killed after this long; `exited` then rejects. */
+  timeoutMs: number;
+  /** The terminal's first size, in character cells. */
+  columns: number;
+  rows: number;
+  /** Receives what the process writes to its terminal (stdout and stderr are one stream on a terminal), as it comes. */
+  onOutput: (chunk: Buffer) => void;
+}
+
+/** A one-off container running on a terminal of its own, as `runTerminal` gives it. */
+export interface TerminalRun {
+  /** Bytes typed on the terminal; its line discipline interprets them, so 0x03 (Ctrl-C) interrupts the process. */
+  write(data: Buffer): void;
+  /** Gives the terminal a new size; the process gets SIGWINCH. A run that has ended ignores it. */
+  resize(columns: number, rows: number): Promise<void>;
+  /**
+   * Settles once the process has ended, all its output has been delivered and the container is removed: resolves with
+   * the exit code, rejects when the time limit passed or the container was killed by `kill`.
+   */
+  readonly exited: Promise<number>;
+  /** Kills the process and removes the container at once; `exited` settles. Safe to call more than once. */
+  kill(): Promise<void>;
+}
+

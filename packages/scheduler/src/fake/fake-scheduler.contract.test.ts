@@ -41,6 +41,11 @@ describeSchedulerContract('fake', async () => {
     exitCode: Number(spec.env.CONTRACT_EXIT ?? 0),
     output: contractOutput(spec).map((line) => `${line.text}\n`).join(''),
   });
+  scheduler.terminalHandler = (terminal) => {
+    for (const line of contractOutput(terminal.spec)) terminal.print(`${line.text}\r\n`);
+    const exit = terminal.spec.env.CONTRACT_EXIT;
+    if (exit !== undefined) setTimeout(() => terminal.exit(Number(exit)), Number(terminal.spec.env.CONTRACT_EXIT_AFTER_MS ?? 0));
+  };
   let copies = 0;
   const makeImage = async () => {
     copies += 1;

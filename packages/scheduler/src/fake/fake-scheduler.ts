@@ -19,6 +19,8 @@ import type {
   RunOptions,
   RunResult,
   Scheduler,
+  TerminalRun,
+  TerminalRunOptions,
 } from '../scheduler.ts';
 
 type Operation = 'start' | 'stop' | 'list' | 'run' | 'waitReady' | 'removeImage';
@@ -31,6 +33,49 @@ export interface FakeBehaviour {
   exitCode?: number;
   /** Whether a readiness check passes; absent: every check passes. */
   ready?: (check: ReadinessCheck) => boolean;
+}
+
+/**
+ * The fake's stand-in for a program on a terminal (`runTerminal`): a handler given one of these prints, reads what is
+ * typed (`onInput`), hears of resizes (`onResize`) and exits.
+ */
+export interface FakeTerminal {
+  readonly spec: ContainerSpec;
+  readonly columns: number;
+  readonly rows: number;
+  print(text: string): void;
+  exit(code: number): void;
+  onInput: (data: Buffer) => void;
+  onResize: () => void;
+}
+
+/**
+ * A shell of a few words, the default program of a fake terminal: it echoes what is typed, prints `$ ` as its prompt,
+ * answers `stty size` with the terminal's size, `echo <words>` with the words, `exit <n>` by exiting with n, and
+ * shows Ctrl-C as `^C`.
+ */
+export function fakeShell(terminal: FakeTerminal): void {
+  let line = '';
+  terminal.print('$ ');
+  terminal.onInput = (data) => {
+    for (const char of data.toString('utf8')) {
+      if (char === '\x03') {
+        line = '';
+        terminal.print('^C\r\n$ ');
+      } else if (char === '\r' || char === '\n') {
+        terminal.print('\r\n');
+        const exit = /^exit(?:\s+(\d+))?$/.exec(line.trim());
+        if (exit) return terminal.exit(Number(exit[1] ?? 0));
+        if (line.trim() === 'stty size') terminal.print(`${terminal.rows} ${terminal.columns}\r\n`);
+        else if (line.startsWith('echo ')) terminal.print(`${line.slice(5)}\r\n`);
+        line = '';
+        terminal.print('$ ');
+      } else {
+        line += char;
+        terminal.print(char);
+      }
+    }
+  };
 }
 
 interface FakeContainer {
@@ -60,6 +105,8 @@ export class FakeScheduler implements Scheduler {
   #nextAddress = 2;
   /** How one-off runs answer; the default echoes the command. */
   runHandler: (spec: ContainerSpec) => RunResult | Promise<RunResult> = (spec) => ({ exitCode: 0, output: `${[...(spec.entrypoint ?? []), ...(spec.command ?? [])].join(' ')}\n` });
+  /** What runs on a fake terminal (`runTerminal`); the default is `fakeShell`. */
+  terminalHandler: (terminal: FakeTerminal) => void = fakeShell;
   /** How started containers behave; the default runs quietly and passes every check, except `crashImage` images. */
   behaviour: (spec: ContainerSpec) => FakeBehaviour = (spec) =>
     this.#crashingImages.has(spec.image) ? { output: [{ stream: 'stderr', text: 'Error: app crashed at start' }], exitCode: 1 } : {};
@@ -230,5 +277,62 @@ export class FakeScheduler implements Scheduler {
     };
     this.#events.on('event', filtered);
     return () => this.#events.off('event', filtered);
+  }
+
+  async runTerminal(spec: ContainerSpec, options: TerminalRunOptions): Promise<TerminalRun> {
+    this.#maybeFail('run');
+    if (this.#missingImages.has(spec.image)) throw new ImageNotFoundError(spec.image);
+    if (this.#containers.has(spec.name)) throw new ContainerNameInUseError(spec.name);
+    const container: Container = { name: spec.name, labels: { ...spec.labels }, state: 'up', startedAt: new Date(), address: null, exitCode: null };
+    this.#containers.set(spec.name, { spec, container, output: [], ready: () => true });
+    this.#emit(spec.name, spec.labels, 'up');
+    let settle: { resolve: (code: number) => void; reject: (error: Error) => void } | undefined;
+    const exited = new Promise<number>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    exited.catch(() => undefined);
+    let size = { columns: options.columns, rows: options.rows };
+    let ended = false;
+    const end = (outcome: number | Error) => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(timer);
+      this.#containers.delete(spec.name);
+      this.#emit(spec.name, spec.labels, 'removed');
+      if (typeof outcome === 'number') settle!.resolve(outcome);
+      else settle!.reject(outcome);
+    };
+    const timer = setTimeout(() => end(new Error(`one-off container ${spec.name} did not finish within ${options.timeoutMs} ms and was stopped`)), options.timeoutMs);
+    const terminal: FakeTerminal = {
+      spec,
+      get columns() {
+        return size.columns;
+      },
+      get rows() {
+        return size.rows;
+      },
+      print: (text) => {
+        if (!ended) options.onOutput(Buffer.from(text));
+      },
+      exit: (code) => end(code),
+      onInput: () => undefined,
+      onResize: () => undefined,
+    };
+    this.terminalHandler(terminal);
+    return {
+      write: (data) => {
+        if (!ended) terminal.onInput(data);
+      },
+      resize: async (columns, rows) => {
+        if (ended) return;
+        size = { columns, rows };
+        terminal.onResize();
+      },
+      exited,
+      kill: async () => {
+        end(new Error(`one-off container ${spec.name} was stopped`));
+        await exited.catch(() => undefined);
+      },
+    };
   }
 }
