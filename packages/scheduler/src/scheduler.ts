@@ -228,6 +228,12 @@ export interface TerminalRun {
   /** Gives the terminal a new size; the process gets SIGWINCH. A run that has ended ignores it. */
   resize(columns: number, rows: number): Promise<void>;
   /**
+   * Stops reading the process's output until `resume`: for a client slower than the process, whose writes then block
+   * as they would on a slow terminal, instead of the output piling up in memory.
+   */
+  pause(): void;
+  resume(): void;
+  /**
    * Settles once the process has ended, all its output has been delivered and the container is removed: resolves with
    * the exit code, rejects when the time limit passed or the container was killed by `kill`.
    */

@@ -18,6 +18,11 @@ const statusOfKind: Record<ErrorKind, number> = {
   unavailable: 503,
 };
 
+/** The status a DeisError answers with; for answers that are not HTTP responses (a WebSocket's error message). */
+export function statusOfError(error: DeisError): number {
+  return statusOfKind[error.kind];
+}
+
 export function sendError(reply: FastifyReply, error: DeisError): FastifyReply {
   const status = statusOfKind[error.kind];
   if (error.kind === 'authentication') reply.header('WWW-Authenticate', 'Token');

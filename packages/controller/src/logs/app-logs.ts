@@ -8,6 +8,7 @@ import type { ControllerDeps } from '../deps.ts';
 import { recentEvents } from '../events/event-log.ts';
 import { LABEL, RUN_TYPE } from '../formation/container-spec.ts';
 import { podSuffix } from '../formation/pod-names.ts';
+import { detachedRunLines } from '../formation/detached-run.ts';
 
 export const DEFAULT_LOG_LINES = 100;
 /** More than any client asks for; bounds the work of one request. */
@@ -43,6 +44,8 @@ export async function appLogLines(deps: ControllerDeps, app: { uuid: string; id:
   );
   const lines: TimedLine[] = perContainer.flat();
   for (const event of await recentEvents(deps.db, app.uuid, count)) lines.push({ at: new Date(event.created).getTime(), text: event.line });
+  // Detached runs' containers are gone once they end; their lines are kept apart (formation/detached-run.ts).
+  for (const line of detachedRunLines(deps, app.uuid, count)) lines.push({ at: line.time.getTime(), text: `${logTime(line.time)} ${app.id}[${line.tag}]: ${line.text}` });
   // A stable sort keeps each container's own order among lines of the same instant.
   lines.sort((a, b) => a.at - b.at);
   return lines.slice(-count).map((line) => line.text);

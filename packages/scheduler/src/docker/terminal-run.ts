@@ -77,6 +77,12 @@ export function attachedTerminalRun(container: Docker.Container, name: string, s
         if (statusOf(error) === undefined) throw error;
       }
     },
+    pause() {
+      stream.pause();
+    },
+    resume() {
+      stream.resume();
+    },
     exited,
     async kill() {
       if (!finished) await stop('killed');

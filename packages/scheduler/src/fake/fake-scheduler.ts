@@ -293,6 +293,8 @@ export class FakeScheduler implements Scheduler {
     exited.catch(() => undefined);
     let size = { columns: options.columns, rows: options.rows };
     let ended = false;
+    let paused = false;
+    const heldOutput: string[] = [];
     const end = (outcome: number | Error) => {
       if (ended) return;
       ended = true;
@@ -312,7 +314,9 @@ export class FakeScheduler implements Scheduler {
         return size.rows;
       },
       print: (text) => {
-        if (!ended) options.onOutput(Buffer.from(text));
+        if (ended) return;
+        if (paused) heldOutput.push(text);
+        else options.onOutput(Buffer.from(text));
       },
       exit: (code) => end(code),
       onInput: () => undefined,
@@ -327,6 +331,14 @@ export class FakeScheduler implements Scheduler {
         if (ended) return;
         size = { columns, rows };
         terminal.onResize();
+      },
+      pause: () => {
+        paused = true;
+      },
+      resume: () => {
+        paused = false;
+        const held = heldOutput.splice(0);
+        for (const text of held) terminal.print(text);
       },
       exited,
       kill: async () => {
