@@ -34,6 +34,8 @@ const PING_INTERVAL_MS = 30_000;
  * blocks the process, as a slow terminal does) until the buffer is down to the low mark. */
 const BUFFER_HIGH_BYTES = 1024 * 1024;
 const BUFFER_LOW_BYTES = 64 * 1024;
+/** Keys typed before the container runs that are kept for it; more is dropped. */
+const TYPED_AHEAD_BYTES = 64 * 1024;
 /** Terminal sizes outside this are someone's mistake; the engine would refuse them. */
 const MAX_CELLS = 10_000;
 
@@ -138,8 +140,17 @@ export function serveInteractiveRun(deps: ControllerDeps, app: { uuid: string; i
     }
   };
 
+  // Keys typed while the container is still starting are held for it, as a terminal holds typed-ahead input.
+  const typedAhead: Buffer[] = [];
+  let typedAheadBytes = 0;
   const onMessage = (data: Buffer, isBinary: boolean) => {
-    if (!run) return;
+    if (!run) {
+      if (isBinary && typedAheadBytes + data.length <= TYPED_AHEAD_BYTES) {
+        typedAhead.push(data);
+        typedAheadBytes += data.length;
+      }
+      return;
+    }
     if (isBinary) return run.write(data);
     let message: ClientMessage | null = null;
     try {
@@ -181,6 +192,7 @@ export function serveInteractiveRun(deps: ControllerDeps, app: { uuid: string; i
       // The client went away while the container was starting.
       if (closed) return run.kill();
       send(socket, { type: 'started', name });
+      for (const keys of typedAhead.splice(0)) run.write(keys);
       let code: number;
       try {
         code = await run.exited;

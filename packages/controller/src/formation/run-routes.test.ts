@@ -75,6 +75,8 @@ describe('interactive and detached one-off runs', () => {
     await pushBuild();
     const session = await attach();
     start(session, 'bash', { columns: 80, rows: 24 });
+    // Typed before the container runs: kept for it.
+    session.type('echo typed ahead\r');
     await eventually(() => session.messages, (m) => m.some((message) => message.type === 'started'));
     const started = session.messages.find((message) => message.type === 'started');
     expect(started).toMatchObject({ name: expect.stringMatching(/^demo-run-[a-z0-9]{5}$/) });
@@ -86,6 +88,7 @@ describe('interactive and detached one-off runs', () => {
     expect(spec.command).toEqual(['bash']);
     expect((await controller.call('GET', '/v2/apps/demo/pods/', { token: alice })).json).toMatchObject({ count: 1 });
 
+    await eventually(() => session.screen(), (screen) => screen.includes('typed ahead\r\n'));
     session.type('echo hello\r');
     await eventually(() => session.screen(), (screen) => screen.includes('hello\r\n'));
     session.type('stty size\r');
