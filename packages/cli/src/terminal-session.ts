@@ -77,8 +77,12 @@ export async function runOnTerminal(io: TerminalIO, profile: Profile, app: strin
   const onResize = () => {
     if (socket.readyState === WebSocket.OPEN) send({ type: 'resize', ...size() });
   };
+  // Stopped from outside, the CLI still closes the session (so the container goes at once) and restores the terminal.
+  const onSignal = () => socket.close(1000, 'the client was stopped');
   let raw = false;
   const restore = () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
     io.stdin.off('data', onKeys);
     (io.stdout as unknown as NodeJS.EventEmitter).off('resize', onResize);
     if (raw) io.stdin.setRawMode?.(false);
@@ -102,6 +106,8 @@ export async function runOnTerminal(io: TerminalIO, profile: Profile, app: strin
       io.stdin.on('data', onKeys);
       io.stdin.resume();
       io.stdout.on('resize', onResize);
+      process.once('SIGTERM', onSignal);
+      process.once('SIGHUP', onSignal);
     });
     socket.on('message', (data: Buffer, isBinary: boolean) => {
       if (isBinary) return void io.stdout.write(data);
