@@ -73,6 +73,9 @@ describe('interactive and detached one-off runs', () => {
 
   it('runs a command on a terminal: input, resize, Ctrl-C, and the exit code, then removes the container', async () => {
     await pushBuild();
+    const configured = await controller.call('POST', '/v2/apps/demo/config/', { token: alice, body: { values: { GREETING: 'hi' }, memory: { run: '64M' } } });
+    expect(configured.status, configured.body).toBe(201);
+    await whenAppIdle(controller.deps, 'demo');
     const session = await attach();
     start(session, 'bash', { columns: 80, rows: 24 });
     // Typed before the container runs: kept for it.
@@ -86,6 +89,10 @@ describe('interactive and detached one-off runs', () => {
     expect(spec.env.TERM).toBe('xterm-256color');
     expect(spec.labels[RUN_MODE_LABEL]).toBe('interactive');
     expect(spec.command).toEqual(['bash']);
+    // The release's config and the limits set for the type `run`.
+    expect(spec.env.GREETING).toBe('hi');
+    expect(spec.memoryBytes).toBe(64 * 1024 * 1024);
+    expect(spec.labels['io.deis.release']).toBe('v3');
     expect((await controller.call('GET', '/v2/apps/demo/pods/', { token: alice })).json).toMatchObject({ count: 1 });
 
     await eventually(() => session.screen(), (screen) => screen.includes('typed ahead\r\n'));
