@@ -179,6 +179,8 @@ export function serveInteractiveRun(deps: ControllerDeps, app: { uuid: string; i
     socket.on('message', onMessage);
     void withRunSlot(deps, app.id, username, async () => {
       const context = await currentReleaseContext(deps, app, 'No build associated with this release to run this command');
+      // Gone before anything was started: nothing to start.
+      if (closed) return;
       const name = runPodName(app.id);
       await recordEvent(deps.db, app.uuid, `${username} on ${name} runs '${start.command}'`);
       const spec = runSpec(deps.settings.platformName, context, name, start.command);
