@@ -17,6 +17,7 @@ import { cpuMillis, LABEL } from './container-spec.ts';
 import { appsWithBuilds, latestGoodRelease, parseStructure } from './formation-store.ts';
 import type { FormationApp } from './formation-store.ts';
 import { formationState, isAppBusy } from './formation-state.ts';
+import { WHOLE_PASS } from './reconciler.ts';
 import { loadReleaseContext } from './release-context.ts';
 import { autoscaleType } from './scale.ts';
 
@@ -31,7 +32,7 @@ export interface AutoscalerOptions {
   parallelStats?: number;
   /** The clock the stabilisation windows are measured on; tests give one they move by hand. */
   now?: () => number;
-  /** Told about each app whose type could not be scaled, or with `*` about a pass that failed; the next pass tries again. */
+  /** Told about each app whose type could not be scaled, or with WHOLE_PASS about a pass that failed; the next pass tries again. */
   onError?: (appId: string, error: unknown) => void;
 }
 
@@ -135,7 +136,7 @@ export function startAutoscaler(deps: ControllerDeps, options: AutoscalerOptions
       const cpu = await bounded(sampled, parallel, async (name) => (await deps.scheduler.stats(name).catch(() => null))?.cpuMillis ?? null);
       samples = new Map(sampled.map((name, index) => [name, cpu[index] ?? null]));
     } catch (error) {
-      report('*', error);
+      report(WHOLE_PASS, error);
       return;
     }
     const { notReady } = formationState(deps);
