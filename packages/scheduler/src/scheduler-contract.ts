@@ -7,7 +7,8 @@
  * - `CONTRACT_PRINT`: lines printed on stdout at start (`\n`-separated), then `CONTRACT_STDERR` on stderr;
  * - `CONTRACT_EXIT` set: exit with that code after `CONTRACT_EXIT_AFTER_MS` (default 0) milliseconds;
  * - otherwise serve HTTP on `PORT` (default 5000), `GET /ok` answering 200 and anything else 404, until SIGTERM;
- * - readiness `exec` commands are run in the container: `['true']` passes, `['false']` fails.
+ * - readiness `exec` commands are run in the container: `['true']` passes, `['false']` fails;
+ * - `CONTRACT_SPIN` set: while serving, keep one core busy (up to the container's CPU limit).
  * @module
  */
 import { randomBytes } from 'node:crypto';
@@ -339,6 +340,7 @@ export function describeSchedulerContract(backend: string, makeScheduler: () => 
         expect(await scheduler.list(victimLabels)).toEqual([]);
         expect(await scheduler.list(suiteLabels).then((all) => all.filter((c) => c.name === impostor))).toEqual([]);
         expect(await scheduler.logs(impostor, 10)).toEqual([]);
+        expect(await scheduler.stats(impostor)).toBeNull();
         const waited = await rejection(scheduler.waitReady(impostor, { kind: 'exec', command: ['true'] }, 1_000));
         expect(waited).toBeInstanceOf(NotReadyError);
         await scheduler.stop(impostor, 0);
@@ -379,6 +381,27 @@ export function describeSchedulerContract(backend: string, makeScheduler: () => 
       // Give a live watch every chance to (wrongly) report the container.
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(seen.length).toBe(count);
+    });
+
+    it('samples the CPU a running container uses, and none for an unknown or exited one', async () => {
+      const spinning = spec({ CONTRACT_SPIN: '1' }, { cpuMillis: 300 });
+      const idle = spec({});
+      const exited = spec({ CONTRACT_EXIT: '0' });
+      await Promise.all([scheduler.start(spinning), scheduler.start(idle), scheduler.start(exited)]);
+      try {
+        // The first sample of a container that has only just started may cover less than the whole interval.
+        const busy = await eventually(() => scheduler.stats(spinning.name), (stats) => stats !== null && stats.cpuMillis > 150);
+        // The limit holds it near 300; sampling jitter gets some slack.
+        expect(busy?.cpuMillis).toBeLessThan(450);
+        expect(busy?.time).toBeInstanceOf(Date);
+        const quiet = await eventually(() => scheduler.stats(idle.name), (stats) => stats !== null);
+        expect(quiet?.cpuMillis).toBeLessThan(100);
+        await eventually(() => find(exited.name), (container) => container?.state === 'down');
+        expect(await scheduler.stats(exited.name)).toBeNull();
+        expect(await scheduler.stats(`contract-${run}-no-such-container`)).toBeNull();
+      } finally {
+        await Promise.all([spinning, idle, exited].map((s) => scheduler.stop(s.name, 0)));
+      }
     });
   });
 }

@@ -36,6 +36,8 @@ describeSchedulerContract('fake', async () => {
     output: contractOutput(spec),
     exitCode: spec.env.CONTRACT_EXIT === undefined ? undefined : Number(spec.env.CONTRACT_EXIT),
     ready: (check) => contractReady(spec, check),
+    // A spinning program keeps one core busy, or all its CPU limit when that is less.
+    cpuMillis: spec.env.CONTRACT_SPIN === undefined ? 0 : Math.min(1000, spec.cpuMillis ?? 1000),
   });
   scheduler.runHandler = (spec) => ({
     exitCode: Number(spec.env.CONTRACT_EXIT ?? 0),

@@ -13,6 +13,7 @@ import type {
   Container,
   ContainerEvent,
   ContainerSpec,
+  ContainerStats,
   LogLine,
   ReadinessCheck,
   RegistryLogin,
@@ -21,7 +22,7 @@ import type {
   Scheduler,
 } from '../scheduler.ts';
 
-type Operation = 'start' | 'stop' | 'list' | 'run' | 'waitReady' | 'removeImage';
+type Operation = 'start' | 'stop' | 'list' | 'run' | 'waitReady' | 'removeImage' | 'stats';
 
 /** What a started container does, as the fake's stand-in for the program it would run. */
 export interface FakeBehaviour {
@@ -31,6 +32,8 @@ export interface FakeBehaviour {
   exitCode?: number;
   /** Whether a readiness check passes; absent: every check passes. */
   ready?: (check: ReadinessCheck) => boolean;
+  /** The CPU `stats` reports, in thousandths of a core; absent: 0 (idle). `setStats` changes it later. */
+  cpuMillis?: number;
 }
 
 interface FakeContainer {
@@ -38,6 +41,8 @@ interface FakeContainer {
   container: Container;
   output: LogLine[];
   ready: (check: ReadinessCheck) => boolean;
+  /** null: the engine has no sample of it yet. */
+  cpuMillis: number | null;
 }
 
 function matches(labels: Record<string, string>, wanted: Record<string, string>): boolean {
@@ -125,7 +130,7 @@ export class FakeScheduler implements Scheduler {
       exitCode: null,
     };
     const output: LogLine[] = (behaviour.output ?? []).map((line) => ({ time: now, ...line }));
-    const entry: FakeContainer = { spec, container, output, ready: behaviour.ready ?? (() => true) };
+    const entry: FakeContainer = { spec, container, output, ready: behaviour.ready ?? (() => true), cpuMillis: behaviour.cpuMillis ?? 0 };
     this.#containers.set(spec.name, entry);
     this.#emit(spec.name, spec.labels, 'up');
     // A real engine returns once the process runs; an exit comes after, so the exit is seen as an event too.
@@ -230,5 +235,18 @@ export class FakeScheduler implements Scheduler {
     };
     this.#events.on('event', filtered);
     return () => this.#events.off('event', filtered);
+  }
+
+  /** Sets what `stats` reports for a container from now on (null: no sample yet), as its load would. */
+  setStats(name: string, cpuMillis: number | null): void {
+    const entry = this.#containers.get(name);
+    if (entry) entry.cpuMillis = cpuMillis;
+  }
+
+  async stats(name: string): Promise<ContainerStats | null> {
+    this.#maybeFail('stats');
+    const entry = this.#containers.get(name);
+    if (!entry || entry.container.state !== 'up' || entry.cpuMillis === null) return null;
+    return { cpuMillis: entry.cpuMillis, time: new Date() };
   }
 }
