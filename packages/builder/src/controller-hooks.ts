@@ -50,21 +50,10 @@ export class ControllerHooks {
   }
 
   /**
-   * Reports a finished build; the controller creates and deploys the release. `onWarning` hears what the deploy
-   * warns of (new containers that are not ready yet), for the pusher.
-   */
-  async build(body: BuildHookRequest, onWarning?: (text: string) => void): Promise<BuildHookResponse> {
-    const client = onWarning
-      ? new ApiClient({ baseUrl: this.#controllerUrl, builderKey: this.#builderKey, userAgent: 'deis-builder', timeoutMs: 30_000, onWarning })
-      : this.#builder;
-    const { data } = await client.request<BuildHookResponse>('POST', '/v2/hooks/build/', { body, signal: AbortSignal.timeout(15 * 60_000) });
-    return data;
-  }
-
-  /**
-   * Reports a finished build as `build` does, asking for the streamed answer (hooks/build-hook-stream.ts in the
-   * controller): `onOutput` hears the release phase's output while the release deploys, `onWarning` the deploy's
-   * warnings. Rejects with the ApiError the plain answer would have given.
+   * Reports a finished build; the controller creates and deploys the release. The answer is asked for as a stream
+   * (hooks/build-hook-stream.ts in the controller): `onOutput` hears the release phase's output while the release
+   * deploys, `onWarning` what the deploy warns of (new containers that are not ready yet). Rejects with the ApiError
+   * the plain answer would have given.
    */
   async buildStreamed(body: BuildHookRequest, onOutput: (text: string) => void, onWarning?: (text: string) => void): Promise<BuildHookResponse> {
     const response = await fetch(this.#builder.url('/v2/hooks/build/'), {
@@ -76,7 +65,8 @@ export class ControllerHooks {
         'x-deis-builder-auth': this.#builderKey,
       },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(15 * 60_000),
+      // The release phase may take up to an hour (DEIS_RELEASE_PHASE_TIMEOUT's most, Heroku's limit), then the deploy.
+      signal: AbortSignal.timeout(75 * 60_000),
     });
     // Refusals made before the work starts (unknown app, bad body) are plain answers, and so is every answer of a
     // controller that does not stream.
