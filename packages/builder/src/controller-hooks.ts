@@ -55,7 +55,7 @@ export class ControllerHooks {
    * deploys, `onWarning` what the deploy warns of (new containers that are not ready yet). Rejects with the ApiError
    * the plain answer would have given.
    */
-  async buildStreamed(body: BuildHookRequest, onOutput: (text: string) => void, onWarning?: (text: string) => void): Promise<BuildHookResponse> {
+  async build(body: BuildHookRequest, onOutput: (text: string) => void, onWarning?: (text: string) => void): Promise<BuildHookResponse> {
     const response = await fetch(this.#builder.url('/v2/hooks/build/'), {
       method: 'POST',
       headers: {

@@ -76,7 +76,7 @@ export async function buildAndRelease(deps: ReceiveBuildDeps, push: ReceivedPush
   // The release phase's output (a Procfile `release:` command) reaches the pusher line by line while it runs.
   const releaseOutput = new LineSplitter();
   const released = await fromController(
-    deps.hooks.buildStreamed(
+    deps.hooks.build(
       { receive_user: user, receive_repo: app, image, sha: commit.sha.slice(0, 8), procfile, dockerfile: dockerfile === null ? '' : 'true' },
       (text) => releaseOutput.push(text).forEach((line) => out(line)),
       (text) => out(`!    ${text}`),
