@@ -37,10 +37,11 @@ describeSchedulerContract('fake', async () => {
     exitCode: spec.env.CONTRACT_EXIT === undefined ? undefined : Number(spec.env.CONTRACT_EXIT),
     ready: (check) => contractReady(spec, check),
   });
-  scheduler.runHandler = (spec) => ({
-    exitCode: Number(spec.env.CONTRACT_EXIT ?? 0),
-    output: contractOutput(spec).map((line) => `${line.text}\n`).join(''),
-  });
+  scheduler.runHandler = async (spec, print) => {
+    print(contractOutput(spec).map((line) => `${line.text}\n`).join(''));
+    await new Promise((resolve) => setTimeout(resolve, Number(spec.env.CONTRACT_EXIT_AFTER_MS ?? 0)));
+    return { exitCode: Number(spec.env.CONTRACT_EXIT ?? 0), output: '' };
+  };
   let copies = 0;
   const makeImage = async () => {
     copies += 1;
