@@ -143,6 +143,13 @@ describe('release phase: a Procfile `release:` command runs once per new release
     });
   });
 
+  it('never refuses a Procfile for dropping its release: line under DEIS_DEPLOY_REJECT_IF_PROCFILE_MISSING', async () => {
+    await start({ rejectIfProcfileMissing: true });
+    await build(1, { web: 'serve', worker: 'work', release: './migrate' });
+    expect((await build(2, { web: 'serve', worker: 'work' })).status).toBe(200);
+    expect((await build(3, { web: 'serve' })).status).toBe(409);
+  });
+
   it('fails a release whose command outlives DEIS_RELEASE_PHASE_TIMEOUT, and the previous release keeps serving', async () => {
     await start({ releasePhaseTimeoutMs: 200 });
     await build(1, { web: 'serve' });
