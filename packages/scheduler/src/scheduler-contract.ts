@@ -255,6 +255,23 @@ export function describeSchedulerContract(backend: string, makeScheduler: () => 
       expect(await rejection(scheduler.run(missing, { timeoutMs: 10_000 }))).toBeInstanceOf(ImageNotFoundError);
     });
 
+    it('hands a one-off run\'s output to onOutput while it runs, not once it ended', async () => {
+      let firstAt = 0;
+      const chunks: string[] = [];
+      const slow = spec({ CONTRACT_PRINT: 'early', CONTRACT_EXIT: '0', CONTRACT_EXIT_AFTER_MS: '2000' }, { port: undefined });
+      const result = await scheduler.run(slow, {
+        timeoutMs: 60_000,
+        onOutput: (chunk) => {
+          firstAt ||= Date.now();
+          chunks.push(chunk);
+        },
+      });
+      const endedAt = Date.now();
+      expect(result).toEqual({ exitCode: 0, output: 'early\n' });
+      expect(chunks.join('')).toBe('early\n');
+      expect(endedAt - firstAt).toBeGreaterThanOrEqual(1_000);
+    });
+
     it('gives the last lines of a container, and none for an unknown one', async () => {
       const talker = spec({ CONTRACT_PRINT: Array.from({ length: 30 }, (_, i) => `line ${i + 1}`).join('\n') });
       await scheduler.start(talker);

@@ -63,8 +63,11 @@ export class FakeScheduler implements Scheduler {
   readonly #pullable = new Map<string, { answer: 'give' | 'refuse'; login?: RegistryLogin }>();
   readonly #events = new EventEmitter();
   #nextAddress = 2;
-  /** How one-off runs answer; the default echoes the command. */
-  runHandler: (spec: ContainerSpec) => RunResult | Promise<RunResult> = (spec) => ({ exitCode: 0, output: `${[...(spec.entrypoint ?? []), ...(spec.command ?? [])].join(' ')}\n` });
+  /**
+   * How one-off runs answer; the default echoes the command. What a handler passes to `print` is output given while
+   * the run goes on (to `onOutput` at once), before the result's own `output`.
+   */
+  runHandler: (spec: ContainerSpec, print: (text: string) => void) => RunResult | Promise<RunResult> = (spec) => ({ exitCode: 0, output: `${[...(spec.entrypoint ?? []), ...(spec.command ?? [])].join(' ')}\n` });
   /** How started containers behave; the default runs quietly and passes every check, except `crashImage` images. */
   behaviour: (spec: ContainerSpec) => FakeBehaviour = (spec) =>
     this.#crashingImages.has(spec.image) ? { output: [{ stream: 'stderr', text: 'Error: app crashed at start' }], exitCode: 1 } : {};
@@ -170,10 +173,14 @@ export class FakeScheduler implements Scheduler {
       timer = setTimeout(() => reject(new Error(`one-off container ${spec.name} did not finish within ${options.timeoutMs} ms`)), options.timeoutMs);
     });
     try {
-      const result = await Promise.race([Promise.resolve(this.runHandler(spec)), timeout]);
-      if (result.output !== '') options.onOutput?.(result.output);
       const tail = new OutputTail(options.maxOutputBytes);
-      tail.push(result.output);
+      const print = (text: string) => {
+        if (text === '') return;
+        tail.push(text);
+        options.onOutput?.(text);
+      };
+      const result = await Promise.race([Promise.resolve(this.runHandler(spec, print)), timeout]);
+      print(result.output);
       return { ...result, output: tail.text() };
     } finally {
       clearTimeout(timer);
