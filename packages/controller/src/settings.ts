@@ -46,6 +46,8 @@ export interface ControllerSettings {
   /** Where the router sends `deis-builder.<platformDomain>` (git over HTTP), `host:port` in DEIS_BUILDER_HTTP_UPSTREAM; absent: no builder route. */
   builderHttpUpstream?: { host: string; port: number } | null;
   limits: Readonly<TenantLimits>;
+  /** How long a release's Procfile `release:` command may run before the release fails (DEIS_RELEASE_PHASE_TIMEOUT, seconds). Absent: 600 s. */
+  releasePhaseTimeoutMs?: number;
 }
 
 /**
@@ -97,6 +99,7 @@ export class SettingsError extends Error {
 
 export const DEFAULT_IMAGES_KEPT = 10;
 export const DEFAULT_RELEASES_KEPT = 100;
+export const DEFAULT_RELEASE_PHASE_TIMEOUT_SECONDS = 600;
 
 function parseLabels(raw: string, problems: string[]): Record<string, string> {
   const labels: Record<string, string> = {};
@@ -197,6 +200,7 @@ export function loadControllerSettings(env: Record<string, string | undefined> =
       appDeployTimeoutSeconds: integer('DEIS_LIMIT_APP_DEPLOY_TIMEOUT', DEFAULT_LIMITS.appDeployTimeoutSeconds, 1, 3600),
       appGracePeriodSeconds: integer('DEIS_LIMIT_APP_GRACE_PERIOD', DEFAULT_LIMITS.appGracePeriodSeconds, 0, 3600),
     }),
+    releasePhaseTimeoutMs: integer('DEIS_RELEASE_PHASE_TIMEOUT', DEFAULT_RELEASE_PHASE_TIMEOUT_SECONDS, 1, 3600) * 1000,
   };
   if (problems.length > 0) throw new SettingsError(problems);
   return Object.freeze(settings);

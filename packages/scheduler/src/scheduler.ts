@@ -146,6 +146,17 @@ export class ImageInUseError extends Error {
   }
 }
 
+/** What a running container uses, sampled by the engine. */
+export interface ContainerStats {
+  /**
+   * CPU in use, in thousandths of a core (1000: one core busy), averaged over the backend's sampling interval (Docker:
+   * about a second). Not relative to any limit: the caller knows what the container was given.
+   */
+  cpuMillis: number;
+  /** When the sample was taken. */
+  time: Date;
+}
+
 export interface ContainerEvent {
   name: string;
   labels: Record<string, string>;
@@ -201,6 +212,12 @@ export interface Scheduler {
 
   /** Calls `listener` whenever a container with the given labels changes state; returns a function that stops it. */
   watch(labels: Record<string, string>, listener: (event: ContainerEvent) => void): () => void;
+
+  /**
+   * A sample of what a running container uses; null for an unknown container, one not running, or one the engine has
+   * no sample of yet. Each call may take as long as the backend's sampling interval, so callers bound how many run at once.
+   */
+  stats(name: string): Promise<ContainerStats | null>;
 
   /**
    * Creates and starts a one-off container on a terminal of its own (stdin open), resolving once it runs: an

@@ -31,6 +31,17 @@ export function sendError(reply: FastifyReply, error: DeisError): FastifyReply {
   return reply.code(status).send({ detail: error.message });
 }
 
+/**
+ * The status and body `sendError` would answer, for an answer that is no longer a response of its own (the outcome
+ * line of a streamed answer, hooks/build-hook-stream.ts).
+ */
+export function errorAnswer(error: DeisError): { status: number; body: unknown } {
+  const status = statusOfKind[error.kind];
+  if (error.kind === 'not_found') return { status, body: error.message };
+  if (error instanceof ValidationError && error.fields) return { status, body: error.fields };
+  return { status, body: { detail: error.message } };
+}
+
 /** Errors Fastify raises itself before a handler runs (bad JSON, oversized body, unsupported media type). */
 function fromFastify(error: FastifyError): DeisError | { status: number; detail: string } | null {
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, detail: 'Request body is too large.' };

@@ -27,6 +27,7 @@ import { ContainerNameInUseError, ImageInUseError, ImageNotFoundError, ImagePull
 import type {
   Container,
   ContainerEvent,
+  ContainerStats,
   ContainerSpec,
   ContainerState,
   LogLine,
@@ -39,6 +40,8 @@ import type {
   TerminalRunOptions,
 } from '../scheduler.ts';
 import { OutputTail } from '../output-tail.ts';
+import { cpuMillisOf } from './cpu-sample.ts';
+import type { EngineStats } from './cpu-sample.ts';
 import { createFrameParser, parseTimestampedLogs } from './log-frames.ts';
 import { probeHttp, probeTcp } from './network-probes.ts';
 import { ensureLinkLocalBlock, pruneLinkLocalBlocks } from './link-local-firewall.ts';
@@ -723,6 +726,23 @@ export class DockerScheduler implements Scheduler {
     };
     this.#watches.add(stop);
     return stop;
+  }
+
+  async stats(name: string): Promise<ContainerStats | null> {
+    const info = await this.#inspect(name);
+    if (!info || stateOf(info) !== 'up') return null;
+    let answer: EngineStats;
+    try {
+      // Not streamed: the engine samples twice, about a second apart, and answers once with both.
+      answer = (await this.docker.getContainer(info.Id).stats({ stream: false })) as unknown as EngineStats;
+    } catch (error) {
+      if (statusOf(error) === 404 || statusOf(error) === 409) return null;
+      throw engineError(error, `reading the stats of ${name}`);
+    }
+    const cpuMillis = cpuMillisOf(answer);
+    if (cpuMillis === null) return null;
+    const read = Date.parse(answer.read ?? '');
+    return { cpuMillis, time: Number.isFinite(read) && read > 0 ? new Date(read) : new Date() };
   }
 
   async runTerminal(spec: ContainerSpec, options: TerminalRunOptions): Promise<TerminalRun> {

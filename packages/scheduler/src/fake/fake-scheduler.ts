@@ -13,6 +13,7 @@ import type {
   Container,
   ContainerEvent,
   ContainerSpec,
+  ContainerStats,
   LogLine,
   ReadinessCheck,
   RegistryLogin,
@@ -23,7 +24,7 @@ import type {
   TerminalRunOptions,
 } from '../scheduler.ts';
 
-type Operation = 'start' | 'stop' | 'list' | 'run' | 'waitReady' | 'removeImage';
+type Operation = 'start' | 'stop' | 'list' | 'run' | 'waitReady' | 'removeImage' | 'stats';
 
 /** What a started container does, as the fake's stand-in for the program it would run. */
 export interface FakeBehaviour {
@@ -33,6 +34,8 @@ export interface FakeBehaviour {
   exitCode?: number;
   /** Whether a readiness check passes; absent: every check passes. */
   ready?: (check: ReadinessCheck) => boolean;
+  /** The CPU `stats` reports, in thousandths of a core; absent: 0 (idle). `setStats` changes it later. */
+  cpuMillis?: number;
 }
 
 /**
@@ -83,6 +86,8 @@ interface FakeContainer {
   container: Container;
   output: LogLine[];
   ready: (check: ReadinessCheck) => boolean;
+  /** null: the engine has no sample of it yet. */
+  cpuMillis: number | null;
 }
 
 function matches(labels: Record<string, string>, wanted: Record<string, string>): boolean {
@@ -103,8 +108,11 @@ export class FakeScheduler implements Scheduler {
   readonly #pullable = new Map<string, { answer: 'give' | 'refuse'; login?: RegistryLogin }>();
   readonly #events = new EventEmitter();
   #nextAddress = 2;
-  /** How one-off runs answer; the default echoes the command. */
-  runHandler: (spec: ContainerSpec) => RunResult | Promise<RunResult> = (spec) => ({ exitCode: 0, output: `${[...(spec.entrypoint ?? []), ...(spec.command ?? [])].join(' ')}\n` });
+  /**
+   * How one-off runs answer; the default echoes the command. What a handler passes to `print` is output given while
+   * the run goes on (to `onOutput` at once), before the result's own `output`.
+   */
+  runHandler: (spec: ContainerSpec, print: (text: string) => void) => RunResult | Promise<RunResult> = (spec) => ({ exitCode: 0, output: `${[...(spec.entrypoint ?? []), ...(spec.command ?? [])].join(' ')}\n` });
   /** What runs on a fake terminal (`runTerminal`); the default is `fakeShell`. */
   terminalHandler: (terminal: FakeTerminal) => void = fakeShell;
   /** How started containers behave; the default runs quietly and passes every check, except `crashImage` images. */
@@ -172,7 +180,7 @@ export class FakeScheduler implements Scheduler {
       exitCode: null,
     };
     const output: LogLine[] = (behaviour.output ?? []).map((line) => ({ time: now, ...line }));
-    const entry: FakeContainer = { spec, container, output, ready: behaviour.ready ?? (() => true) };
+    const entry: FakeContainer = { spec, container, output, ready: behaviour.ready ?? (() => true), cpuMillis: behaviour.cpuMillis ?? 0 };
     this.#containers.set(spec.name, entry);
     this.#emit(spec.name, spec.labels, 'up');
     // A real engine returns once the process runs; an exit comes after, so the exit is seen as an event too.
@@ -212,10 +220,14 @@ export class FakeScheduler implements Scheduler {
       timer = setTimeout(() => reject(new Error(`one-off container ${spec.name} did not finish within ${options.timeoutMs} ms`)), options.timeoutMs);
     });
     try {
-      const result = await Promise.race([Promise.resolve(this.runHandler(spec)), timeout]);
-      if (result.output !== '') options.onOutput?.(result.output);
       const tail = new OutputTail(options.maxOutputBytes);
-      tail.push(result.output);
+      const print = (text: string) => {
+        if (text === '') return;
+        tail.push(text);
+        options.onOutput?.(text);
+      };
+      const result = await Promise.race([Promise.resolve(this.runHandler(spec, print)), timeout]);
+      print(result.output);
       return { ...result, output: tail.text() };
     } finally {
       clearTimeout(timer);
@@ -279,12 +291,25 @@ export class FakeScheduler implements Scheduler {
     return () => this.#events.off('event', filtered);
   }
 
+  /** Sets what `stats` reports for a container from now on (null: no sample yet), as its load would. */
+  setStats(name: string, cpuMillis: number | null): void {
+    const entry = this.#containers.get(name);
+    if (entry) entry.cpuMillis = cpuMillis;
+  }
+
+  async stats(name: string): Promise<ContainerStats | null> {
+    this.#maybeFail('stats');
+    const entry = this.#containers.get(name);
+    if (!entry || entry.container.state !== 'up' || entry.cpuMillis === null) return null;
+    return { cpuMillis: entry.cpuMillis, time: new Date() };
+  }
+
   async runTerminal(spec: ContainerSpec, options: TerminalRunOptions): Promise<TerminalRun> {
     this.#maybeFail('run');
     if (this.#missingImages.has(spec.image)) throw new ImageNotFoundError(spec.image);
     if (this.#containers.has(spec.name)) throw new ContainerNameInUseError(spec.name);
     const container: Container = { name: spec.name, labels: { ...spec.labels }, state: 'up', startedAt: new Date(), address: null, exitCode: null };
-    this.#containers.set(spec.name, { spec, container, output: [], ready: () => true });
+    this.#containers.set(spec.name, { spec, container, output: [], ready: () => true, cpuMillis: 0 });
     this.#emit(spec.name, spec.labels, 'up');
     let settle: { resolve: (code: number) => void; reject: (error: Error) => void } | undefined;
     const exited = new Promise<number>((resolve, reject) => {
