@@ -3,6 +3,7 @@
  * @module
  */
 import type { App, AppSettings, Domain, Pod, RunResult } from '@deis/sdk/types';
+import { ApiError } from '@deis/sdk/client';
 import { detachedRunPath } from '@deis/sdk/run-protocol';
 import type { DetachedRun } from '@deis/sdk/run-protocol';
 import { CliError, UsageError } from '../cli-errors.ts';
@@ -204,7 +205,15 @@ export const appCommands: CommandSpec[] = [
         else ctx.say(`Running '${command}' as ${data.name}; its output goes to 'deis logs -a ${id}'.`);
         return 0;
       }
-      if (wantsTerminal(ctx.io, ctx.json)) return runOnTerminal(ctx.io as TerminalIO, session.profile, id, command);
+      if (wantsTerminal(ctx.io, ctx.json)) {
+        try {
+          return await runOnTerminal(ctx.io as TerminalIO, session.profile, id, command);
+        } catch (error) {
+          // A controller without the terminal endpoint (the original Deis) still runs the command the old way. Nothing
+          // was sent before the refusal, so no key is lost; an unknown app gets its 404 again from POST /run.
+          if (!(error instanceof ApiError && error.status === 404)) throw error;
+        }
+      }
       ctx.say(`Running '${command}'...`);
       const { data } = await session.client.request<RunResult>('POST', `/v2/apps/${id}/run`, { body: { command } });
       if (ctx.json) ctx.emit(data);
