@@ -79,6 +79,17 @@ describe('run and logs', () => {
     expect((await user.deis(['run', ...app])).code).toBe(2);
   });
 
+  it('starts a detached run, printing its name at once; its output reaches the logs', async () => {
+    const detached = await user.deis(['run', '--detached', ...app, 'echo in-the-background']);
+    expect(detached.code, detached.stderr).toBe(0);
+    const name = /^Running 'echo in-the-background' as (procs-run-[a-z0-9]{5}); its output goes to 'deis logs -a procs'\.\n$/.exec(detached.stdout)?.[1];
+    expect(name, detached.stdout).toBeDefined();
+    const json = await user.deis(['run', '--detached', '--json', ...app, 'true']);
+    expect(JSON.parse(json.stdout)).toEqual({ name: expect.stringMatching(/^procs-run-[a-z0-9]{5}$/) });
+    const logs = await user.deis(['logs', ...app]);
+    expect(logs.stdout).toContain(`procs[run.v3.${name!.slice(-5)}]: ran: /bin/sh -c echo in-the-background`);
+  });
+
   it('prints the app\'s log lines', async () => {
     const logs = await user.deis(['logs', ...app]);
     expect(logs.code).toBe(0);

@@ -155,6 +155,11 @@ CMD ["/bin/bash"]
 `;
 }
 
+// Go's standard library precompiled (240 MB of Go 1.19's 330): Go builds with -trimpath, as the bundled buildpack's
+// do, never use it, and any other build compiles what it needs into its cache. Go's own tests and their data go too.
+// The build stack's layer is a third smaller, and made that much faster: the engine tars and hashes every byte of it.
+const BUILD_STACK_EXCLUDES = ['/usr/lib/go-*/pkg/linux_amd64/*', '/usr/share/go-*/test/*', '/usr/share/go-*/src/*/testdata/*'];
+
 /**
  * The build stack: the run stack plus the build packages. A package of the run stack that apt would have to change
  * (the mirror moved to a new point release between the two builds) fails the build, so the two never differ.
@@ -162,6 +167,7 @@ CMD ["/bin/bash"]
 export function buildDockerfile(runImage: string, hash: string, recipe: StackRecipe): string {
   return `FROM ${runImage}
 RUN set -eu; export DEBIAN_FRONTEND=noninteractive; \\
+    printf '%s\\n' ${BUILD_STACK_EXCLUDES.map((pattern) => `'path-exclude=${pattern}'`).join(' ')} > /etc/dpkg/dpkg.cfg.d/deis-build-stack; \\
     dpkg-query -W -f '\${Package}=\${Version}\\n' | sort > /tmp/run-stack-packages; \\
     apt-get update -qq; \\
     ${EAT_MY_DATA}; \\
@@ -174,8 +180,10 @@ ${labelLine(hash, recipe)}
 `;
 }
 
+// The first stage only fetches and unpacks; the second configures inside the tree, where the dpkg settings written
+// between the two make dpkg skip its fsync per file: it took two thirds of the second stage's time.
 function debootstrapArgs(suite: string, target: string, mirror: string): string[] {
-  return ['--variant=minbase', '--components=main', suite, target, mirror];
+  return ['--variant=minbase', '--components=main', '--foreign', suite, target, mirror];
 }
 
 /** The hash both images carry: the mirror and every text the recipe is made of. */
@@ -369,7 +377,7 @@ async function makeStacks(docker: Dockerode, target: StackTarget, mirror: string
   };
   try {
     progress(`Making the buildpack stacks (first time only, about a minute): debootstrap ${suite} from ${mirror}...`);
-    await debootstrap(suite, rootfs, mirror);
+    await debootstrap(suite, rootfs, mirror, work);
     await trimDocs(rootfs);
     await record(await importRootfs(docker, rootfs));
     await removeTree(rootfs);
@@ -464,9 +472,16 @@ async function runProgram(command: string, args: string[]): Promise<{ code: numb
   });
 }
 
-async function debootstrap(suite: string, rootfs: string, mirror: string): Promise<void> {
-  const { code, tail } = await runProgram('debootstrap', debootstrapArgs(suite, rootfs, mirror));
-  if (code === 0) return;
+async function debootstrap(suite: string, rootfs: string, mirror: string, work: string): Promise<void> {
+  let { code, tail } = await runProgram('debootstrap', debootstrapArgs(suite, rootfs, mirror));
+  if (code === 0) {
+    const settings = join(work, 'dpkg-settings');
+    await writeFile(settings, DPKG_CONFIG);
+    ({ code, tail } = await runProgram('cp', [settings, join(rootfs, 'etc', 'dpkg', 'dpkg.cfg.d', 'deis-stack')]));
+    if (code !== 0) throw new Error(`writing dpkg's settings into the debootstrap tree failed: ${tail.join('\n')}`);
+    ({ code, tail } = await runProgram('chroot', [rootfs, '/debootstrap/debootstrap', '--second-stage']));
+    if (code === 0) return;
+  }
   const log = await readFile(join(rootfs, 'debootstrap', 'debootstrap.log'), 'utf8').catch(() => '');
   const details = [...tail.slice(-8), ...log.trimEnd().split('\n').slice(-8)].filter(Boolean).join('\n');
   const hint = process.getuid?.() === 0 ? '' : ' (debootstrap needs root: run as root or with passwordless sudo, or set DEIS_STACK_BUILD_IMAGE and DEIS_STACK_RUN_IMAGE)';

@@ -153,6 +153,15 @@ describe('loadPlatformSettings', () => {
       expect(problemsOf({ DEIS_NETWORK_SUBNET: bad })).toContain(`DEIS_NETWORK_SUBNET must be inside 100.64.0.0/10 (it keeps apps off the private ranges users' LANs use), not "${bad}"`);
     }
   });
+
+  it("has the HPA's autoscaling timing by default, and reads shorter windows for tests", () => {
+    expect(loadPlatformSettings({}, '/srv/deis').autoscale).toEqual({ syncPeriodSeconds: 15, scaleUpWindowSeconds: 0, scaleDownWindowSeconds: 300 });
+    const short = loadPlatformSettings({ DEIS_AUTOSCALE_SYNC_PERIOD: '2', DEIS_AUTOSCALE_SCALE_UP_WINDOW: '5', DEIS_AUTOSCALE_SCALE_DOWN_WINDOW: '0' }, '/srv/deis');
+    expect(short.autoscale).toEqual({ syncPeriodSeconds: 2, scaleUpWindowSeconds: 5, scaleDownWindowSeconds: 0 });
+    expect(problemsOf({ DEIS_AUTOSCALE_SYNC_PERIOD: '0' })).toContain('DEIS_AUTOSCALE_SYNC_PERIOD must be a whole number of seconds from 1 to 3600, not "0"');
+    expect(problemsOf({ DEIS_AUTOSCALE_SCALE_DOWN_WINDOW: '3601' })).toContain('DEIS_AUTOSCALE_SCALE_DOWN_WINDOW must be a whole number of seconds from 0 to 3600');
+    expect(problemsOf({ DEIS_AUTOSCALE_SCALE_UP_WINDOW: '1.5' })).toContain('DEIS_AUTOSCALE_SCALE_UP_WINDOW must be');
+  });
 });
 
 describe('the controller settings the platform derives', () => {

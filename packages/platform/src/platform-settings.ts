@@ -43,6 +43,8 @@ export interface PlatformSettings {
   buildPidsLimit: number;
   /** Install the firewall rule that keeps containers off link-local addresses (cloud metadata). */
   blockLinkLocal: boolean;
+  /** The autoscaler's pass interval and the HPA's stabilisation windows, in seconds (docs/autoscaling.md). */
+  autoscale: { syncPeriodSeconds: number; scaleUpWindowSeconds: number; scaleDownWindowSeconds: number };
 }
 
 const BYTE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
@@ -91,6 +93,15 @@ function positiveInteger(env: Record<string, string | undefined>, name: string, 
   return value;
 }
 
+/** Whole seconds from `min` to 3600 (the HPA's longest stabilisation window). */
+function seconds(env: Record<string, string | undefined>, name: string, fallback: number, min: number, problems: string[]): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = wholeNumber(raw);
+  if (!Number.isInteger(value) || value < min || value > 3600) problems.push(`${name} must be a whole number of seconds from ${min} to 3600, not "${raw}"`);
+  return value;
+}
+
 function flag(env: Record<string, string | undefined>, name: string, fallback: boolean, problems: string[]): boolean {
   const raw = (env[name] ?? '').toLowerCase();
   if (raw === '') return fallback;
@@ -135,6 +146,11 @@ export function loadPlatformSettings(env: Record<string, string | undefined> = p
     buildCpus: cores(env, 'DEIS_BUILD_CPU_LIMIT', 2, problems),
     buildPidsLimit: positiveInteger(env, 'DEIS_BUILD_PIDS_LIMIT', 4096, problems),
     blockLinkLocal: flag(env, 'DEIS_BLOCK_LINK_LOCAL', true, problems),
+    autoscale: {
+      syncPeriodSeconds: seconds(env, 'DEIS_AUTOSCALE_SYNC_PERIOD', 15, 1, problems),
+      scaleUpWindowSeconds: seconds(env, 'DEIS_AUTOSCALE_SCALE_UP_WINDOW', 0, 0, problems),
+      scaleDownWindowSeconds: seconds(env, 'DEIS_AUTOSCALE_SCALE_DOWN_WINDOW', 300, 0, problems),
+    },
   };
   try {
     settings.stackPull = stackPullFromEnv(env) ?? null;

@@ -1,12 +1,13 @@
 /**
- * Every role of the platform in this one process (ADR 0005): the scheduler on the Docker engine, the controller and
- * its reconciler, the router (nginx as a child) and the builder. They talk to each other over loopback HTTP with the
+ * Every role of the platform in this one process (ADR 0005): the scheduler on the Docker engine, the controller with
+ * its reconciler and autoscaler, the router (nginx as a child) and the builder. They talk to each other over loopback HTTP with the
  * builder key, exactly as they would as separate processes.
  * @module
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBuilder } from '@deis/builder/builder';
+import { startAutoscaler } from '@deis/controller/formation/autoscaler';
 import { startReconciler, WHOLE_PASS } from '@deis/controller/formation/reconciler';
 import { startController } from '@deis/controller/server';
 import { loadControllerSettings } from '@deis/controller/settings';
@@ -65,6 +66,13 @@ export async function runPlatform(settings: PlatformSettings, log: (line: string
       onError: (appId, error) => log(`reconciler: ${appId === WHOLE_PASS ? 'a pass' : `app ${appId}`}: ${error instanceof Error ? error.message : String(error)}`),
     });
     stops.push(async () => reconciler.stop());
+
+    const autoscaler = startAutoscaler(controller.deps, {
+      syncPeriodMs: settings.autoscale.syncPeriodSeconds * 1000,
+      windows: { scaleUpMs: settings.autoscale.scaleUpWindowSeconds * 1000, scaleDownMs: settings.autoscale.scaleDownWindowSeconds * 1000 },
+      onError: (appId, error) => log(`autoscaler: ${appId === WHOLE_PASS ? 'a pass' : `app ${appId}`}: ${error instanceof Error ? error.message : String(error)}`),
+    });
+    stops.push(async () => autoscaler.stop());
 
     const router = await startRouter({
       controllerUrl: controller.url,

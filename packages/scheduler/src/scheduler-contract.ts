@@ -7,7 +7,8 @@
  * - `CONTRACT_PRINT`: lines printed on stdout at start (`\n`-separated), then `CONTRACT_STDERR` on stderr;
  * - `CONTRACT_EXIT` set: exit with that code after `CONTRACT_EXIT_AFTER_MS` (default 0) milliseconds;
  * - otherwise serve HTTP on `PORT` (default 5000), `GET /ok` answering 200 and anything else 404, until SIGTERM;
- * - readiness `exec` commands are run in the container: `['true']` passes, `['false']` fails.
+ * - readiness `exec` commands are run in the container: `['true']` passes, `['false']` fails;
+ * - `CONTRACT_SPIN` set: while serving, keep one core busy (up to the container's CPU limit).
  * @module
  */
 import { randomBytes } from 'node:crypto';
@@ -254,6 +255,23 @@ export function describeSchedulerContract(backend: string, makeScheduler: () => 
       expect(await rejection(scheduler.run(missing, { timeoutMs: 10_000 }))).toBeInstanceOf(ImageNotFoundError);
     });
 
+    it('hands a one-off run\'s output to onOutput while it runs, not once it ended', async () => {
+      let firstAt = 0;
+      const chunks: string[] = [];
+      const slow = spec({ CONTRACT_PRINT: 'early', CONTRACT_EXIT: '0', CONTRACT_EXIT_AFTER_MS: '2000' }, { port: undefined });
+      const result = await scheduler.run(slow, {
+        timeoutMs: 60_000,
+        onOutput: (chunk) => {
+          firstAt ||= Date.now();
+          chunks.push(chunk);
+        },
+      });
+      const endedAt = Date.now();
+      expect(result).toEqual({ exitCode: 0, output: 'early\n' });
+      expect(chunks.join('')).toBe('early\n');
+      expect(endedAt - firstAt).toBeGreaterThanOrEqual(1_000);
+    });
+
     it('gives the last lines of a container, and none for an unknown one', async () => {
       const talker = spec({ CONTRACT_PRINT: Array.from({ length: 30 }, (_, i) => `line ${i + 1}`).join('\n') });
       await scheduler.start(talker);
@@ -376,6 +394,7 @@ export function describeSchedulerContract(backend: string, makeScheduler: () => 
         expect(await scheduler.list(victimLabels)).toEqual([]);
         expect(await scheduler.list(suiteLabels).then((all) => all.filter((c) => c.name === impostor))).toEqual([]);
         expect(await scheduler.logs(impostor, 10)).toEqual([]);
+        expect(await scheduler.stats(impostor)).toBeNull();
         const waited = await rejection(scheduler.waitReady(impostor, { kind: 'exec', command: ['true'] }, 1_000));
         expect(waited).toBeInstanceOf(NotReadyError);
         await scheduler.stop(impostor, 0);
@@ -416,6 +435,55 @@ export function describeSchedulerContract(backend: string, makeScheduler: () => 
       // Give a live watch every chance to (wrongly) report the container.
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(seen.length).toBe(count);
+    });
+
+    it('samples the CPU a running container uses, and none for an unknown or exited one', async () => {
+      const spinning = spec({ CONTRACT_SPIN: '1' }, { cpuMillis: 300 });
+      const idle = spec({});
+      const exited = spec({ CONTRACT_EXIT: '0' });
+      await Promise.all([scheduler.start(spinning), scheduler.start(idle), scheduler.start(exited)]);
+      try {
+        // The first sample of a container that has only just started may cover less than the whole interval.
+        const busy = await eventually(() => scheduler.stats(spinning.name), (stats) => stats !== null && stats.cpuMillis > 150);
+        // The limit holds it near 300; sampling jitter gets some slack.
+        expect(busy?.cpuMillis).toBeLessThan(450);
+        expect(busy?.time).toBeInstanceOf(Date);
+        const quiet = await eventually(() => scheduler.stats(idle.name), (stats) => stats !== null);
+        expect(quiet?.cpuMillis).toBeLessThan(100);
+        await eventually(() => find(exited.name), (container) => container?.state === 'down');
+        expect(await scheduler.stats(exited.name)).toBeNull();
+        expect(await scheduler.stats(`contract-${run}-no-such-container`)).toBeNull();
+      } finally {
+        await Promise.all([spinning, idle, exited].map((s) => scheduler.stop(s.name, 0)));
+      }
+    });
+
+    it('runs a one-off container on a terminal, with its output and exit code, listed while it runs, then removes it', async () => {
+      const chunks: Buffer[] = [];
+      const oneOff = spec({ CONTRACT_PRINT: 'on a terminal', CONTRACT_EXIT: '3', CONTRACT_EXIT_AFTER_MS: '300' }, { port: undefined });
+      const run = await scheduler.runTerminal(oneOff, { timeoutMs: 60_000, columns: 100, rows: 30, onOutput: (chunk) => chunks.push(chunk) });
+      expect(await run.exited).toBe(3);
+      // A terminal turns the program's newline into CR LF.
+      expect(Buffer.concat(chunks).toString()).toContain('on a terminal\r\n');
+      expect(await find(oneOff.name)).toBeUndefined();
+      await run.resize(80, 24);
+    });
+
+    it('removes a terminal run that is killed or reaches its time limit, and says so through exited', async () => {
+      const endless = spec({}, { port: undefined });
+      const run = await scheduler.runTerminal(endless, { timeoutMs: 60_000, columns: 80, rows: 24, onOutput: () => undefined });
+      expect((await find(endless.name))?.state).toBe('up');
+      await run.kill();
+      expect(await rejection(run.exited)).toBeInstanceOf(Error);
+      expect(await find(endless.name)).toBeUndefined();
+      await run.kill();
+
+      const limited = spec({}, { port: undefined });
+      const started = Date.now();
+      const slow = await scheduler.runTerminal(limited, { timeoutMs: 1_000, columns: 80, rows: 24, onOutput: () => undefined });
+      expect(String(await rejection(slow.exited))).toMatch(/did not finish within/);
+      expect(Date.now() - started).toBeLessThan(SETTLE_MS);
+      expect(await find(limited.name)).toBeUndefined();
     });
   });
 }

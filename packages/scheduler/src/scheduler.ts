@@ -163,6 +163,17 @@ export class ImageInUseError extends Error {
   }
 }
 
+/** What a running container uses, sampled by the engine. */
+export interface ContainerStats {
+  /**
+   * CPU in use, in thousandths of a core (1000: one core busy), averaged over the backend's sampling interval (Docker:
+   * about a second). Not relative to any limit: the caller knows what the container was given.
+   */
+  cpuMillis: number;
+  /** When the sample was taken. */
+  time: Date;
+}
+
 export interface ContainerEvent {
   name: string;
   labels: Record<string, string>;
@@ -220,8 +231,54 @@ export interface Scheduler {
   watch(labels: Record<string, string>, listener: (event: ContainerEvent) => void): () => void;
 
   /**
+   * A sample of what a running container uses; null for an unknown container, one not running, or one the engine has
+   * no sample of yet. Each call may take as long as the backend's sampling interval, so callers bound how many run at once.
+   */
+  stats(name: string): Promise<ContainerStats | null>;
+
+  /**
+   * Creates and starts a one-off container on a terminal of its own (stdin open), resolving once it runs: an
+   * interactive `deis run`. It is listed like any container while it runs, and removed when it ends, times out or is
+   * killed.
+   */
+  runTerminal(spec: ContainerSpec, options: TerminalRunOptions): Promise<TerminalRun>;
+
+  /**
    * Follows what the container prints: every line already in its log (after `options.after`) and each new one as it
    * comes, until the container stops or the returned function is called. Lines come in order, each once.
    */
   followLogs(name: string, options: FollowLogsOptions): () => void;
 }
+
+/** What `runTerminal` needs beyond the spec. */
+export interface TerminalRunOptions {
+  /** The container is killed after this long; `exited` then rejects. */
+  timeoutMs: number;
+  /** The terminal's first size, in character cells. */
+  columns: number;
+  rows: number;
+  /** Receives what the process writes to its terminal (stdout and stderr are one stream on a terminal), as it comes. */
+  onOutput: (chunk: Buffer) => void;
+}
+
+/** A one-off container running on a terminal of its own, as `runTerminal` gives it. */
+export interface TerminalRun {
+  /** Bytes typed on the terminal; its line discipline interprets them, so 0x03 (Ctrl-C) interrupts the process. */
+  write(data: Buffer): void;
+  /** Gives the terminal a new size; the process gets SIGWINCH. A run that has ended ignores it. */
+  resize(columns: number, rows: number): Promise<void>;
+  /**
+   * Stops reading the process's output until `resume`: for a client slower than the process, whose writes then block
+   * as they would on a slow terminal, instead of the output piling up in memory.
+   */
+  pause(): void;
+  resume(): void;
+  /**
+   * Settles once the process has ended, all its output has been delivered and the container is removed: resolves with
+   * the exit code, rejects when the time limit passed or the container was killed by `kill`.
+   */
+  readonly exited: Promise<number>;
+  /** Kills the process and removes the container at once; `exited` settles. Safe to call more than once. */
+  kill(): Promise<void>;
+}
+

@@ -197,6 +197,14 @@ export interface BuildHookResponse {
   release: { version: number };
 }
 
+/**
+ * The build hook's streamed answer (platform-internal): asked for with `Accept: application/x-ndjson`, it is one JSON
+ * object a line, the release phase's output and the deploy's warnings as they come, then the outcome, the status and
+ * body the plain answer would have had.
+ */
+export const BUILD_HOOK_STREAM_TYPE = 'application/x-ndjson';
+export type BuildHookStreamLine = { output: string } | { warning: string } | { status: number; body: unknown };
+
 // ---- routing table (controller → router; platform-internal, not part of Deis v2) -------------------------------------
 
 /** One container that may receive traffic. */

@@ -5,12 +5,16 @@
 import type { IncomingMessage } from 'node:http';
 import { ApiError, errorMessageOf } from '@deis/sdk/client';
 import type { App, AppSettings, Domain, Pod, RunResult } from '@deis/sdk/types';
+import { detachedRunPath } from '@deis/sdk/run-protocol';
+import type { DetachedRun } from '@deis/sdk/run-protocol';
 import { CliError, UsageError } from '../cli-errors.ts';
 import type { CommandContext, Session } from '../command-context.ts';
 import { limitCount } from '../command-context.ts';
 import { flagOption, stringOption } from '../command-spec.ts';
 import type { CommandSpec } from '../command-spec.ts';
 import { accountListCommand } from '../list-command.ts';
+import { runOnTerminal, wantsTerminal } from '../terminal-session.ts';
+import type { TerminalIO } from '../terminal-session.ts';
 import { addRemote, removeAppRemotes } from './git.ts';
 import { printLabels } from './labels.ts';
 import { printProcesses } from './ps.ts';
@@ -171,8 +175,12 @@ export const appCommands: CommandSpec[] = [
   {
     name: 'apps:run',
     summary: 'Runs a command in an ephemeral app container.',
-    details: 'The command runs in a new container of the current release; its output is printed and its exit code becomes this command\'s exit code. Everything after the options (or after --) is the command.',
+    details:
+      'The command runs in a new container of the current release; its exit code becomes this command\'s exit code. Everything after the options (or after --) is the command. ' +
+      'On a terminal (stdin and stdout both a TTY, no --json) it runs on a terminal of its own, interactively: `deis run bash` is a shell, keys (Ctrl-C too) go to the container, and the window size follows yours. ' +
+      'Otherwise its output is printed once it has finished. With --detached it runs in the background, its output goes to the app\'s logs (`deis logs`), and its name is printed at once.',
     args: [{ name: 'command', required: true, variadic: true, description: 'the shell command to run inside the container.' }],
+    options: { detached: { type: 'boolean', description: 'runs the command in the background; its output goes to the app\'s logs.' } },
     app: true,
     json: true,
     rawArgs: true,
@@ -180,6 +188,21 @@ export const appCommands: CommandSpec[] = [
       const command = joinCommand(positionals);
       if (!command.trim()) throw new UsageError('<command> is required', "Usage: deis apps:run [options] [--] <command>...");
       const { session, app: id } = await ctx.appSession(values);
+      if (flagOption(values, 'detached')) {
+        const { data } = await session.client.request<DetachedRun>('POST', detachedRunPath(id), { body: { command } });
+        if (ctx.json) ctx.emit(data);
+        else ctx.say(`Running '${command}' as ${data.name}; its output goes to 'deis logs -a ${id}'.`);
+        return 0;
+      }
+      if (wantsTerminal(ctx.io, ctx.json)) {
+        try {
+          return await runOnTerminal(ctx.io as TerminalIO, session.profile, id, command);
+        } catch (error) {
+          // A controller without the terminal endpoint (the original Deis) still runs the command the old way. Nothing
+          // was sent before the refusal, so no key is lost; an unknown app gets its 404 again from POST /run.
+          if (!(error instanceof ApiError && error.status === 404)) throw error;
+        }
+      }
       ctx.say(`Running '${command}'...`);
       const { data } = await session.client.request<RunResult>('POST', `/v2/apps/${id}/run`, { body: { command } });
       if (ctx.json) ctx.emit(data);

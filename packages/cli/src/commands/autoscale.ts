@@ -39,7 +39,7 @@ export const autoscaleCommands: CommandSpec[] = [
     options: {
       min: { type: 'string', valueName: '<min>', description: 'the minimum number of replicas.' },
       max: { type: 'string', valueName: '<max>', description: 'the maximum number of replicas.' },
-      'cpu-percent': { type: 'string', valueName: '<percent>', description: 'the CPU utilisation to aim for, in percent.' },
+      'cpu-percent': { type: 'string', valueName: '<percent>', description: "the CPU utilisation to aim for, in percent of the type's CPU request (limits:set --cpu), or of one core without one." },
     },
     app: true,
     async run(ctx, { values, positionals }) {

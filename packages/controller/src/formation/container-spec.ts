@@ -58,6 +58,12 @@ export const LABEL = {
 /** The process type of one-off containers; never in a structure, never listed as a pod. */
 export const RUN_TYPE = 'run';
 
+/**
+ * The Procfile type Heroku runs once per release before its containers start (release-phase.ts); like `run`, never
+ * in a structure and never given containers of its own.
+ */
+export const RELEASE_TYPE = 'release';
+
 /** Only these types receive HTTP traffic (contract §6.2). */
 export function isRoutableType(type: string): boolean {
   return type === 'web' || type === 'cmd';
@@ -74,7 +80,7 @@ export function defaultStructure(build: ReleaseBuild): Record<string, number> {
   if ('web' in build.procfile) return { web: 1 };
   if (build.sha === '') return { cmd: 1 };
   if (build.dockerfile !== '') return { cmd: 1 };
-  if (Object.keys(build.procfile).length > 0) return {};
+  if (Object.keys(build.procfile).some((type) => type !== RELEASE_TYPE)) return {};
   return { web: 1 };
 }
 

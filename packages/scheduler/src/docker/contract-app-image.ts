@@ -24,6 +24,11 @@ if (env.CONTRACT_EXIT !== undefined) {
   const server = http.createServer((req, res) => res.writeHead(req.url === '/ok' ? 200 : 404).end(req.url === '/ok' ? 'ok' : 'not found'));
   server.listen(Number(env.PORT || 5000), '0.0.0.0');
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
+  if (env.CONTRACT_SPIN !== undefined) {
+    // Busy in slices, so the server still answers and SIGTERM is still heard.
+    const spin = () => { const until = Date.now() + 50; while (Date.now() < until); setImmediate(spin); };
+    spin();
+  }
 }
 `;
 

@@ -19,6 +19,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { posix } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import Docker from 'dockerode';
 import type { ContainerCreateOptions, ContainerInspectInfo } from 'dockerode';
@@ -26,6 +27,7 @@ import { ContainerNameInUseError, ImageInUseError, ImageNotFoundError, ImagePull
 import type {
   Container,
   ContainerEvent,
+  ContainerStats,
   ContainerSpec,
   ContainerState,
   FollowLogsOptions,
@@ -35,12 +37,17 @@ import type {
   RunOptions,
   RunResult,
   Scheduler,
+  TerminalRun,
+  TerminalRunOptions,
 } from '../scheduler.ts';
 import { OutputTail } from '../output-tail.ts';
+import { cpuMillisOf } from './cpu-sample.ts';
+import type { EngineStats } from './cpu-sample.ts';
 import { createFrameParser, createTimestampedLineParser, parseTimestampedLogs, sinceAfter } from './log-frames.ts';
 import { probeHttp, probeTcp } from './network-probes.ts';
 import { ensureLinkLocalBlock, pruneLinkLocalBlocks } from './link-local-firewall.ts';
 import { ensurePlatformNetwork } from './platform-network.ts';
+import { attachedTerminalRun } from './terminal-run.ts';
 
 export const PLATFORM_LABEL = 'io.deis.platform';
 /** The port of ContainerSpec, kept on the container so `list` can report the address. */
@@ -244,7 +251,7 @@ export class DockerScheduler implements Scheduler {
     return Math.max(10_000_000, Math.min(Math.round(cpuMillis * 1_000_000), cores * 1_000_000_000));
   }
 
-  #createOptions(spec: ContainerSpec, nanoCpus: number | undefined): ContainerCreateOptions {
+  #createOptions(spec: ContainerSpec, nanoCpus: number | undefined, terminal = false): ContainerCreateOptions {
     const labels: Record<string, string> = {
       ...spec.labels,
       [PLATFORM_LABEL]: this.platformName,
@@ -258,6 +265,7 @@ export class DockerScheduler implements Scheduler {
       Image: spec.image,
       ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
       ...(spec.command ? { Cmd: spec.command } : {}),
+      ...(terminal ? { Tty: true, OpenStdin: true, AttachStdin: true, AttachStdout: true, AttachStderr: true } : {}),
       Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
       Labels: labels,
       // What an app prints as its hostname identifies the container, as a pod name does.
@@ -278,10 +286,10 @@ export class DockerScheduler implements Scheduler {
     };
   }
 
-  async #create(spec: ContainerSpec): Promise<Docker.Container> {
+  async #create(spec: ContainerSpec, terminal = false): Promise<Docker.Container> {
     const nanoCpus = spec.cpuMillis !== undefined && spec.cpuMillis > 0 ? await this.#nanoCpus(spec.cpuMillis) : undefined;
     try {
-      return await this.docker.createContainer(this.#createOptions(spec, nanoCpus));
+      return await this.docker.createContainer(this.#createOptions(spec, nanoCpus, terminal));
     } catch (error) {
       const status = statusOf(error);
       if (status === 404 && /no such image/i.test(messageOf(error))) throw new ImageNotFoundError(spec.image);
@@ -719,6 +727,39 @@ export class DockerScheduler implements Scheduler {
     };
     this.#watches.add(stop);
     return stop;
+  }
+
+  async stats(name: string): Promise<ContainerStats | null> {
+    const info = await this.#inspect(name);
+    if (!info || stateOf(info) !== 'up') return null;
+    let answer: EngineStats;
+    try {
+      // Not streamed: the engine samples twice, about a second apart, and answers once with both.
+      answer = (await this.docker.getContainer(info.Id).stats({ stream: false })) as unknown as EngineStats;
+    } catch (error) {
+      if (statusOf(error) === 404 || statusOf(error) === 409) return null;
+      throw engineError(error, `reading the stats of ${name}`);
+    }
+    const cpuMillis = cpuMillisOf(answer);
+    if (cpuMillis === null) return null;
+    const read = Date.parse(answer.read ?? '');
+    return { cpuMillis, time: Number.isFinite(read) && read > 0 ? new Date(read) : new Date() };
+  }
+
+  async runTerminal(spec: ContainerSpec, options: TerminalRunOptions): Promise<TerminalRun> {
+    const container = await this.#create(spec, true);
+    try {
+      // Attached before the start, so the first thing the process prints (a prompt) reaches the terminal.
+      const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
+      await this.#start(container, spec.name);
+      const run = attachedTerminalRun(container, spec.name, stream, options);
+      // The engine takes a size only once the container runs; a shell reads it as it starts.
+      await run.resize(options.columns, options.rows);
+      return run;
+    } catch (error) {
+      await container.remove({ force: true }).catch(() => undefined);
+      throw statusOf(error) === undefined ? error : engineError(error, `running ${spec.name}`);
+    }
   }
 
   followLogs(name: string, options: FollowLogsOptions): () => void {

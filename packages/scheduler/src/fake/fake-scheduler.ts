@@ -13,6 +13,7 @@ import type {
   Container,
   ContainerEvent,
   ContainerSpec,
+  ContainerStats,
   FollowLogsOptions,
   LogLine,
   ReadinessCheck,
@@ -20,9 +21,11 @@ import type {
   RunOptions,
   RunResult,
   Scheduler,
+  TerminalRun,
+  TerminalRunOptions,
 } from '../scheduler.ts';
 
-type Operation = 'start' | 'stop' | 'list' | 'run' | 'waitReady' | 'removeImage';
+type Operation = 'start' | 'stop' | 'list' | 'run' | 'waitReady' | 'removeImage' | 'stats';
 
 /** What a started container does, as the fake's stand-in for the program it would run. */
 export interface FakeBehaviour {
@@ -32,6 +35,51 @@ export interface FakeBehaviour {
   exitCode?: number;
   /** Whether a readiness check passes; absent: every check passes. */
   ready?: (check: ReadinessCheck) => boolean;
+  /** The CPU `stats` reports, in thousandths of a core; absent: 0 (idle). `setStats` changes it later. */
+  cpuMillis?: number;
+}
+
+/**
+ * The fake's stand-in for a program on a terminal (`runTerminal`): a handler given one of these prints, reads what is
+ * typed (`onInput`), hears of resizes (`onResize`) and exits.
+ */
+export interface FakeTerminal {
+  readonly spec: ContainerSpec;
+  readonly columns: number;
+  readonly rows: number;
+  print(text: string): void;
+  exit(code: number): void;
+  onInput: (data: Buffer) => void;
+  onResize: () => void;
+}
+
+/**
+ * A shell of a few words, the default program of a fake terminal: it echoes what is typed, prints `$ ` as its prompt,
+ * answers `stty size` with the terminal's size, `echo <words>` with the words, `exit <n>` by exiting with n, and
+ * shows Ctrl-C as `^C`.
+ */
+export function fakeShell(terminal: FakeTerminal): void {
+  let line = '';
+  terminal.print('$ ');
+  terminal.onInput = (data) => {
+    for (const char of data.toString('utf8')) {
+      if (char === '\x03') {
+        line = '';
+        terminal.print('^C\r\n$ ');
+      } else if (char === '\r' || char === '\n') {
+        terminal.print('\r\n');
+        const exit = /^exit(?:\s+(\d+))?$/.exec(line.trim());
+        if (exit) return terminal.exit(Number(exit[1] ?? 0));
+        if (line.trim() === 'stty size') terminal.print(`${terminal.rows} ${terminal.columns}\r\n`);
+        else if (line.startsWith('echo ')) terminal.print(`${line.slice(5)}\r\n`);
+        line = '';
+        terminal.print('$ ');
+      } else {
+        line += char;
+        terminal.print(char);
+      }
+    }
+  };
 }
 
 interface FakeContainer {
@@ -39,6 +87,8 @@ interface FakeContainer {
   container: Container;
   output: LogLine[];
   ready: (check: ReadinessCheck) => boolean;
+  /** null: the engine has no sample of it yet. */
+  cpuMillis: number | null;
 }
 
 function matches(labels: Record<string, string>, wanted: Record<string, string>): boolean {
@@ -59,8 +109,13 @@ export class FakeScheduler implements Scheduler {
   readonly #pullable = new Map<string, { answer: 'give' | 'refuse'; login?: RegistryLogin }>();
   readonly #events = new EventEmitter();
   #nextAddress = 2;
-  /** How one-off runs answer; the default echoes the command. */
-  runHandler: (spec: ContainerSpec) => RunResult | Promise<RunResult> = (spec) => ({ exitCode: 0, output: `${[...(spec.entrypoint ?? []), ...(spec.command ?? [])].join(' ')}\n` });
+  /**
+   * How one-off runs answer; the default echoes the command. What a handler passes to `print` is output given while
+   * the run goes on (to `onOutput` at once), before the result's own `output`.
+   */
+  runHandler: (spec: ContainerSpec, print: (text: string) => void) => RunResult | Promise<RunResult> = (spec) => ({ exitCode: 0, output: `${[...(spec.entrypoint ?? []), ...(spec.command ?? [])].join(' ')}\n` });
+  /** What runs on a fake terminal (`runTerminal`); the default is `fakeShell`. */
+  terminalHandler: (terminal: FakeTerminal) => void = fakeShell;
   /** How started containers behave; the default runs quietly and passes every check, except `crashImage` images. */
   behaviour: (spec: ContainerSpec) => FakeBehaviour = (spec) =>
     this.#crashingImages.has(spec.image) ? { output: [{ stream: 'stderr', text: 'Error: app crashed at start' }], exitCode: 1 } : {};
@@ -131,7 +186,7 @@ export class FakeScheduler implements Scheduler {
       exitCode: null,
     };
     const output: LogLine[] = (behaviour.output ?? []).map((line) => ({ time: now, ...line }));
-    const entry: FakeContainer = { spec, container, output, ready: behaviour.ready ?? (() => true) };
+    const entry: FakeContainer = { spec, container, output, ready: behaviour.ready ?? (() => true), cpuMillis: behaviour.cpuMillis ?? 0 };
     this.#containers.set(spec.name, entry);
     this.#emit(spec.name, spec.labels, 'up');
     // A real engine returns once the process runs; an exit comes after, so the exit is seen as an event too.
@@ -171,10 +226,14 @@ export class FakeScheduler implements Scheduler {
       timer = setTimeout(() => reject(new Error(`one-off container ${spec.name} did not finish within ${options.timeoutMs} ms`)), options.timeoutMs);
     });
     try {
-      const result = await Promise.race([Promise.resolve(this.runHandler(spec)), timeout]);
-      if (result.output !== '') options.onOutput?.(result.output);
       const tail = new OutputTail(options.maxOutputBytes);
-      tail.push(result.output);
+      const print = (text: string) => {
+        if (text === '') return;
+        tail.push(text);
+        options.onOutput?.(text);
+      };
+      const result = await Promise.race([Promise.resolve(this.runHandler(spec, print)), timeout]);
+      print(result.output);
       return { ...result, output: tail.text() };
     } finally {
       clearTimeout(timer);
@@ -237,6 +296,88 @@ export class FakeScheduler implements Scheduler {
     };
     this.#events.on('event', filtered);
     return () => this.#events.off('event', filtered);
+  }
+
+  /** Sets what `stats` reports for a container from now on (null: no sample yet), as its load would. */
+  setStats(name: string, cpuMillis: number | null): void {
+    const entry = this.#containers.get(name);
+    if (entry) entry.cpuMillis = cpuMillis;
+  }
+
+  async stats(name: string): Promise<ContainerStats | null> {
+    this.#maybeFail('stats');
+    const entry = this.#containers.get(name);
+    if (!entry || entry.container.state !== 'up' || entry.cpuMillis === null) return null;
+    return { cpuMillis: entry.cpuMillis, time: new Date() };
+  }
+
+  async runTerminal(spec: ContainerSpec, options: TerminalRunOptions): Promise<TerminalRun> {
+    this.#maybeFail('run');
+    if (this.#missingImages.has(spec.image)) throw new ImageNotFoundError(spec.image);
+    if (this.#containers.has(spec.name)) throw new ContainerNameInUseError(spec.name);
+    const container: Container = { name: spec.name, labels: { ...spec.labels }, state: 'up', startedAt: new Date(), address: null, exitCode: null };
+    this.#containers.set(spec.name, { spec, container, output: [], ready: () => true, cpuMillis: 0 });
+    this.#emit(spec.name, spec.labels, 'up');
+    let settle: { resolve: (code: number) => void; reject: (error: Error) => void } | undefined;
+    const exited = new Promise<number>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    exited.catch(() => undefined);
+    let size = { columns: options.columns, rows: options.rows };
+    let ended = false;
+    let paused = false;
+    const heldOutput: string[] = [];
+    const end = (outcome: number | Error) => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(timer);
+      this.#containers.delete(spec.name);
+      this.#emit(spec.name, spec.labels, 'removed');
+      if (typeof outcome === 'number') settle!.resolve(outcome);
+      else settle!.reject(outcome);
+    };
+    const timer = setTimeout(() => end(new Error(`one-off container ${spec.name} did not finish within ${options.timeoutMs} ms and was stopped`)), options.timeoutMs);
+    const terminal: FakeTerminal = {
+      spec,
+      get columns() {
+        return size.columns;
+      },
+      get rows() {
+        return size.rows;
+      },
+      print: (text) => {
+        if (ended) return;
+        if (paused) heldOutput.push(text);
+        else options.onOutput(Buffer.from(text));
+      },
+      exit: (code) => end(code),
+      onInput: () => undefined,
+      onResize: () => undefined,
+    };
+    this.terminalHandler(terminal);
+    return {
+      write: (data) => {
+        if (!ended) terminal.onInput(data);
+      },
+      resize: async (columns, rows) => {
+        if (ended) return;
+        size = { columns, rows };
+        terminal.onResize();
+      },
+      pause: () => {
+        paused = true;
+      },
+      resume: () => {
+        paused = false;
+        const held = heldOutput.splice(0);
+        for (const text of held) terminal.print(text);
+      },
+      exited,
+      kill: async () => {
+        end(new Error(`one-off container ${spec.name} was stopped`));
+        await exited.catch(() => undefined);
+      },
+    };
   }
 
   /** Cursors are a line's index in the container's output. Lines come as `print` adds them. */
