@@ -26,9 +26,20 @@ export function startLogIngester(scheduler: Scheduler, buffer: AppLogBuffer, pla
     if (stopped || !appId || !type || type === RUN_TYPE || followed.has(name)) return;
     const prefix = `${appId}[${type}.${labels[LABEL.release] ?? ''}.${podSuffix(name)}]: `;
     const after = buffer.cursor(appId, name);
+    let shownSecond = Number.NaN;
+    let shownTime = '';
     const stopFollowing = scheduler.followLogs(name, {
       ...(after === undefined ? {} : { after }),
-      onLine: (line) => buffer.append(appId, `${logTime(line.time)} ${prefix}${line.text}`, line.time.getTime(), { container: name, cursor: line.cursor }),
+      onLine: (line) => {
+        const at = line.time.getTime();
+        // The time text changes once a second; formatting it for every line of a busy app would cost more than the rest.
+        const second = Math.floor(at / 1000);
+        if (second !== shownSecond) {
+          shownSecond = second;
+          shownTime = logTime(line.time);
+        }
+        buffer.append(appId, `${shownTime} ${prefix}${line.text}`, at, { container: name, cursor: line.cursor });
+      },
       onEnd: () => {
         if (followed.get(name) === stopFollowing) followed.delete(name);
       },

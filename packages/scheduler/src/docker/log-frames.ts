@@ -52,14 +52,32 @@ const LONGEST_LINE = 64 * 1024;
  */
 export function createTimestampedLineParser(onLine: (line: FollowedLogLine) => void): { push(chunk: Buffer): void; flush(): void } {
   const partial: Partial<Record<StreamName, FollowedLogLine>> = {};
+  // A busy app prints thousands of lines a second: the seconds of a stamp are parsed once per second, not per line.
+  let knownPrefix = '';
+  let knownSeconds = 0;
+  const stampOf = (stampText: string): { time: Date; cursor: string } | null => {
+    const prefix = stampText.slice(0, 19);
+    const fraction = /^(?:\.(\d{1,9}))?Z$/.exec(stampText.slice(19));
+    if (prefix !== knownPrefix || !fraction) {
+      const cursor = cursorOfStamp(stampText);
+      if (cursor === null) return null;
+      if (fraction) {
+        knownPrefix = prefix;
+        knownSeconds = Number(cursor.slice(0, cursor.indexOf('.')));
+      }
+      const [seconds = '0', nanos = '0'] = cursor.split('.');
+      return { time: new Date(Number(seconds) * 1000 + Math.floor(Number(nanos) / 1_000_000)), cursor };
+    }
+    const nanos = (fraction[1] ?? '').padEnd(9, '0');
+    return { time: new Date(knownSeconds * 1000 + Math.floor(Number(nanos) / 1_000_000)), cursor: `${knownSeconds}.${nanos}` };
+  };
   const push = createFrameParser((stream, payload) => {
     const entry = payload.toString('utf8');
     const space = entry.indexOf(' ');
-    const stampText = space > 0 ? entry.slice(0, space) : '';
-    const stamp = new Date(stampText);
-    const readable = !Number.isNaN(stamp.getTime());
-    const time = readable ? stamp : new Date();
-    const cursor = (readable ? cursorOfStamp(stampText) : null) ?? `${Math.floor(time.getTime() / 1000)}.${String((time.getTime() % 1000) * 1_000_000).padStart(9, '0')}`;
+    const stamp = space > 0 ? stampOf(entry.slice(0, space)) : null;
+    const readable = stamp !== null;
+    const time = stamp?.time ?? new Date();
+    const cursor = stamp?.cursor ?? `${Math.floor(time.getTime() / 1000)}.${String((time.getTime() % 1000) * 1_000_000).padStart(9, '0')}`;
     const body = readable ? entry.slice(space + 1) : entry;
     const complete = body.endsWith('\n');
     const text = complete ? body.slice(0, -1).replace(/\r$/, '') : body;
