@@ -114,7 +114,7 @@ describe('release phase', () => {
     const scaled = await user.deis(['scale', 'release=1', '-a', app]);
     expect(scaled.code).not.toBe(0);
     const logs = expectOk(await user.deis(['logs', '-a', app]));
-    expect(logs.stdout).toContain('v2 release phase: migrating');
+    expect(logs.stdout).toMatch(new RegExp(` ${app}\\[release\\.v2\\.[a-z0-9]{5}\\]: migrating\n`));
     expect(logs.stdout).toContain('v2 release phase succeeded');
   });
 

@@ -1,8 +1,8 @@
 /**
  * `deis run --detached <command>`: a one-off container that runs on its own, with no terminal and nobody waiting;
  * the request answers with its name at once. What it prints goes to the app's log (`deis logs`, tagged
- * `<app>[run.<vN>.<suffix>]`): the container is removed when it ends, so its lines are kept here, the last
- * `DETACHED_LINES_PER_APP` of each app, in memory.
+ * `<app>[run.<vN>.<suffix>]`): the container is removed when it ends, so its lines go into the app log buffer (ADR
+ * 0012) as they arrive, as an app container's would, and from there to `deis logs -f` and the drains.
  * @module
  */
 import { ValidationError } from '@deis/core/errors';
@@ -16,44 +16,8 @@ import { withRunSlot } from './quotas.ts';
 import { currentReleaseContext } from './release-context.ts';
 import { rolloutErrorMessage } from './rollout-errors.ts';
 
-/** Lines of detached runs kept per app; the oldest go first. */
-export const DETACHED_LINES_PER_APP = 1_000;
 /** A longer line is cut: one endless line must not hold memory. */
 const MAX_LINE_CHARS = 8 * 1024;
-
-export interface RunLogLine {
-  time: Date;
-  /** `run.<vN>.<suffix>`, as the log shows a container. */
-  tag: string;
-  text: string;
-}
-
-const linesByDeps = new WeakMap<object, Map<string, RunLogLine[]>>();
-
-function linesOf(deps: Pick<ControllerDeps, 'scheduler'>): Map<string, RunLogLine[]> {
-  let found = linesByDeps.get(deps.scheduler);
-  if (!found) {
-    found = new Map();
-    linesByDeps.set(deps.scheduler, found);
-  }
-  return found;
-}
-
-function keep(deps: Pick<ControllerDeps, 'scheduler'>, appUuid: string, line: RunLogLine): void {
-  const lines = linesOf(deps);
-  const list = lines.get(appUuid) ?? [];
-  list.push({ ...line, text: line.text.slice(0, MAX_LINE_CHARS) });
-  if (list.length > DETACHED_LINES_PER_APP) list.splice(0, list.length - DETACHED_LINES_PER_APP);
-  lines.set(appUuid, list);
-}
-
-/**
- * The newest `count` lines the app's detached runs printed, oldest first. Keyed by the app's uuid, not its name: an
- * app destroyed and created again by someone else under the same name must not show the old one's lines.
- */
-export function detachedRunLines(deps: Pick<ControllerDeps, 'scheduler'>, appUuid: string, count: number): RunLogLine[] {
-  return (linesOf(deps).get(appUuid) ?? []).slice(-count);
-}
 
 /** Cuts output into lines as it arrives; a line is kept once its newline comes, or when the run ends. */
 function lineSplitter(onLine: (text: string) => void): { push(chunk: string): void; end(): void } {
@@ -93,7 +57,7 @@ export function startDetachedRun(deps: ControllerDeps, app: { uuid: string; id: 
       spec.labels = { ...spec.labels, [RUN_MODE_LABEL]: 'detached' };
       resolve({ name });
       const tag = `run.v${context.version}.${podSuffix(name)}`;
-      const lines = lineSplitter((text) => keep(deps, app.uuid, { time: new Date(), tag, text }));
+      const lines = lineSplitter((text) => deps.logs.appendAppLog(app.id, tag, text.slice(0, MAX_LINE_CHARS)));
       try {
         // The log keeps the output; the result's own copy is only bounded (a small tail still lets the engine's
         // scheduler recover a last line that missed the followed stream).

@@ -64,8 +64,8 @@ describe('release phase: a Procfile `release:` command runs once per new release
       expect(app.structure).toEqual({ web: 1 });
       const text = await logs();
       expect(text).toContain("v3 release phase started: ");
-      expect(text).toContain('v3 release phase: migrating');
-      expect(text).toContain('v3 release phase: migrated');
+      expect(text).toMatch(/ myapp\[release\.v3\.[a-z0-9]{5}\]: migrating\n/);
+      expect(text).toMatch(/ myapp\[release\.v3\.[a-z0-9]{5}\]: migrated\n/);
       expect(text).toContain('v3 release phase succeeded');
     });
 

@@ -11,7 +11,7 @@ import { recordEvent } from '../events/event-log.ts';
 import { DEFAULT_RELEASE_PHASE_TIMEOUT_SECONDS } from '../settings.ts';
 import { RELEASE_TYPE, runSpec } from './container-spec.ts';
 import type { ReleaseContext } from './container-spec.ts';
-import { runPodName } from './pod-names.ts';
+import { podSuffix, runPodName } from './pod-names.ts';
 
 /** Receives the release phase's output as it arrives (text chunks, not necessarily whole lines). */
 export type ReleaseOutputSink = (text: string) => void;
@@ -31,21 +31,24 @@ export function releasePhaseTimeoutMs(deps: ControllerDeps): number {
 }
 
 /**
- * The release phase's lines in the app's log. Every write to the log goes through here, so that when the app gets a
- * log of its own (beyond the controller's event lines) only this class changes.
+ * The release phase in the app's log: what the command prints goes into the app log buffer tagged as its container
+ * (`<app>[release.vN.<suffix>]: …`, ADR 0012), so `deis logs -f` and the drains get it as it comes; the start and the
+ * outcome are the platform's event lines.
  */
 class ReleaseLog {
   readonly #deps: ControllerDeps;
   readonly #context: ReleaseContext;
+  readonly #tag: string;
   #pending = '';
   #logged = 0;
   #skipped = 0;
   #writes: Promise<void> = Promise.resolve();
   readonly lastLines: string[] = [];
 
-  constructor(deps: ControllerDeps, context: ReleaseContext) {
+  constructor(deps: ControllerDeps, context: ReleaseContext, containerName: string) {
     this.#deps = deps;
     this.#context = context;
+    this.#tag = `${RELEASE_TYPE}.v${context.version}.${podSuffix(containerName)}`;
   }
 
   /** A line of the platform's own about the release phase. */
@@ -78,7 +81,7 @@ class ReleaseLog {
       return;
     }
     this.#logged++;
-    this.#write(`v${this.#context.version} release phase: ${line}`);
+    this.#deps.logs.appendAppLog(this.#context.appId, this.#tag, line);
   }
 
   #write(message: string): void {
@@ -108,7 +111,7 @@ export async function runReleasePhase(deps: ControllerDeps, context: ReleaseCont
   if (command === undefined) return;
   const name = runPodName(context.appId);
   const timeoutMs = releasePhaseTimeoutMs(deps);
-  const log = new ReleaseLog(deps, context);
+  const log = new ReleaseLog(deps, context, name);
   log.event(`started: ${name} runs '${command}'`);
   onOutput?.(`Running release command '${command}'...\n`);
   const began = Date.now();

@@ -1,14 +1,12 @@
 /**
- * An app's recent log: the lines its containers printed (the app log buffer, ADR 0012), the controller's events about
- * it (the store) and what its detached runs printed (formation/detached-run.ts), merged by time, in the Deis logger's
+ * An app's recent log: the lines its containers and detached runs printed (the app log buffer, ADR 0012) and the
+ * controller's events about it (the store), merged by time, in the Deis logger's
  * line format (contract §6.6): `<time> <app>[<type>.<vN>.<pod suffix>]: <line>` and
  * `<time> deis[controller]: INFO <message>`.
  * @module
  */
 import type { ControllerDeps } from '../deps.ts';
 import { recentEvents } from '../events/event-log.ts';
-import { detachedRunLines } from '../formation/detached-run.ts';
-import { logTime } from './log-buffer.ts';
 import type { TimedLine } from './log-buffer.ts';
 
 export const DEFAULT_LOG_LINES = 100;
@@ -25,8 +23,6 @@ export function logLineCount(raw: unknown): number {
 export async function appLogLines(deps: ControllerDeps, app: { uuid: string; id: string }, count: number): Promise<string[]> {
   const lines: TimedLine[] = [...deps.logs.tail(app.id, count)];
   for (const event of await recentEvents(deps.db, app.uuid, count)) lines.push({ at: new Date(event.created).getTime(), text: event.line });
-  // Detached runs' containers are gone once they end; their lines are kept apart (formation/detached-run.ts).
-  for (const line of detachedRunLines(deps, app.uuid, count)) lines.push({ at: line.time.getTime(), text: `${logTime(line.time)} ${app.id}[${line.tag}]: ${line.text}` });
   // A stable sort keeps each source's own order among lines of the same instant.
   lines.sort((a, b) => a.at - b.at);
   return lines.slice(-count).map((line) => line.text);
