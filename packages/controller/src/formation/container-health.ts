@@ -121,6 +121,16 @@ export async function replaceUnhealthy(deps: ControllerDeps, appId: string, name
   });
 }
 
+/**
+ * One period after the check that was due, so the timer's tick does not stretch every period; a check that fell
+ * behind (a busy host) is not made up for with a burst.
+ */
+function nextDue(due: number, periodMs: number): number {
+  const now = Date.now();
+  const next = due + periodMs;
+  return next > now ? next : now + periodMs;
+}
+
 /** Starts the one loop that checks every running container's health, as the module says. */
 export function startHealthMonitor(deps: ControllerDeps, options: HealthMonitorOptions = {}): HealthMonitor {
   const tickMs = options.tickMs ?? 100;
@@ -226,7 +236,7 @@ export function startHealthMonitor(deps: ControllerDeps, options: HealthMonitorO
   };
 
   const checkLiveness = async (entry: Watched, liveness: PeriodicCheck) => {
-    entry.livenessDue = Date.now() + liveness.periodMs;
+    entry.livenessDue = nextDue(entry.livenessDue, liveness.periodMs);
     const why = await probe(entry, liveness);
     if (why === undefined || stopped || watched.get(entry.name) !== entry) return;
     if (why === null) {
@@ -240,7 +250,7 @@ export function startHealthMonitor(deps: ControllerDeps, options: HealthMonitorO
   };
 
   const checkReadiness = async (entry: Watched, readiness: PeriodicCheck) => {
-    entry.readinessDue = Date.now() + readiness.periodMs;
+    entry.readinessDue = nextDue(entry.readinessDue, readiness.periodMs);
     const why = await probe(entry, readiness);
     if (why === undefined || stopped || watched.get(entry.name) !== entry) return;
     const { unready } = healthState(deps);
