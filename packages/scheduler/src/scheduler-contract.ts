@@ -485,5 +485,33 @@ export function describeSchedulerContract(backend: string, makeScheduler: () => 
       expect(Date.now() - started).toBeLessThan(SETTLE_MS);
       expect(await find(limited.name)).toBeUndefined();
     });
+
+    it('probes a running container once per call, by TCP, HTTP or exec, and answers why a check failed', async () => {
+      const server = spec({});
+      const started = await scheduler.start(server);
+      await scheduler.waitReady(server.name, { kind: 'http', port: 5000, path: '/ok' }, SETTLE_MS);
+      const host = started.address?.host;
+      expect(await scheduler.probe(server.name, { kind: 'http', port: 5000, path: '/ok' }, { timeoutMs: 2_000 })).toBeNull();
+      expect(await scheduler.probe(server.name, { kind: 'tcp', port: 5000 }, { timeoutMs: 2_000, ...(host ? { host } : {}) })).toBeNull();
+      expect(await scheduler.probe(server.name, { kind: 'exec', command: ['true'] }, { timeoutMs: 5_000 })).toBeNull();
+      expect(await scheduler.probe(server.name, { kind: 'http', port: 5000, path: '/missing' }, { timeoutMs: 2_000 })).toEqual(expect.any(String));
+      expect(await scheduler.probe(server.name, { kind: 'exec', command: ['false'] }, { timeoutMs: 5_000 })).toEqual(expect.any(String));
+      expect(await scheduler.probe(`${server.name}-missing`, { kind: 'tcp', port: 5000 }, { timeoutMs: 2_000 })).toEqual(expect.any(String));
+      await scheduler.stop(server.name, 5);
+    });
+
+    it('restarts an exited container in place, keeping its name, labels and output', async () => {
+      const crashing = spec({ CONTRACT_PRINT: 'about to fail', CONTRACT_EXIT: '3' });
+      await scheduler.start(crashing);
+      const crashed = await eventually(() => find(crashing.name), (c) => c?.state === 'crashed');
+      const again = await scheduler.restart(crashing.name);
+      expect(again.name).toBe(crashing.name);
+      expect(again.labels).toEqual(crashing.labels);
+      const recrashed = await eventually(() => find(crashing.name), (c) => c?.state === 'crashed' && c.startedAt!.getTime() >= crashed!.startedAt!.getTime());
+      expect(recrashed?.exitCode).toBe(3);
+      await eventually(() => scheduler.logs(crashing.name, 10), (lines) => lines.filter((l) => l.text === 'about to fail').length === 2);
+      expect(await rejection(scheduler.restart(`${crashing.name}-missing`))).toBeInstanceOf(NotReadyError);
+      await scheduler.stop(crashing.name, 5);
+    });
   });
 }

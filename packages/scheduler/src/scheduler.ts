@@ -248,6 +248,27 @@ export interface Scheduler {
    * comes, until the container stops or the returned function is called. Lines come in order, each once.
    */
   followLogs(name: string, options: FollowLogsOptions): () => void;
+
+  /**
+   * One attempt of `check` on a running container, bounded by `timeoutMs`: null when it passed, otherwise why not.
+   * Unlike `waitReady` it never retries, so a caller that checks many containers on a period (liveness) decides the
+   * pace. `host`, the container's address from `list`, spares the backend a lookup for TCP and HTTP checks; exec
+   * checks run through the engine's exec API, never a process on the host.
+   */
+  probe(name: string, check: ReadinessCheck, options: ProbeOptions): Promise<string | null>;
+
+  /**
+   * Starts an exited container again in place: same name, spec and output so far, as Kubernetes restarts a crashed
+   * container in its pod. Resolves with it once the engine runs it; rejects with NotReadyError when there is no such
+   * container.
+   */
+  restart(name: string): Promise<Container>;
+}
+
+export interface ProbeOptions {
+  timeoutMs: number;
+  /** The container's address on the platform network, when the caller knows it. */
+  host?: string;
 }
 
 /** What `runTerminal` needs beyond the spec. */

@@ -141,6 +141,11 @@ export interface Pod {
   /** `v2` */
   release: string;
   started: string;
+  /**
+   * Ours, beside the contract's fields: how often the platform restarted the container in place after it exited
+   * (a crashed pod waiting for its restart is listed, with its state `crashed`).
+   */
+  restarts?: number;
 }
 
 export interface Autoscale {

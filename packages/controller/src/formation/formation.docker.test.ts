@@ -208,14 +208,20 @@ describe('the formation on Docker', () => {
     expect(tail).toMatch(/^y*\n(y{1023}\n)+$/);
   }, 120_000);
 
-  it('brings back a container the engine lost, by the reconciler', async () => {
+  it('restarts a container the engine killed in place, and replaces one it lost, by the reconciler', async () => {
     reconciler = startReconciler(deps, { intervalMs: 60_000, reactAfterMs: 100 });
     await reconciler.reconcileNow();
-    const [victim] = await pods();
+    const [victim, other] = await pods();
     await docker.getContainer(victim!.name).kill();
     await expect
-      .poll(async () => (await pods()).filter((pod) => pod.state === 'up' && pod.name !== victim!.name).length, { timeout: 30_000, interval: 200 })
+      .poll(async () => (await pods()).find((pod) => pod.name === victim!.name), { timeout: 30_000, interval: 200 })
+      .toMatchObject({ state: 'up', restarts: 1 });
+    expect((await pods()).filter((pod) => pod.state === 'up')).toHaveLength(2);
+
+    await docker.getContainer(other!.name).remove({ force: true });
+    await expect
+      .poll(async () => (await pods()).filter((pod) => pod.state === 'up' && pod.name !== other!.name).length, { timeout: 30_000, interval: 200 })
       .toBe(2);
-    await expect.poll(async () => (await scheduler.list({ 'io.deis.app': 'demo' })).map((c) => c.name), { timeout: 15_000 }).not.toContain(victim!.name);
+    await expect.poll(async () => (await scheduler.list({ 'io.deis.app': 'demo' })).map((c) => c.name), { timeout: 15_000 }).not.toContain(other!.name);
   });
 });

@@ -127,12 +127,13 @@ describe('formation routes (scale, pods, restart, run, logs)', () => {
       await scale({ web: 2, worker: 1 });
     });
 
-    it('lists by type and by name, leaving out crashed containers and one-off runs', async () => {
+    it('lists by type and by name, a crashed container as crashed with its restart count, leaving out one-off runs', async () => {
       expect((await pods('web/')).results.map((pod) => pod.type)).toEqual(['web', 'web']);
       const [worker] = (await pods('worker/')).results;
       expect((await pods(`worker/${worker!.name}/`)).results).toEqual([worker]);
       controller.scheduler.crash(worker!.name);
-      expect((await pods()).count).toBe(2);
+      expect((await pods()).count).toBe(3);
+      expect((await pods('worker/')).results).toEqual([{ ...worker, state: 'crashed', restarts: 0 }]);
       expect(await pods('nothing/')).toEqual({ count: 0, results: [] });
     });
 

@@ -32,6 +32,7 @@ import type {
   ContainerState,
   FollowLogsOptions,
   LogLine,
+  ProbeOptions,
   ReadinessCheck,
   RegistryLogin,
   RunOptions,
@@ -807,6 +808,39 @@ export class DockerScheduler implements Scheduler {
       stopped = true;
       (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
     };
+  }
+
+  async probe(name: string, check: ReadinessCheck, options: ProbeOptions): Promise<string | null> {
+    if (check.kind === 'exec') {
+      try {
+        return await this.#exec(name, check.command, options.timeoutMs);
+      } catch (error) {
+        return statusOf(error) === 404 ? `container ${name} does not exist` : `exec ${check.command.join(' ')}: ${messageOf(error)}`;
+      }
+    }
+    let host = options.host;
+    if (host === undefined) {
+      const info = await this.#inspect(name);
+      if (!info) return `container ${name} does not exist`;
+      if (!info.State.Running) return `container ${name} is not running`;
+      host = info.NetworkSettings.Networks?.[this.networkName]?.IPAddress;
+      if (!host) return `the container has no address on network ${this.networkName}`;
+    }
+    if (check.kind === 'tcp') return probeTcp(host, check.port, options.timeoutMs);
+    return probeHttp(host, check.port, check.path, check.headers ?? {}, options.timeoutMs);
+  }
+
+  async restart(name: string): Promise<Container> {
+    if (!(await this.#inspect(name))) throw new NotReadyError(`container ${name} does not exist`, []);
+    // A container already running again (a racing restart) is what the caller wants.
+    try {
+      await this.#start(this.docker.getContainer(name), name);
+    } catch (error) {
+      if (statusOf(error) !== 304) throw error;
+    }
+    const info = await this.#inspect(name);
+    if (!info) throw new NotReadyError(`container ${name} vanished right after it was restarted`, []);
+    return this.#toContainer(info);
   }
 }
 

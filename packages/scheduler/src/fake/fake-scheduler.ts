@@ -16,6 +16,7 @@ import type {
   ContainerStats,
   FollowLogsOptions,
   LogLine,
+  ProbeOptions,
   ReadinessCheck,
   RegistryLogin,
   RunOptions,
@@ -25,7 +26,7 @@ import type {
   TerminalRunOptions,
 } from '../scheduler.ts';
 
-type Operation = 'start' | 'stop' | 'list' | 'run' | 'waitReady' | 'removeImage' | 'stats';
+type Operation = 'start' | 'stop' | 'list' | 'run' | 'waitReady' | 'removeImage' | 'stats' | 'probe' | 'restart';
 
 /** What a started container does, as the fake's stand-in for the program it would run. */
 export interface FakeBehaviour {
@@ -418,5 +419,41 @@ export class FakeScheduler implements Scheduler {
       if (this.#containers.get(name)?.container.state !== 'up') finish();
     });
     return stop;
+  }
+
+  /** Changes which checks a running container passes from now on, as an app that hangs or recovers would. */
+  setReady(name: string, ready: (check: ReadinessCheck) => boolean): void {
+    const entry = this.#containers.get(name);
+    if (entry) entry.ready = ready;
+  }
+
+  async probe(name: string, check: ReadinessCheck, options: ProbeOptions): Promise<string | null> {
+    this.#maybeFail('probe');
+    const entry = this.#containers.get(name);
+    if (!entry) return `container ${name} does not exist`;
+    if (entry.container.state !== 'up') return `container ${name} is not running`;
+    return entry.ready(check) ? null : `${check.kind} check of ${name} failed within ${options.timeoutMs} ms`;
+  }
+
+  /** The container runs again as its behaviour says: one of a crashing image exits again at once. */
+  async restart(name: string): Promise<Container> {
+    this.#maybeFail('restart');
+    const entry = this.#containers.get(name);
+    if (!entry) throw new NotReadyError(`container ${name} does not exist`, []);
+    if (entry.container.state === 'up') return { ...entry.container };
+    const behaviour = this.behaviour(entry.spec);
+    const now = new Date();
+    entry.container = {
+      ...entry.container,
+      state: 'up',
+      startedAt: now,
+      exitCode: null,
+      address: entry.spec.port !== undefined ? { host: `100.64.0.${this.#nextAddress++}`, port: entry.spec.port } : null,
+    };
+    entry.output.push(...(behaviour.output ?? []).map((line) => ({ time: now, ...line })));
+    entry.ready = behaviour.ready ?? (() => true);
+    this.#emit(name, entry.spec.labels, 'up');
+    if (behaviour.exitCode !== undefined) this.crash(name, behaviour.exitCode);
+    return { ...entry.container };
   }
 }
