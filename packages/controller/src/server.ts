@@ -22,7 +22,8 @@ export interface RunningController {
 
 export async function startController(settings: Readonly<ControllerSettings>, scheduler: Scheduler): Promise<RunningController> {
   const opened = await openDatabase(settings.databaseUrl);
-  await failInterruptedDeploys(opened.db);
+  // On a store other controllers share, their deploys may be running: the leader fails only orphaned ones (ADR 0016).
+  if (opened.dialect === 'sqlite') await failInterruptedDeploys(opened.db);
   const deps: ControllerDeps = { db: opened.db, dialect: opened.dialect, scheduler, settings, routing: new RoutingState() };
   const app = await buildControllerApp(deps, { logger: { level: settings.logLevel } });
   let address: string;

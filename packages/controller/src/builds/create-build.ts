@@ -7,7 +7,7 @@ import { ConflictError, ValidationError } from '@deis/core/errors';
 import type { ControllerDeps } from '../deps.ts';
 import { recordEvent } from '../events/event-log.ts';
 import { optionalString, requiredString } from '../http/body.ts';
-import { createRelease, latestGoodRelease } from '../releases/release-store.ts';
+import { createRelease, IN_FORCE, latestGoodRelease } from '../releases/release-store.ts';
 import type { CreatedRelease } from '../releases/release-store.ts';
 import { findBuild, insertBuild, procfileOf } from './build-store.ts';
 import type { BuildRow, NewBuild } from './build-store.ts';
@@ -75,7 +75,7 @@ export async function createBuild(deps: ControllerDeps, app: { uuid: string; id:
   const created = await createRelease(deps, {
     app,
     user,
-    config: { uuid: serving.config_uuid },
+    config: IN_FORCE,
     build: row,
     failureSummary: `${user.username} deployed ${row.uuid.slice(0, 7)} which failed`,
   });
