@@ -59,8 +59,16 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
     try {
       if (!client) {
         const fresh = new pg.Client({ connectionString: options.databaseUrl, keepAlive: true, query_timeout: Math.max(retryMs * 3, 3_000) });
-        // A broken connection shows as a failed check below; the event itself must not crash the process.
-        fresh.on('error', () => undefined);
+        // A connection that breaks (the server ended the session, the network went) ends the lead at once, not at the
+        // next check; the next tick connects again.
+        const broken = (error?: unknown) => {
+          if (client !== fresh) return;
+          if (error) options.onError?.(error);
+          dropClient();
+          void lose().catch((loseError: unknown) => options.onError?.(loseError));
+        };
+        fresh.on('error', broken);
+        fresh.on('end', () => broken());
         client = fresh;
         await fresh.connect();
       }
