@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
 import { whenAppIdle } from '../formation/formation-state.ts';
+import { DEFAULT_LIMITS } from '../settings.ts';
+import type { ControllerSettings } from '../settings.ts';
 
 /**
  * Two controllers on one PostgreSQL store and one engine, as two controller processes of a cluster (ADR 0016): the
@@ -16,9 +18,9 @@ describe.skipIf(!process.env.DEIS_TEST_DATABASE_URL)('two controllers on one sto
     await a?.close();
   });
 
-  const start = async () => {
-    a = await startTestController();
-    b = await startTestController({}, { sharing: a });
+  const start = async (overrides: Partial<ControllerSettings> = {}) => {
+    a = await startTestController(overrides);
+    b = await startTestController(overrides, { sharing: a });
     const alice = await a.user('alice');
     expect((await b.call('POST', '/v2/apps/', { token: alice, body: { id: 'demo' } })).status).toBe(201);
     return alice;
@@ -93,5 +95,25 @@ describe.skipIf(!process.env.DEIS_TEST_DATABASE_URL)('two controllers on one sto
     await whenAppIdle(b.deps, 'demo');
     const containers = await running();
     expect(containers.map((c) => c.labels['io.deis.release'])).toEqual(['v3', 'v3']);
+  });
+
+  it('count one-off runs against the limits across both: a run through one fills the slot for the other', async () => {
+    const alice = await start({ limits: { ...DEFAULT_LIMITS, runsPerApp: 1 } });
+    expect((await a.call('POST', '/v2/apps/demo/builds/', { token: alice, body: { image: 'example/app:1', procfile: { web: 'serve' } } })).status).toBe(201);
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    let running = 0;
+    a.scheduler.runHandler = async () => {
+      running++;
+      await finished;
+      return { exitCode: 0, output: 'done\n' };
+    };
+    const first = a.call('POST', '/v2/apps/demo/run', { token: alice, body: { command: 'sleep' } });
+    await expect.poll(() => running).toBe(1);
+    expect((await b.call('POST', '/v2/apps/demo/run', { token: alice, body: { command: 'again' } })).status).toBe(429);
+    finish();
+    expect((await first).status).toBe(200);
+    // The slot is free again, through either controller.
+    expect((await b.call('POST', '/v2/apps/demo/run', { token: alice, body: { command: 'again' } })).status).toBe(200);
   });
 });
