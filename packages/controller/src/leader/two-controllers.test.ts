@@ -116,4 +116,16 @@ describe.skipIf(!process.env.DEIS_TEST_DATABASE_URL)('two controllers on one sto
     // The slot is free again, through either controller.
     expect((await b.call('POST', '/v2/apps/demo/run', { token: alice, body: { command: 'again' } })).status).toBe(200);
   });
+
+  it("keep every one of concurrent changes of an app's settings made through both", async () => {
+    const alice = await start();
+    const addresses = Array.from({ length: 8 }, (_, i) => `192.0.2.${i + 1}`);
+    const added = await Promise.all(addresses.map((address, i) => (i % 2 === 0 ? a : b).call('POST', '/v2/apps/demo/whitelist', { token: alice, body: { addresses: [address] } })));
+    expect(added.map((r) => r.status)).toEqual(addresses.map(() => 201));
+    const labels = await Promise.all(['x', 'y', 'z'].map((key, i) => (i % 2 === 0 ? b : a).call('POST', '/v2/apps/demo/settings', { token: alice, body: { label: { [key]: '1' } } })));
+    expect(labels.map((r) => r.status)).toEqual([201, 201, 201]);
+    const settings = (await a.call('GET', '/v2/apps/demo/settings', { token: alice })).json as { whitelist: string[]; label: Record<string, string> };
+    expect([...settings.whitelist].sort()).toEqual([...addresses].sort());
+    expect(settings.label).toEqual({ x: '1', y: '1', z: '1' });
+  });
 });
