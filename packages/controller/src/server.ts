@@ -24,7 +24,8 @@ export interface RunningController {
 
 export async function startController(settings: Readonly<ControllerSettings>, scheduler: Scheduler): Promise<RunningController> {
   const opened = await openDatabase(settings.databaseUrl);
-  await failInterruptedDeploys(opened.db);
+  // On a store other controllers share, their deploys may be running: the leader fails only orphaned ones (ADR 0016).
+  if (opened.dialect === 'sqlite') await failInterruptedDeploys(opened.db);
   const logs = new AppLogBuffer({ dir: settings.logDir ?? null, ...(settings.logLinesPerApp !== undefined ? { linesPerApp: settings.logLinesPerApp } : {}) });
   const deps: ControllerDeps = { db: opened.db, dialect: opened.dialect, scheduler, settings, routing: new RoutingState(), logs };
   const app = await buildControllerApp(deps, { logger: { level: settings.logLevel } });

@@ -2,7 +2,8 @@
  * `dist/platform.js`: `up`, `down` and `status` manage the background platform; `run` is that platform in the
  * foreground (what end-to-end tests start on ports of their own); `supervise` runs `run` and starts it again when it
  * dies (what `up` starts); `stacks` makes the buildpack stack images (what `up` does first, and `./platform test`
- * before the tests).
+ * before the tests). `controller`, `builder` and `router` run one role each in the foreground, configured by the
+ * environment, for a platform whose roles run apart (ADR 0016, docs/multi-host.md).
  * @module
  */
 import { resolve } from 'node:path';
@@ -10,7 +11,10 @@ import { BUILD_STACK_IMAGE, RUN_STACK_IMAGE, ensureBuildpackStacks } from '@deis
 import { installCrashPolicy } from './crash-policy.ts';
 import { platformDown, platformStatus, platformUp } from './lifecycle.ts';
 import { loadPlatformSettings } from './platform-settings.ts';
-import { runPlatform } from './roles.ts';
+import { ROLES } from './role-settings.ts';
+import type { Role } from './role-settings.ts';
+import { runPlatform, runRole } from './roles.ts';
+import type { RunningPlatform } from './roles.ts';
 import { READY_MESSAGE, startSupervisor } from './supervisor.ts';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..');
@@ -23,10 +27,10 @@ function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} platform: ${line}\n`);
 }
 
-async function run(): Promise<void> {
+async function run(start: (settings: ReturnType<typeof loadPlatformSettings>) => Promise<RunningPlatform> = (settings) => runPlatform(settings, log)): Promise<void> {
   installCrashPolicy(process, { log, exit: (code) => process.exit(code) });
   const settings = loadPlatformSettings();
-  const platform = await runPlatform(settings, log);
+  const platform = await start(settings);
   log('ready');
   process.send?.(READY_MESSAGE);
   let stopping = false;
@@ -63,6 +67,13 @@ async function main(argv: string[]): Promise<number> {
     case 'run':
       await run();
       return -1;
+    case 'controller':
+    case 'builder':
+    case 'router': {
+      const role: Role = command;
+      await run((settings) => runRole(role, settings, log));
+      return -1;
+    }
     case 'supervise':
       return supervise();
     case 'up':
@@ -80,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      process.stderr.write('Usage: platform.js up|down|status|run|supervise|stacks\n');
+      process.stderr.write(`Usage: platform.js up|down|status|run|supervise|stacks|${ROLES.join('|')}\n`);
       return 2;
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Every role of the platform in this one process (ADR 0005): the scheduler on the Docker engine, the controller with
  * its reconciler and autoscaler, the router (nginx as a child) and the builder. They talk to each other over loopback HTTP with the
- * builder key, exactly as they would as separate processes.
+ * builder key, exactly as they would as separate processes. `runRole` starts one of them alone, configured by the
+ * environment (role-settings.ts, ADR 0016); the reconciler and the autoscaler run on the elected leader of the
+ * controllers sharing a store.
  * @module
  */
 import { mkdirSync } from 'node:fs';
@@ -9,11 +11,15 @@ import { join } from 'node:path';
 import { startBuilder } from '@deis/builder/builder';
 import { startAutoscaler } from '@deis/controller/formation/autoscaler';
 import { startReconciler, WHOLE_PASS } from '@deis/controller/formation/reconciler';
+import { startLeaderLoops } from '@deis/controller/leader/leader-loops';
+import { startRoutingRelay } from '@deis/controller/routing/routing-relay';
 import { startController } from '@deis/controller/server';
 import { loadControllerSettings } from '@deis/controller/settings';
 import { startRouter } from '@deis/router/router';
 import { createScheduler } from '@deis/scheduler/create-scheduler';
 import type { PlatformSettings } from './platform-settings.ts';
+import { loadRoleSettings } from './role-settings.ts';
+import type { Role } from './role-settings.ts';
 import { ensureBuilderKey, ensureContainerKey } from './secrets.ts';
 
 export interface RunningPlatform {
@@ -34,75 +40,139 @@ export function controllerEnvironment(settings: PlatformSettings, builderKey: st
   };
 }
 
+type Stops = Array<() => Promise<void>>;
+
+/** Stops what was started, in reverse order: the builder and router go before the controller they talk to. */
+function stopper(stops: Stops, log: (line: string) => void): () => Promise<void> {
+  return async () => {
+    for (const stopRole of stops.reverse()) await stopRole().catch((error: unknown) => log(`stopping: ${String(error)}`));
+  };
+}
+
+async function startControllerRole(
+  settings: PlatformSettings,
+  log: (line: string) => void,
+  controllerEnv: Record<string, string | undefined>,
+  containerKey: string,
+  stops: Stops,
+): Promise<string> {
+  log('starting the scheduler (Docker engine)');
+  const scheduler = await createScheduler({
+    kind: 'docker',
+    platformName: settings.platformName,
+    networkName: settings.networkName,
+    networkSubnet: settings.networkSubnet,
+    containerKey,
+    ...(settings.containerMemoryBytes !== null ? { defaultMemoryBytes: settings.containerMemoryBytes } : {}),
+    pidsLimit: settings.containerPidsLimit,
+    blockLinkLocal: settings.blockLinkLocal,
+  });
+
+  const controllerSettings = loadControllerSettings(controllerEnv);
+  const controller = await startController(controllerSettings, scheduler);
+  stops.push(() => controller.close());
+  log(`controller listening on ${controller.url}`);
+
+  // Once per cluster: on this controller when it leads the others on the store (alone on SQLite, at once).
+  const leader = startLeaderLoops(controller.deps, {
+    databaseUrl: controllerSettings.databaseUrl,
+    log,
+    loops: [
+      () =>
+        startReconciler(controller.deps, {
+          intervalMs: 10_000,
+          onError: (appId, error) => log(`reconciler: ${appId === WHOLE_PASS ? 'a pass' : `app ${appId}`}: ${error instanceof Error ? error.message : String(error)}`),
+        }),
+      () =>
+        startAutoscaler(controller.deps, {
+          syncPeriodMs: settings.autoscale.syncPeriodSeconds * 1000,
+          windows: { scaleUpMs: settings.autoscale.scaleUpWindowSeconds * 1000, scaleDownMs: settings.autoscale.scaleDownWindowSeconds * 1000 },
+          onError: (appId, error) => log(`autoscaler: ${appId === WHOLE_PASS ? 'a pass' : `app ${appId}`}: ${error instanceof Error ? error.message : String(error)}`),
+        }),
+    ],
+  });
+  stops.push(() => leader.stop());
+  // Routers polling another controller of the store hear of this one's changes at once (nothing on SQLite).
+  const relay = startRoutingRelay(controller.deps.routing, controllerSettings.databaseUrl, (error) => log(`routing relay: ${error instanceof Error ? error.message : String(error)}`));
+  stops.push(() => relay.stop());
+  return controller.url;
+}
+
+async function startRouterRole(settings: PlatformSettings, log: (line: string) => void, controllerUrl: string, builderKey: string, listenAddress: string | undefined, stops: Stops): Promise<void> {
+  const router = await startRouter({
+    controllerUrl,
+    builderKey,
+    dataDir: join(settings.dataDir, 'router'),
+    httpPort: settings.routerHttpPort,
+    httpsPort: settings.routerHttpsPort,
+    ...(listenAddress ? { listenAddress } : {}),
+    onError: (error: unknown) => log(`router: ${error instanceof Error ? error.message : String(error)}`),
+  });
+  stops.push(() => router.stop());
+  log(`router listening on ports ${settings.routerHttpPort} and ${settings.routerHttpsPort}`);
+}
+
+async function startBuilderRole(settings: PlatformSettings, log: (line: string) => void, controllerUrl: string, builderKey: string, listenAddress: string | undefined, stops: Stops): Promise<void> {
+  const builder = await startBuilder({
+    controllerUrl,
+    builderKey,
+    dataDir: join(settings.dataDir, 'builder'),
+    sshPort: settings.builderSshPort,
+    httpPort: settings.builderHttpPort,
+    ...(listenAddress ? { listenAddress } : {}),
+    hostKeyPath: join(settings.dataDir, 'secrets', 'ssh_host_ed25519_key'),
+    platformName: settings.platformName,
+    buildNetwork: settings.networkName,
+    buildTimeoutMs: settings.buildTimeoutSeconds * 1000,
+    slugSizeLimitBytes: settings.slugSizeLimitMegabytes * 1024 * 1024,
+    pushSizeLimitBytes: settings.pushSizeLimitMegabytes * 1024 * 1024,
+    buildLimits: { memoryBytes: settings.buildMemoryBytes, cpus: settings.buildCpus, pidsLimit: settings.buildPidsLimit },
+    preferBundledBuildpacks: settings.preferBundledBuildpacks,
+    ...(settings.stackPull ? { stackPull: settings.stackPull } : {}),
+  });
+  stops.push(() => builder.stop());
+  log(`builder listening on SSH port ${builder.sshPort} and HTTP port ${builder.httpPort}`);
+}
+
 export async function runPlatform(settings: PlatformSettings, log: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<RunningPlatform> {
   mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   const builderKey = ensureBuilderKey(settings.dataDir);
-  const stops: Array<() => Promise<void>> = [];
-  const stop = async () => {
-    // Reverse order: the builder and router go before the controller they talk to.
-    for (const stopRole of stops.reverse()) await stopRole().catch((error: unknown) => log(`stopping: ${String(error)}`));
-  };
-
+  const stops: Stops = [];
+  const stop = stopper(stops, log);
   try {
-    log('starting the scheduler (Docker engine)');
-    const scheduler = await createScheduler({
-      kind: 'docker',
-      platformName: settings.platformName,
-      networkName: settings.networkName,
-      networkSubnet: settings.networkSubnet,
-      containerKey: ensureContainerKey(settings.dataDir),
-      ...(settings.containerMemoryBytes !== null ? { defaultMemoryBytes: settings.containerMemoryBytes } : {}),
-      pidsLimit: settings.containerPidsLimit,
-      blockLinkLocal: settings.blockLinkLocal,
-    });
+    const controllerUrl = await startControllerRole(settings, log, controllerEnvironment(settings, builderKey, env), ensureContainerKey(settings.dataDir), stops);
+    await startRouterRole(settings, log, controllerUrl, builderKey, undefined, stops);
+    await startBuilderRole(settings, log, controllerUrl, builderKey, undefined, stops);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { stop };
+}
 
-    const controllerSettings = loadControllerSettings(controllerEnvironment(settings, builderKey, env));
-    const controller = await startController(controllerSettings, scheduler);
-    stops.push(() => controller.close());
-    log(`controller listening on ${controller.url}`);
-
-    const reconciler = startReconciler(controller.deps, {
-      intervalMs: 10_000,
-      onError: (appId, error) => log(`reconciler: ${appId === WHOLE_PASS ? 'a pass' : `app ${appId}`}: ${error instanceof Error ? error.message : String(error)}`),
-    });
-    stops.push(async () => reconciler.stop());
-
-    const autoscaler = startAutoscaler(controller.deps, {
-      syncPeriodMs: settings.autoscale.syncPeriodSeconds * 1000,
-      windows: { scaleUpMs: settings.autoscale.scaleUpWindowSeconds * 1000, scaleDownMs: settings.autoscale.scaleDownWindowSeconds * 1000 },
-      onError: (appId, error) => log(`autoscaler: ${appId === WHOLE_PASS ? 'a pass' : `app ${appId}`}: ${error instanceof Error ? error.message : String(error)}`),
-    });
-    stops.push(async () => autoscaler.stop());
-
-    const router = await startRouter({
-      controllerUrl: controller.url,
-      builderKey,
-      dataDir: join(settings.dataDir, 'router'),
-      httpPort: settings.routerHttpPort,
-      httpsPort: settings.routerHttpsPort,
-      onError: (error: unknown) => log(`router: ${error instanceof Error ? error.message : String(error)}`),
-    });
-    stops.push(() => router.stop());
-    log(`router listening on ports ${settings.routerHttpPort} and ${settings.routerHttpsPort}`);
-
-    const builder = await startBuilder({
-      controllerUrl: controller.url,
-      builderKey,
-      dataDir: join(settings.dataDir, 'builder'),
-      sshPort: settings.builderSshPort,
-      httpPort: settings.builderHttpPort,
-      hostKeyPath: join(settings.dataDir, 'secrets', 'ssh_host_ed25519_key'),
-      platformName: settings.platformName,
-      buildNetwork: settings.networkName,
-      buildTimeoutMs: settings.buildTimeoutSeconds * 1000,
-      slugSizeLimitBytes: settings.slugSizeLimitMegabytes * 1024 * 1024,
-      pushSizeLimitBytes: settings.pushSizeLimitMegabytes * 1024 * 1024,
-      buildLimits: { memoryBytes: settings.buildMemoryBytes, cpus: settings.buildCpus, pidsLimit: settings.buildPidsLimit },
-      preferBundledBuildpacks: settings.preferBundledBuildpacks,
-      ...(settings.stackPull ? { stackPull: settings.stackPull } : {}),
-    });
-    stops.push(() => builder.stop());
-    log(`builder listening on SSH port ${builder.sshPort} and HTTP port ${builder.httpPort}`);
+/**
+ * One role alone (`platform.js controller|builder|router`): the controller on the store DATABASE_URL names (several
+ * may share one PostgreSQL), the builder or the router against DEIS_CONTROLLER_URL; see docs/configuration.md.
+ */
+export async function runRole(role: Role, settings: PlatformSettings, log: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<RunningPlatform> {
+  mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
+  const roleSettings = loadRoleSettings(settings, env);
+  const builderKey = roleSettings.builderKey();
+  const stops: Stops = [];
+  const stop = stopper(stops, log);
+  try {
+    if (role === 'controller') {
+      const controllerEnv = {
+        ...controllerEnvironment(settings, builderKey, env),
+        DEIS_CONTROLLER_HOST: roleSettings.controllerListen,
+        DEIS_BUILDER_HTTP_UPSTREAM: roleSettings.builderHttpUpstream,
+      };
+      await startControllerRole(settings, log, controllerEnv, roleSettings.containerKey(), stops);
+    } else if (role === 'router') {
+      await startRouterRole(settings, log, roleSettings.controllerUrl, builderKey, roleSettings.routerListen, stops);
+    } else {
+      await startBuilderRole(settings, log, roleSettings.controllerUrl, builderKey, roleSettings.builderListen, stops);
+    }
   } catch (error) {
     await stop();
     throw error;

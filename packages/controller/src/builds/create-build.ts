@@ -9,7 +9,7 @@ import { recordEvent } from '../events/event-log.ts';
 import { RELEASE_TYPE } from '../formation/container-spec.ts';
 import type { ReleaseOutputSink } from '../formation/release-phase.ts';
 import { optionalString, requiredString } from '../http/body.ts';
-import { createRelease, latestGoodRelease } from '../releases/release-store.ts';
+import { createRelease, IN_FORCE, latestGoodRelease } from '../releases/release-store.ts';
 import type { CreatedRelease } from '../releases/release-store.ts';
 import { findBuild, insertBuild, procfileOf } from './build-store.ts';
 import type { BuildRow, NewBuild } from './build-store.ts';
@@ -83,7 +83,7 @@ export async function createBuild(
   const created = await createRelease(deps, {
     app,
     user,
-    config: { uuid: serving.config_uuid },
+    config: IN_FORCE,
     build: row,
     failureSummary: `${user.username} deployed ${row.uuid.slice(0, 7)} which failed`,
     ...(onReleaseOutput ? { onReleaseOutput } : {}),

@@ -8,6 +8,8 @@ import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { InProcessAppLocks, PostgresAppLocks, registerAppLocks } from './app-locks.ts';
+import type { AppLocks } from './app-locks.ts';
 import { migrateToLatest } from './migrations.ts';
 import type { Database, Schema } from './schema.ts';
 
@@ -36,5 +38,15 @@ export async function openDatabase(location: string): Promise<OpenedDatabase> {
   }
   const dialect = isPostgres ? 'postgres' : 'sqlite';
   await migrateToLatest(db as Kysely<unknown>, dialect);
-  return { db, dialect, close: () => db.destroy() };
+  // Several controllers may share a PostgreSQL store; a SQLite file has one (ADR 0016).
+  const locks: AppLocks = isPostgres ? new PostgresAppLocks(location) : new InProcessAppLocks();
+  registerAppLocks(db, locks);
+  return {
+    db,
+    dialect,
+    close: async () => {
+      await locks.close();
+      await db.destroy();
+    },
+  };
 }

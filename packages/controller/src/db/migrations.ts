@@ -235,7 +235,10 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
     getMigrations: async () => Object.fromEntries(Object.entries(migrations).map(([name, make]) => [name, make(dialect)])),
   };
   if (dialect === 'sqlite') await sql`PRAGMA foreign_keys = ON`.execute(db);
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  // Kysely looks for its own tables in every schema unless told which: a second store in the same database (the
+  // tests' schemas) would otherwise take the first one's for its own and fail.
+  const schema = dialect === 'postgres' ? (await sql<{ schema: string }>`SELECT current_schema() AS schema`.execute(db)).rows[0]?.schema : undefined;
+  const { error, results } = await new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`database migration ${failed} failed`, { cause: error });

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { appLocksOf } from '../db/app-locks.ts';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
 import { failInterruptedDeploys, INTERRUPTED } from './deploy-recovery.ts';
@@ -36,6 +37,7 @@ describe('deploys a crash interrupted', () => {
     vi.mocked(controller.scheduler.waitReady).mockRestore();
     // A new process holds no app locks (the hung deploy's lock went with the old one); its reconciler converges.
     formationState(controller.deps).locks.clear();
+    appLocksOf(controller.deps.db).abandon();
     const app = await controller.deps.db.selectFrom('apps').select('uuid').where('id', '=', 'demo').executeTakeFirstOrThrow();
     await reconcileApp(controller.deps, app.uuid);
     const serving = (await controller.scheduler.list({ 'io.deis.app': 'demo' })).filter((c) => c.state === 'up').map((c) => c.labels['io.deis.release']);

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Scheduler } from '@deis/scheduler/scheduler';
+import { appLocksOf } from '../db/app-locks.ts';
 import type { ControllerDeps } from '../deps.ts';
 
 export interface FormationState {
@@ -46,8 +47,14 @@ export interface AppLock {
   holdUntil(until: Promise<unknown>): void;
 }
 
-/** Runs `work` once every earlier holder of the app's lock is done; the lock is keyed by app id (names are unique). */
-export async function withAppLock<T>(deps: Pick<ControllerDeps, 'scheduler'>, appId: string, work: (lock: AppLock) => Promise<T>): Promise<T> {
+/** The deps the app's lock needs: the store, when given, makes it hold for every controller on it (db/app-locks.ts). */
+type LockDeps = Pick<ControllerDeps, 'scheduler'> & Partial<Pick<ControllerDeps, 'db'>>;
+
+/**
+ * Runs `work` once every earlier holder of the app's lock is done; the lock is keyed by app id (names are unique).
+ * On a store other controllers share, it is also held against them, until `work` and whatever it holds until end.
+ */
+export async function withAppLock<T>(deps: LockDeps, appId: string, work: (lock: AppLock) => Promise<T>): Promise<T> {
   const { locks, locksReleased } = formationState(deps);
   const previous = locks.get(appId) ?? Promise.resolve();
   let release!: () => void;
@@ -57,22 +64,33 @@ export async function withAppLock<T>(deps: Pick<ControllerDeps, 'scheduler'>, ap
   const tail = previous.then(() => mine);
   locks.set(appId, tail);
   const held: Promise<unknown>[] = [];
-  const unlock = () => {
+  let releaseShared: (() => Promise<void>) | null = null;
+  const ended = () => {
     locksReleased.set(appId, (locksReleased.get(appId) ?? 0) + 1);
     release();
     if (locks.get(appId) === tail) locks.delete(appId);
   };
+  // Held against other controllers too: it goes to the next holder here once they may have it as well.
+  const unlock = (): Promise<void> | void => (releaseShared ? releaseShared().catch(() => undefined).then(ended) : ended());
   await previous;
+  try {
+    // In one process (SQLite), the queue above is the whole lock.
+    const shared = deps.db ? appLocksOf(deps.db) : null;
+    if (shared?.shared) releaseShared = await shared.acquire(`formation:${appId}`);
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
   try {
     return await work({ holdUntil: (until) => held.push(until.catch(() => undefined)) });
   } finally {
-    if (held.length === 0) unlock();
+    if (held.length === 0) await unlock();
     else void Promise.all(held).then(unlock);
   }
 }
 
 /** Resolves once no rollout of the app runs or waits (tests, and callers that need the engine settled). */
-export async function whenAppIdle(deps: Pick<ControllerDeps, 'scheduler'>, appId: string): Promise<void> {
+export async function whenAppIdle(deps: LockDeps, appId: string): Promise<void> {
   await withAppLock(deps, appId, async () => undefined);
 }
 
@@ -94,6 +112,8 @@ export function lockMarks(deps: Pick<ControllerDeps, 'scheduler'>): LockMarks {
  * the platform left (the engine may have seen exits since). Ask it holding the lock: a hold in progress when the
  * marks were taken, or begun after, has then ended.
  */
-export function lockReleasedSince(deps: Pick<ControllerDeps, 'scheduler'>, marks: LockMarks, appId: string): boolean {
+export function lockReleasedSince(deps: LockDeps, marks: LockMarks, appId: string): boolean {
+  // Another controller may have changed the app's containers at any time; this one cannot tell when.
+  if (deps.db && appLocksOf(deps.db).othersPresent()) return true;
   return (formationState(deps).locksReleased.get(appId) ?? 0) !== (marks.get(appId) ?? 0);
 }

@@ -6,7 +6,10 @@
  */
 import { ConflictError, ValidationError } from '@deis/core/errors';
 import type { Database } from '../db/schema.ts';
+import { appLocksOf } from '../db/app-locks.ts';
+import type { AppLocks, LockRelease } from '../db/app-locks.ts';
 import type { ControllerDeps } from '../deps.ts';
+import type { TenantLimits } from '../settings.ts';
 import { parseStructure } from './formation-store.ts';
 
 function total(structure: Record<string, number>): number {
@@ -83,8 +86,10 @@ function change(map: Map<string, number>, key: string, by: number): void {
  * HTTP request, a container and the output tail for up to the run timeout; without a bound, one client could hold as
  * many as it opens connections.
  */
-export async function withRunSlot<T>(deps: Pick<ControllerDeps, 'scheduler' | 'settings'>, appId: string, username: string, work: () => Promise<T>): Promise<T> {
+export async function withRunSlot<T>(deps: Pick<ControllerDeps, 'scheduler' | 'settings'> & Partial<Pick<ControllerDeps, 'db'>>, appId: string, username: string, work: () => Promise<T>): Promise<T> {
   const { limits } = deps.settings;
+  const locks = deps.db ? appLocksOf(deps.db) : null;
+  if (locks?.shared) return withSharedRunSlot(locks, limits, appId, username, work);
   const { byApp, byUser } = runCounts(deps);
   if ((byApp.get(appId) ?? 0) >= limits.runsPerApp) {
     throw new RunQuotaError(`${appId} already has ${limits.runsPerApp} one-off commands running, the limit per app (DEIS_LIMIT_RUNS_PER_APP); try again when one has finished`);
@@ -99,5 +104,38 @@ export async function withRunSlot<T>(deps: Pick<ControllerDeps, 'scheduler' | 's
   } finally {
     change(byApp, appId, -1);
     change(byUser, username, -1);
+  }
+}
+
+/** The first of `count` numbered slots of `prefix` that nobody on the store holds, held; null when all are taken. */
+async function takeSlot(locks: AppLocks, prefix: string, count: number): Promise<LockRelease | null> {
+  for (let slot = 0; slot < count; slot++) {
+    const release = await locks.tryAcquire(`${prefix}:${slot}`);
+    if (release) return release;
+  }
+  return null;
+}
+
+/**
+ * The run slots on a store several controllers share (ADR 0016): each slot is an advisory lock, so the limits hold
+ * for the platform, not per controller, and a controller that dies frees its slots with its connections.
+ */
+async function withSharedRunSlot<T>(locks: AppLocks, limits: Readonly<TenantLimits>, appId: string, username: string, work: () => Promise<T>): Promise<T> {
+  const appSlot = await takeSlot(locks, `run-app:${appId}`, limits.runsPerApp);
+  if (!appSlot) {
+    throw new RunQuotaError(`${appId} already has ${limits.runsPerApp} one-off commands running, the limit per app (DEIS_LIMIT_RUNS_PER_APP); try again when one has finished`);
+  }
+  try {
+    const userSlot = await takeSlot(locks, `run-user:${username}`, limits.runsPerUser);
+    if (!userSlot) {
+      throw new RunQuotaError(`${username} already has ${limits.runsPerUser} one-off commands running, the limit per user (DEIS_LIMIT_RUNS_PER_USER); try again when one has finished`);
+    }
+    try {
+      return await work();
+    } finally {
+      await userSlot();
+    }
+  } finally {
+    await appSlot();
   }
 }

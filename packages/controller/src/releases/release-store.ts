@@ -15,6 +15,7 @@ import { EMPTY_CONFIG } from '../config/config-data.ts';
 import type { ConfigData } from '../config/config-data.ts';
 import { configDataOf, findConfig, insertConfig } from '../config/config-store.ts';
 import type { ConfigRow } from '../config/config-store.ts';
+import { appLocksOf } from '../db/app-locks.ts';
 import { pageOfAppRows, selectWithOwner } from '../db/owned-rows.ts';
 import type { WithOwner } from '../db/owned-rows.ts';
 import type { ReleasesTable, Schema } from '../db/schema.ts';
@@ -64,24 +65,6 @@ export async function listReleases(db: Kysely<Schema>, appUuid: string, window: 
   return pageOfAppRows(db, 'releases', appUuid, 'version', window);
 }
 
-/** Per store, the tail of each app's queue of changes being stored. */
-const changeQueues = new WeakMap<object, Map<string, Promise<unknown>>>();
-
-/** Runs `work` after every earlier change of the app in this process has been stored. */
-async function oneChangeAtATime<T>(db: Kysely<Schema>, appUuid: string, work: () => Promise<T>): Promise<T> {
-  let queues = changeQueues.get(db);
-  if (!queues) changeQueues.set(db, (queues = new Map()));
-  const previous = queues.get(appUuid) ?? Promise.resolve();
-  const mine = previous.then(work, work);
-  const tail = mine.catch(() => undefined);
-  queues.set(appUuid, tail);
-  try {
-    return await mine;
-  } finally {
-    if (queues.get(appUuid) === tail) queues.delete(appUuid);
-  }
-}
-
 function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
@@ -118,11 +101,14 @@ async function insertNextRelease(db: Kysely<Schema>, release: StoredRelease): Pr
   return row;
 }
 
-/** Runs `work` in a transaction, again when a concurrent writer took the same release number. */
-async function withVersionRetry<T>(db: Kysely<Schema>, work: (trx: Kysely<Schema>) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` in a transaction during which no other change of the app is stored, by this controller or another on
+ * the same store (db/app-locks.ts), again when a writer outside that lock (app creation) took the same number.
+ */
+async function oneChangeAtATime<T>(db: Kysely<Schema>, appUuid: string, work: (trx: Kysely<Schema>) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction().execute(work);
+      return await appLocksOf(db).transaction(db, `change:${appUuid}`, work);
     } catch (error) {
       if (attempt >= 5 || !isUniqueViolation(error)) throw error;
     }
@@ -162,6 +148,10 @@ export function announceRelease(deps: ControllerDeps, announcement: ReleaseAnnou
   }
 }
 
+/** A release request's config: the one in force when the release is stored (a build keeps the app's config). */
+export const IN_FORCE = 'in-force';
+type IN_FORCE = typeof IN_FORCE;
+
 export interface ReleaseRequest {
   app: { uuid: string; id: string };
   user: { id: number; username: string };
@@ -169,7 +159,7 @@ export interface ReleaseRequest {
    * An existing config row, or a new one derived from the config in force, stored together with the release.
    * `derive` runs while no other change of the app is being stored, so concurrent changes build on each other.
    */
-  config: { uuid: string } | { derive: (current: ConfigData) => ConfigData };
+  config: { uuid: string } | { derive: (current: ConfigData) => ConfigData } | IN_FORCE;
   /** The release's build; absent, the build of the release in force (a config change keeps it). */
   build?: BuildRow | null;
   /** Given by rollbacks; otherwise made from what changed since the latest good release (409 when nothing did). */
@@ -208,42 +198,42 @@ export async function markReleaseFailed(db: Kysely<Schema>, releaseUuid: string,
  */
 export async function createRelease(deps: ControllerDeps, request: ReleaseRequest): Promise<CreatedRelease> {
   const { db } = deps;
-  const { release, config, build } = await oneChangeAtATime(db, request.app.uuid, async () => {
-    const previous = await latestGoodRelease(db, request.app.uuid);
+  const { release, config, build } = await oneChangeAtATime(db, request.app.uuid, async (trx) => {
+    const previous = await latestGoodRelease(trx, request.app.uuid);
     let previousSide: SummarySide | null = null;
     let previousBuild: BuildRow | null = null;
     if (previous) {
-      const previousConfig = await findConfig(db, previous.config_uuid);
-      previousBuild = previous.build_uuid ? ((await findBuild(db, previous.build_uuid)) ?? null) : null;
+      const previousConfig = await findConfig(trx, previous.config_uuid);
+      previousBuild = previous.build_uuid ? ((await findBuild(trx, previous.build_uuid)) ?? null) : null;
       if (!previousConfig) throw new Error(`release ${previous.uuid} has no config`);
       previousSide = { build: previousBuild, config: configDataOf(previousConfig) };
     }
     const build = request.build === undefined ? previousBuild : request.build;
     let configData: ConfigData;
-    if ('derive' in request.config) {
-      configData = request.config.derive(previousSide?.config ?? EMPTY_CONFIG);
-    } else if (previousSide && previous?.config_uuid === request.config.uuid) {
+    // The config in force when the release is stored, not when it was asked for: a concurrent change is kept.
+    const asked = request.config === IN_FORCE ? { uuid: previous?.config_uuid ?? '' } : request.config;
+    if ('derive' in asked) {
+      configData = asked.derive(previousSide?.config ?? EMPTY_CONFIG);
+    } else if (previousSide && previous?.config_uuid === asked.uuid) {
       configData = previousSide.config;
     } else {
-      const row = await findConfig(db, request.config.uuid);
-      if (!row) throw new Error(`config ${request.config.uuid} does not exist`);
+      const row = await findConfig(trx, asked.uuid);
+      if (!row) throw new Error(`config ${asked.uuid} does not exist`);
       configData = configDataOf(row);
     }
     const summary = request.summary ?? summarizeRelease(request.user.username, { build, config: configData }, previousSide);
     if (summary === '') throw new ConflictError(`${request.user.username} changed nothing - release stopped`);
 
-    return withVersionRetry(db, async (trx) => {
-      const config = 'derive' in request.config ? await insertConfig(trx, request.app.uuid, request.user.id, configData) : null;
-      if (config) await recordEvent(trx, request.app.uuid, `config ${request.app.id}-${config.uuid.slice(0, 7)} updated`);
-      const release = await storeRelease(trx, {
-        appUuid: request.app.uuid,
-        ownerId: request.user.id,
-        configUuid: config ? config.uuid : (request.config as { uuid: string }).uuid,
-        buildUuid: build?.uuid ?? null,
-        summary,
-      });
-      return { release, config, build };
+    const config = 'derive' in asked ? await insertConfig(trx, request.app.uuid, request.user.id, configData) : null;
+    if (config) await recordEvent(trx, request.app.uuid, `config ${request.app.id}-${config.uuid.slice(0, 7)} updated`);
+    const release = await storeRelease(trx, {
+      appUuid: request.app.uuid,
+      ownerId: request.user.id,
+      configUuid: config ? config.uuid : (asked as { uuid: string }).uuid,
+      buildUuid: build?.uuid ?? null,
+      summary,
     });
+    return { release, config, build };
   });
   announceRelease(deps, { app: request.app, release, username: request.user.username, sha: build?.sha ?? '' });
 

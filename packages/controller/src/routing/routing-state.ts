@@ -54,6 +54,12 @@ export class RoutingState {
     return this.#waitFor('applied', (g) => g >= generation, timeoutMs);
   }
 
+  /** Calls `listener` after every change (routing-relay.ts tells the other controllers); returns the unsubscribe. */
+  onChanged(listener: (generation: number) => void): () => void {
+    this.#events.on('changed', listener);
+    return () => this.#events.off('changed', listener);
+  }
+
   #waitFor(event: 'changed' | 'applied', done: (generation: number) => boolean, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     return new Promise((resolve) => {
       const finish = (result: boolean) => {

@@ -57,11 +57,34 @@ async function freshPostgresSchema(baseUrl: string): Promise<{ url: string; drop
   };
 }
 
-export async function startTestController(overrides: Partial<ControllerSettings> = {}): Promise<TestController> {
+/** The store each test controller opened, for a second controller on the same one. */
+const storeUrls = new WeakMap<TestController, string>();
+
+/**
+ * Another controller's view of the same engine: the same containers, but an object of its own, so that what a
+ * controller keeps per scheduler (formation-state.ts) is its own, as in another process.
+ */
+function sameEngine(scheduler: FakeScheduler): FakeScheduler {
+  return new Proxy(scheduler, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/**
+ * @param options.sharing another test controller whose PostgreSQL store and engine this one shares, as a second
+ *   controller process of one cluster does (ADR 0016); the first one drops the store when it closes.
+ */
+export async function startTestController(overrides: Partial<ControllerSettings> = {}, options: { sharing?: TestController } = {}): Promise<TestController> {
   const postgresUrl = process.env.DEIS_TEST_DATABASE_URL;
-  const postgres = postgresUrl ? await freshPostgresSchema(postgresUrl) : null;
-  const opened = await openDatabase(postgres ? postgres.url : ':memory:');
-  const scheduler = new FakeScheduler();
+  const sharedUrl = options.sharing ? storeUrls.get(options.sharing) : undefined;
+  if (options.sharing && !sharedUrl) throw new Error('only a controller on PostgreSQL can share its store');
+  const postgres = postgresUrl && !sharedUrl ? await freshPostgresSchema(postgresUrl) : null;
+  const storeUrl = sharedUrl ?? (postgres ? postgres.url : ':memory:');
+  const opened = await openDatabase(storeUrl);
+  const scheduler = options.sharing ? sameEngine(options.sharing.scheduler) : new FakeScheduler();
   const settings: ControllerSettings = {
     host: '127.0.0.1',
     port: 0,
@@ -86,7 +109,7 @@ export async function startTestController(overrides: Partial<ControllerSettings>
   const app = await buildControllerApp(deps);
   const ingester = startLogIngester(scheduler, logs, settings.platformName);
 
-  return {
+  const controller: TestController = {
     app,
     deps,
     scheduler,
@@ -120,4 +143,6 @@ export async function startTestController(overrides: Partial<ControllerSettings>
       await postgres?.drop();
     },
   };
+  if (storeUrl !== ':memory:') storeUrls.set(controller, storeUrl);
+  return controller;
 }

@@ -30,19 +30,18 @@ export async function whitelistRoutes(app: FastifyInstance, deps: ControllerDeps
   app.post<{ Params: AppParams }>('/v2/apps/:app/whitelist', async (request, reply) => {
     const { app: row, user } = await loadApp(db, request, request.params.app);
     const addresses = addressList(bodyOf(request.body).addresses, 'addresses');
-    const current = settingsValues(await currentSettings(db, row)).whitelist;
-    const union = [...current, ...addresses.filter((address) => !current.includes(address))];
-    const saved = await saveSettings(deps, row, user, { whitelist: union });
+    const saved = await saveSettings(deps, row, user, ({ whitelist: current }) => ({ whitelist: [...current, ...addresses.filter((address) => !current.includes(address))] }));
     return reply.code(201).send({ addresses: settingsValues(saved).whitelist });
   });
 
   app.delete<{ Params: AppParams }>('/v2/apps/:app/whitelist', async (request, reply) => {
     const { app: row, user } = await loadApp(db, request, request.params.app);
     const addresses = addressList(bodyOf(request.body).addresses, 'addresses');
-    const current = settingsValues(await currentSettings(db, row)).whitelist;
-    const missing = addresses.filter((address) => !current.includes(address));
-    if (missing.length > 0) throw new UnprocessableError(`addresses ${setRepr(missing)} does not exist in whitelist`);
-    await saveSettings(deps, row, user, { whitelist: current.filter((address) => !addresses.includes(address)) });
+    await saveSettings(deps, row, user, ({ whitelist: current }) => {
+      const missing = addresses.filter((address) => !current.includes(address));
+      if (missing.length > 0) throw new UnprocessableError(`addresses ${setRepr(missing)} does not exist in whitelist`);
+      return { whitelist: current.filter((address) => !addresses.includes(address)) };
+    });
     return reply.code(204).send();
   });
 }

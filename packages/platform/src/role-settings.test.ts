@@ -1,0 +1,59 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadPlatformSettings } from './platform-settings.ts';
+import { loadRoleSettings } from './role-settings.ts';
+
+describe('loadRoleSettings', () => {
+  let dataDir: string;
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+  const platform = (env: Record<string, string> = {}) => {
+    dataDir = mkdtempSync(join(tmpdir(), 'role-settings-'));
+    return loadPlatformSettings({ DEIS_DATA_DIR: dataDir, DEIS_CONTROLLER_PORT: '8100', DEIS_BUILDER_HTTP_PORT: '8101', ...env }, '/');
+  };
+
+  it('falls back to the one-host layout: the controller on loopback, the secrets of the data directory', () => {
+    const settings = loadRoleSettings(platform(), {});
+    expect(settings).toMatchObject({
+      controllerUrl: 'http://127.0.0.1:8100',
+      controllerListen: '127.0.0.1',
+      builderListen: '127.0.0.1',
+      routerListen: undefined,
+      builderHttpUpstream: '127.0.0.1:8101',
+    });
+    const key = settings.builderKey();
+    expect(key).toBe(readFileSync(join(dataDir, 'secrets', 'builder-key'), 'utf8').trim());
+    expect(settings.containerKey()).toBe(readFileSync(join(dataDir, 'secrets', 'container-key'), 'utf8').trim());
+  });
+
+  it('takes the controller URL, listen addresses and shared secrets from the environment, making no secret files', () => {
+    const builderKey = 'b'.repeat(64);
+    const containerKey = 'c'.repeat(64);
+    const settings = loadRoleSettings(platform(), {
+      DEIS_CONTROLLER_URL: 'http://10.0.0.5:8000/',
+      DEIS_CONTROLLER_LISTEN: '0.0.0.0',
+      DEIS_BUILDER_LISTEN: '0.0.0.0',
+      DEIS_ROUTER_LISTEN: '::',
+      DEIS_BUILDER_HTTP_UPSTREAM: '10.0.0.6:8001',
+      DEIS_BUILDER_KEY: builderKey,
+      DEIS_CONTAINER_KEY: containerKey,
+    });
+    expect(settings).toMatchObject({ controllerUrl: 'http://10.0.0.5:8000', controllerListen: '0.0.0.0', builderListen: '0.0.0.0', routerListen: '::', builderHttpUpstream: '10.0.0.6:8001' });
+    expect([settings.builderKey(), settings.containerKey()]).toEqual([builderKey, containerKey]);
+    expect(existsSync(join(dataDir, 'secrets'))).toBe(false);
+  });
+
+  it('names every bad setting at once, never echoing a secret', () => {
+    let message = '';
+    try {
+      loadRoleSettings(platform(), { DEIS_CONTROLLER_URL: 'http://10.0.0.5:8000/v2', DEIS_BUILDER_LISTEN: 'everywhere', DEIS_BUILDER_KEY: 'short-secret' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('DEIS_CONTROLLER_URL must be');
+    expect(message).toContain('DEIS_BUILDER_LISTEN must be');
+    expect(message).toContain('DEIS_BUILDER_KEY must be a secret of at least 32 characters');
+    expect(message).not.toContain('short-secret');
+  });
+});
