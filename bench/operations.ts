@@ -4,9 +4,9 @@
  *   (a) the controller's CPU while it probes 200 containers (liveness httpGet every second: 200 checks a second; then
  *       with readiness tcpSocket too: 400), against the same 200 containers without probes, in the same run. All roles run
  *       in the platform's one process (ADR 0005), so its CPU, read from /proc, is the controller's and then some;
- *   (b) failed requests under constant load (a connection per request) during 10 restarts (`deis ps:restart`), one
- *       liveness replacement (a container whose /health starts failing), one crash restarted in place, and a scale
- *       from 5 to 1.
+ *   (b) failed requests under constant load (a connection per request) during 20 deploys (`deis config:set`), 10
+ *       restarts (`deis ps:restart`), one liveness replacement (a container whose /health starts failing), one crash
+ *       restarted in place, and a scale from 5 to 1.
  * `BENCH_ONLY=a` or `=b` measures one of them. Load goes only to 127.0.0.1 (the router), bounded in count and time.
  * Targets (issue 11): (a) under 10 % of one core; (b) 0 failed requests.
  * @module
@@ -175,6 +175,9 @@ async function measureFailedRequests(bench: BenchPlatform): Promise<void> {
   };
 
   console.log('(b) failed requests under constant load (8 clients, a connection per request; target 0):');
+  await phase('20 deploys (config:set, each rolling all 5 containers)', async () => {
+    for (let i = 1; i <= 20; i += 1) ok(await user.deis(['config:set', `BENCH_DEPLOY=${i}`, '-a', app]), 'config:set');
+  });
   await phase('10 restarts (ps:restart of all 5 containers)', async () => {
     for (let i = 0; i < 10; i += 1) ok(await user.deis(['ps:restart', '-a', app]), 'ps:restart');
   });
