@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A real 3-node Docker Swarm on this one host, for the `cluster` tests and for trying the swarm backend by hand
 # (docs/cluster-testing.md). Sourced, not run: `. scripts/cluster.sh; cluster_up` ... `cluster_down`.
 #
@@ -60,6 +61,7 @@ _cluster_daemon_up() {
   # of its own gives the node a name of its own (`docker node ls`).
   # setsid: the daemon outlives whoever brought the cluster up (a test harness's shell). Its own config file keeps the
   # host's /etc/docker/daemon.json out; its own exec root keeps its containerd, netns files and plugins apart.
+  # shellcheck disable=SC2016 # $0 and $@ are the inner shell's
   setsid nsenter --net="/run/netns/$ns" unshare --uts sh -c 'hostname "$0" && exec dockerd "$@"' "deisc-node$n" \
     --config-file "$dir/daemon.json" \
     --host "unix://$(cluster_sock "$n")" \
@@ -81,7 +83,11 @@ _cluster_wait_daemons() {
   for n in $(seq 1 "$CLUSTER_NODES"); do
     until cluster_docker "$n" version >/dev/null 2>&1; do
       pid=$(cat "$CLUSTER_RUN/node$n/launched.pid")
-      [ $SECONDS -lt $deadline ] && kill -0 "$pid" 2>/dev/null || { tail -20 "$CLUSTER_RUN/node$n/dockerd.log" >&2; _cluster_die "node$n's engine did not start"; return 1; }
+      if [ $SECONDS -ge $deadline ] || ! kill -0 "$pid" 2>/dev/null; then
+        tail -20 "$CLUSTER_RUN/node$n/dockerd.log" >&2
+        _cluster_die "node$n's engine did not start"
+        return 1
+      fi
       sleep 0.2
     done
   done
@@ -138,7 +144,8 @@ cluster_up() {
   for n in $(seq 1 "$CLUSTER_NODES"); do _cluster_daemon_up "$n"; done
   _cluster_wait_daemons || return 1
   _cluster_swarm_up || return 1
-  cluster_load_images || { _cluster_die "copying images into the nodes failed"; return 1; }
+  # shellcheck disable=SC2086 # a list of image names
+  cluster_load_images $CLUSTER_IMAGES || { _cluster_die "copying images into the nodes failed"; return 1; }
   _cluster_log "test cluster up: $CLUSTER_NODES nodes in $((SECONDS - began)) s; node N's engine: unix://$CLUSTER_RUN/nodeN.sock"
 }
 
@@ -162,7 +169,7 @@ cluster_down() {
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
   done
   # Deepest first: overlay mounts and netns bind mounts under the data and exec roots.
-  for mount in $(awk '{print $2}' /proc/mounts | grep -E "^($CLUSTER_DATA|$CLUSTER_RUN)(/|$)" | sort -r); do
+  awk '{print $2}' /proc/mounts | grep -E "^($CLUSTER_DATA|$CLUSTER_RUN)(/|$)" | sort -r | while read -r mount; do
     umount -l "$mount" 2>/dev/null || true
   done
   for ns in $(ip netns list | awk '{print $1}' | grep "^$CLUSTER_NS_PREFIX-"); do ip netns del "$ns"; done
