@@ -35,3 +35,8 @@ export async function clusterDown(): Promise<void> {
 export function clusterEngines(sockets: string[] = CLUSTER_SOCKETS): Docker[] {
   return sockets.map((socketPath) => new Docker({ socketPath, version: 'v1.41' }));
 }
+
+/** Node `n` (1 to 3) dies as a machine would: its engine and every process in its namespace are killed. */
+export async function clusterKillNode(n: number): Promise<void> {
+  await cluster(`cluster_kill_node ${n}`);
+}

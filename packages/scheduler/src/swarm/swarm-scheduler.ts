@@ -243,8 +243,23 @@ export class SwarmScheduler implements Scheduler {
     }
   }
 
-  #toContainer(service: Service, task: Task | undefined): Container {
-    const state = taskState(task);
+  /**
+   * The nodes the manager has lost (down or disconnected). Their tasks may have died with them, and no engine will say
+   * so: Swarm does not replace a task that is never restarted, so these are reported crashed, which the reconciler
+   * replaces on the nodes that are left.
+   */
+  async #lostNodes(): Promise<Set<string>> {
+    try {
+      const nodes = (await this.manager.listNodes()) as Array<{ ID: string; Status?: { State?: string } }>;
+      return new Set(nodes.filter((node) => node.Status?.State !== 'ready').map((node) => node.ID));
+    } catch (error) {
+      throw engineError(error, 'listing nodes');
+    }
+  }
+
+  #toContainer(service: Service, task: Task | undefined, lost: Set<string>): Container {
+    const onLostNode = task?.NodeID !== undefined && lost.has(task.NodeID) && !isTerminal(taskState(task));
+    const state: ContainerState = onLostNode ? 'crashed' : taskState(task);
     const port = Number(service.Spec.Labels?.[PORT_LABEL]);
     const attachment = task?.NetworksAttachments?.find((a) => a.Network?.Spec?.Name === this.networkName);
     const ip = attachment?.Addresses?.[0]?.split('/')[0];
@@ -255,7 +270,7 @@ export class SwarmScheduler implements Scheduler {
       state,
       startedAt: state === 'starting' ? null : since,
       address: state === 'up' && ip && Number.isInteger(port) && port > 0 ? { host: ip, port } : null,
-      exitCode: exitCodeOf(task, state),
+      exitCode: onLostNode ? null : exitCodeOf(task, state),
     };
   }
 
@@ -340,7 +355,7 @@ export class SwarmScheduler implements Scheduler {
     await this.#createService(spec);
     const found = await this.#settled(spec.name, Date.now() + 60_000);
     if (!found) throw new SchedulerUnavailableError(`Swarm: service ${spec.name} vanished right after it was made`);
-    return this.#toContainer(found.service, found.task);
+    return this.#toContainer(found.service, found.task, await this.#lostNodes());
   }
 
   async list(labels: Record<string, string>): Promise<Container[]> {
@@ -350,8 +365,8 @@ export class SwarmScheduler implements Scheduler {
     } catch (error) {
       throw engineError(error, 'listing services');
     }
-    const tasks = await this.#tasks(services.map((s) => s.ID));
-    return services.map((service) => this.#toContainer(service, latest(tasks.filter((t) => t.ServiceID === service.ID))));
+    const [tasks, lost] = await Promise.all([this.#tasks(services.map((s) => s.ID)), this.#lostNodes()]);
+    return services.map((service) => this.#toContainer(service, latest(tasks.filter((t) => t.ServiceID === service.ID)), lost));
   }
 
   /** The engine of the node a task runs on, and its container's ID there. */
@@ -459,6 +474,9 @@ export class SwarmScheduler implements Scheduler {
       if (!service) throw new NotReadyError(`container ${name} does not exist`, []);
       const task = latest(await this.#tasks([service.ID]));
       const state = taskState(task);
+      if (task?.NodeID && !isTerminal(state) && (await this.#lostNodes()).has(task.NodeID)) {
+        throw new NotReadyError(`container ${name} was on a node the swarm has lost`, []);
+      }
       if (isTerminal(state)) {
         throw new NotReadyError(`container ${name} exited with code ${exitCodeOf(task, state)} before it became ready`, await this.#lastLines(name, task));
       }
@@ -582,12 +600,36 @@ export class SwarmScheduler implements Scheduler {
         listener({ ...event, name: this.#serviceNameOf(event.name) });
       }),
     );
+    // A lost node's engine reports nothing: the manager's view of the nodes is polled instead.
+    const reported = new Set<string>();
+    let polling = false;
+    const poll = setInterval(() => {
+      if (polling) return;
+      polling = true;
+      void this.#reportLost(labels, reported, listener)
+        .catch(() => undefined)
+        .finally(() => {
+          polling = false;
+        });
+    }, 1_000);
     const stop = () => {
       this.#watches.delete(stop);
+      clearInterval(poll);
       for (const each of stops) each();
     };
     this.#watches.add(stop);
     return stop;
+  }
+
+  /** Tells `listener` once about each matching container that was running or starting on a node now lost. */
+  async #reportLost(labels: Record<string, string>, reported: Set<string>, listener: (event: ContainerEvent) => void): Promise<void> {
+    const lost = await this.#lostNodes();
+    if (lost.size === 0) return;
+    for (const container of await this.list(labels)) {
+      if (container.state !== 'crashed' || container.exitCode !== null || reported.has(container.name)) continue;
+      reported.add(container.name);
+      listener({ name: container.name, labels: container.labels, state: 'crashed' });
+    }
   }
 
   #serviceNameOf(containerName: string): string {
