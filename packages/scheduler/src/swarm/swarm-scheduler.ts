@@ -15,7 +15,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type Docker from 'dockerode';
 import { DockerScheduler, PLATFORM_LABEL, PORT_LABEL, SPEC_LABELS_LABEL } from '../docker/docker-scheduler.ts';
-import { parseTimestampedLogs } from '../docker/log-frames.ts';
+import { createFrameParser, parseTimestampedLogs } from '../docker/log-frames.ts';
 import { isInsideCgnat } from '../docker/platform-network.ts';
 import { OutputTail } from '../output-tail.ts';
 import { ContainerNameInUseError, ImageInUseError, ImageNotFoundError, NotReadyError, SchedulerUnavailableError } from '../scheduler.ts';
@@ -517,7 +517,32 @@ export class SwarmScheduler implements Scheduler {
 
   async run(spec: ContainerSpec, options: RunOptions): Promise<RunResult> {
     await this.#createService(spec);
+    const output = new OutputTail(options.maxOutputBytes);
+    const emit = (text: string) => {
+      if (text === '') return;
+      output.push(text);
+      options.onOutput?.(text);
+    };
+    // Bytes of each stream seen live, so that what the followed logs missed can be told apart once the task ended.
+    const streamed = { stdout: 0, stderr: 0 };
+    const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+    let follow: { destroy(): void } | undefined;
     try {
+      const service = await this.#service(spec.name);
+      if (!service) throw new SchedulerUnavailableError(`Swarm: one-off service ${spec.name} vanished`);
+      // Output arrives as the task prints it, from whichever node runs it (the manager gathers service logs).
+      const stream = (await this.manager.getService(service.ID).logs({ follow: true, stdout: true, stderr: true } as never)) as unknown as NodeJS.ReadableStream & {
+        destroy(): void;
+      };
+      follow = stream;
+      stream.on(
+        'data',
+        createFrameParser((name, payload) => {
+          streamed[name] += payload.length;
+          emit(decoders[name].write(payload));
+        }),
+      );
+      stream.on('error', () => undefined);
       const deadline = Date.now() + options.timeoutMs;
       let found: { service: Service; task: Task | undefined } | undefined;
       for (;;) {
@@ -529,24 +554,35 @@ export class SwarmScheduler implements Scheduler {
         }
         await sleep(100);
       }
-      // The output is read once the task has ended: service logs are gathered from the node the task ran on.
-      const output = new OutputTail(options.maxOutputBytes);
-      const decoder = new StringDecoder('utf8');
-      for (const line of await this.#serviceLogs(found.service.ID, 'all')) {
-        const text = decoder.write(Buffer.from(`${line.text}\n`));
-        output.push(text);
-        options.onOutput?.(text);
+      // The followed logs can lag the task's end: the whole log, read now, has every byte; each stream keeps its order,
+      // so what is beyond the bytes already seen of a stream is what it missed.
+      const whole = await this.#wholeLog(service.ID);
+      for (let waited = 0; waited < 3_000 && (streamed.stdout < whole.stdout.length || streamed.stderr < whole.stderr.length); waited += 50) await sleep(50);
+      stream.destroy();
+      follow = undefined;
+      for (const name of ['stdout', 'stderr'] as const) {
+        if (streamed[name] < whole[name].length) emit(decoders[name].write(whole[name].subarray(streamed[name])));
+        emit(decoders[name].end());
       }
-      const state = taskState(found.task);
-      const exitCode = exitCodeOf(found.task, state) ?? 0;
-      if (found.task?.Status?.Err && exitCode !== 0 && !/non-zero exit/.test(found.task.Status.Err)) {
-        output.push(`${found.task.Status.Err}\n`);
-        options.onOutput?.(`${found.task.Status.Err}\n`);
-      }
+      const exitCode = exitCodeOf(found.task, taskState(found.task)) ?? 0;
+      if (found.task?.Status?.Err && exitCode !== 0 && !/non-zero exit/.test(found.task.Status.Err)) emit(`${found.task.Status.Err}\n`);
       return { exitCode, output: output.text() };
     } finally {
+      follow?.destroy();
       await this.stop(spec.name, 0).catch(() => undefined);
     }
+  }
+
+  /** A service's whole log, each stream's bytes apart. */
+  async #wholeLog(serviceId: string): Promise<{ stdout: Buffer; stderr: Buffer }> {
+    const parts = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+    try {
+      const read = await this.manager.getService(serviceId).logs({ follow: false, stdout: true, stderr: true } as never);
+      createFrameParser((name, payload) => parts[name].push(Buffer.from(payload)))(Buffer.isBuffer(read) ? read : Buffer.from(read as unknown as string));
+    } catch (error) {
+      if (statusOf(error) !== 404) throw engineError(error, 'reading service logs');
+    }
+    return { stdout: Buffer.concat(parts.stdout), stderr: Buffer.concat(parts.stderr) };
   }
 
   async imagePorts(image: string): Promise<number[] | null> {
