@@ -52,7 +52,7 @@ export interface SwarmSchedulerOptions {
   probeImage?: string;
 }
 
-interface Task {
+export interface Task {
   ID: string;
   ServiceID: string;
   NodeID?: string;
@@ -97,7 +97,7 @@ function specLabels(labels: Record<string, string> | undefined): Record<string, 
 }
 
 /** A task's state as a container's; a rejected task (its container could not be made or run) has crashed. */
-function taskState(task: Task | undefined): ContainerState {
+export function taskState(task: Task | undefined): ContainerState {
   switch (task?.Status?.State) {
     case 'running':
       return 'up';
