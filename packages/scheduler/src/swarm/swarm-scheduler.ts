@@ -10,6 +10,8 @@
  * is needed to try the backend; with one, nodes would pull).
  *
  * Like the Docker backend it trusts only what it made: services and their containers carry the platform's secret key.
+ * A node the manager has lost takes its tasks with it, unannounced and never replaced by Swarm (restart `none`): they
+ * are reported crashed, so the reconciler replaces them and the router drops them.
  * @module
  */
 import { StringDecoder } from 'node:string_decoder';
