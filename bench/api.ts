@@ -15,6 +15,7 @@ import { buildControllerApp } from '@deis/controller/app';
 import { storeTime } from '@deis/controller/clock';
 import { openDatabase } from '@deis/controller/db/database';
 import type { ControllerDeps } from '@deis/controller/deps';
+import { AppLogBuffer } from '@deis/controller/logs/log-buffer';
 import { RoutingState } from '@deis/controller/routing/routing-state';
 import { DEFAULT_LIMITS } from '@deis/controller/settings';
 import type { ControllerSettings } from '@deis/controller/settings';
@@ -113,7 +114,7 @@ async function main(): Promise<void> {
     logLevel: 'silent',
   };
   const scheduler = new FakeScheduler();
-  const deps: ControllerDeps = { db: opened.db, dialect: opened.dialect, scheduler, settings, routing: new RoutingState() };
+  const deps: ControllerDeps = { db: opened.db, dialect: opened.dialect, scheduler, settings, routing: new RoutingState(), logs: new AppLogBuffer({ dir: null }) };
   const app = await buildControllerApp(deps);
   try {
     const filling = Date.now();

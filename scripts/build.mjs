@@ -21,6 +21,13 @@ await Promise.all([
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   }),
   // The CLI is linked as /usr/local/bin/deis by `./platform up`, so it carries its own interpreter line.
-  build({ ...common, entryPoints: { deis: 'packages/cli/src/main.ts' }, outdir: 'dist', minify: true, banner: { js: '#!/usr/bin/env node' } }),
+  // Its one CommonJS dependency (ws, for `deis run` on a terminal) calls require(); ESM output needs one.
+  build({
+    ...common,
+    entryPoints: { deis: 'packages/cli/src/main.ts' },
+    outdir: 'dist',
+    minify: true,
+    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  }),
 ]);
 chmodSync('dist/deis.js', 0o755);

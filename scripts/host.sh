@@ -25,6 +25,8 @@ ensure_packages() {
   command -v node >/dev/null || missing+=(nodejs npm)
   # The buildpack stacks are made from the Debian mirror with debootstrap.
   command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || missing+=(debootstrap)
+  # The end-to-end test of `deis run` on a terminal drives the CLI through a pseudo-terminal.
+  command -v tmux >/dev/null || missing+=(tmux)
   if [ "${NEED_POSTGRES:-0}" = 1 ] && ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     missing+=(postgresql)
   fi

@@ -79,6 +79,17 @@ describe('run and logs', () => {
     expect((await user.deis(['run', ...app])).code).toBe(2);
   });
 
+  it('starts a detached run, printing its name at once; its output reaches the logs', async () => {
+    const detached = await user.deis(['run', '--detached', ...app, 'echo in-the-background']);
+    expect(detached.code, detached.stderr).toBe(0);
+    const name = /^Running 'echo in-the-background' as (procs-run-[a-z0-9]{5}); its output goes to 'deis logs -a procs'\.\n$/.exec(detached.stdout)?.[1];
+    expect(name, detached.stdout).toBeDefined();
+    const json = await user.deis(['run', '--detached', '--json', ...app, 'true']);
+    expect(JSON.parse(json.stdout)).toEqual({ name: expect.stringMatching(/^procs-run-[a-z0-9]{5}$/) });
+    const logs = await user.deis(['logs', ...app]);
+    expect(logs.stdout).toContain(`procs[run.v3.${name!.slice(-5)}]: ran: /bin/sh -c echo in-the-background`);
+  });
+
   it('prints the app\'s log lines', async () => {
     const logs = await user.deis(['logs', ...app]);
     expect(logs.code).toBe(0);
@@ -86,10 +97,13 @@ describe('run and logs', () => {
     const limited = await user.deis(['logs', '-n', '1', ...app, '--json']);
     expect(JSON.parse(limited.stdout)).toHaveLength(1);
     expect((await user.deis(['logs', '--lines=many', ...app])).code).toBe(2);
+    const web = await user.deis(['logs', '--type=web', '--release=3', ...app]);
+    expect(web.stdout).toMatch(/procs\[web\.v3\.[a-z0-9]+\]: listening on 5000/);
+    expect(web.stdout.trim().split('\n').every((line) => / procs\[web\.v3\./.test(line))).toBe(true);
   });
 
-  it('follows the logs, printing new lines as they come', async () => {
-    const child = spawn(process.execPath, [CLI_PATH, 'logs', '-f', ...app], { cwd: user.home, env: { ...user.env, DEIS_LOGS_POLL_MS: '100' } });
+  it('follows the logs over one stream, printing new lines as they come', async () => {
+    const child = spawn(process.execPath, [CLI_PATH, 'logs', '-f', ...app], { cwd: user.home, env: user.env });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const waitFor = (pattern: RegExp) =>

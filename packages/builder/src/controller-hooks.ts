@@ -3,8 +3,9 @@
  * and, for smart-HTTP pushes, the pusher's own token (who they are, whether they may use the app).
  * @module
  */
-import { ApiClient, ApiError } from '@deis/sdk/client';
-import type { App, BuildHookRequest, BuildHookResponse, Config, KeyHookResponse, User } from '@deis/sdk/types';
+import { ApiClient, ApiError, errorMessageOf, warningTexts } from '@deis/sdk/client';
+import { BUILD_HOOK_STREAM_TYPE } from '@deis/sdk/types';
+import type { App, BuildHookRequest, BuildHookResponse, BuildHookStreamLine, Config, KeyHookResponse, User } from '@deis/sdk/types';
 
 /** The app when the user may use it (its uuid binds the repository, repositories.ts). */
 export type AppAccess = { uuid: string } | 'forbidden' | 'missing';
@@ -49,15 +50,60 @@ export class ControllerHooks {
   }
 
   /**
-   * Reports a finished build; the controller creates and deploys the release. `onWarning` hears what the deploy
-   * warns of (new containers that are not ready yet), for the pusher.
+   * Reports a finished build; the controller creates and deploys the release. The answer is asked for as a stream
+   * (hooks/build-hook-stream.ts in the controller): `onOutput` hears the release phase's output while the release
+   * deploys, `onWarning` what the deploy warns of (new containers that are not ready yet). Rejects with the ApiError
+   * the plain answer would have given.
    */
-  async build(body: BuildHookRequest, onWarning?: (text: string) => void): Promise<BuildHookResponse> {
-    const client = onWarning
-      ? new ApiClient({ baseUrl: this.#controllerUrl, builderKey: this.#builderKey, userAgent: 'deis-builder', timeoutMs: 30_000, onWarning })
-      : this.#builder;
-    const { data } = await client.request<BuildHookResponse>('POST', '/v2/hooks/build/', { body, signal: AbortSignal.timeout(15 * 60_000) });
-    return data;
+  async build(body: BuildHookRequest, onOutput: (text: string) => void, onWarning?: (text: string) => void): Promise<BuildHookResponse> {
+    const response = await fetch(this.#builder.url('/v2/hooks/build/'), {
+      method: 'POST',
+      headers: {
+        accept: `${BUILD_HOOK_STREAM_TYPE}, application/json`,
+        'content-type': 'application/json',
+        'user-agent': 'deis-builder',
+        'x-deis-builder-auth': this.#builderKey,
+      },
+      body: JSON.stringify(body),
+      // The release phase may take up to an hour (DEIS_RELEASE_PHASE_TIMEOUT's most, Heroku's limit), then the deploy.
+      signal: AbortSignal.timeout(75 * 60_000),
+    });
+    // Refusals made before the work starts (unknown app, bad body) are plain answers, and so is every answer of a
+    // controller that does not stream.
+    if (!(response.headers.get('content-type') ?? '').startsWith(BUILD_HOOK_STREAM_TYPE)) {
+      const warning = response.headers.get('warning');
+      if (warning && onWarning) for (const text of warningTexts(warning)) onWarning(text);
+      const text = await response.text();
+      let data: unknown = text === '' ? undefined : text;
+      try {
+        data = JSON.parse(text);
+      } catch {
+        // not JSON: the raw text is the body
+      }
+      if (!response.ok) throw new ApiError(response.status, data, errorMessageOf(data));
+      return data as BuildHookResponse;
+    }
+    let outcome: { status: number; body: unknown } | null = null;
+    let pending = '';
+    const decoder = new TextDecoder();
+    const take = (line: string) => {
+      if (line.trim() === '') return;
+      const parsed = JSON.parse(line) as BuildHookStreamLine;
+      if ('output' in parsed) onOutput(parsed.output);
+      else if ('warning' in parsed) onWarning?.(parsed.warning);
+      else outcome = parsed;
+    };
+    for await (const chunk of response.body ?? []) {
+      pending += decoder.decode(chunk as Uint8Array, { stream: true });
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) take(line);
+    }
+    take(pending + decoder.decode());
+    const result = outcome as { status: number; body: unknown } | null;
+    if (!result) throw new Error('the controller ended the build hook answer without an outcome');
+    if (result.status >= 400) throw new ApiError(result.status, result.body, errorMessageOf(result.body));
+    return result.body as BuildHookResponse;
   }
 
   /** The user a token belongs to; null when the token is not valid. */

@@ -17,7 +17,7 @@ import { DockerfileImageError, dockerfileImages } from './dockerfile-images.ts';
 import { archiveTo, readFileAt } from './git-objects.ts';
 import type { PushedCommit } from './git-objects.ts';
 import { parseProcfile, ProcfileError } from './procfile.ts';
-import { BUILD_COMPLETE, deployedLines, LAUNCHING, STARTING_BUILD } from './push-output.ts';
+import { BUILD_COMPLETE, deployedLines, LAUNCHING, LineSplitter, STARTING_BUILD } from './push-output.ts';
 
 /** A push that must be rejected; the message is what the pusher reads. */
 export class PushFailure extends Error {
@@ -73,9 +73,15 @@ export async function buildAndRelease(deps: ReceiveBuildDeps, push: ReceivedPush
   out(BUILD_COMPLETE);
 
   out(LAUNCHING);
+  // The release phase's output (a Procfile `release:` command) reaches the pusher line by line while it runs.
+  const releaseOutput = new LineSplitter();
   const released = await fromController(
-    deps.hooks.build({ receive_user: user, receive_repo: app, image, sha: commit.sha.slice(0, 8), procfile, dockerfile: dockerfile === null ? '' : 'true' }, (text) => out(`!    ${text}`)),
-  );
+    deps.hooks.build(
+      { receive_user: user, receive_repo: app, image, sha: commit.sha.slice(0, 8), procfile, dockerfile: dockerfile === null ? '' : 'true' },
+      (text) => releaseOutput.push(text).forEach((line) => out(line)),
+      (text) => out(`!    ${text}`),
+    ),
+  ).finally(() => releaseOutput.flush().forEach((line) => out(line)));
   const version = released.release.version;
   for (const line of deployedLines(app, version)) out(line);
   return { image, version };

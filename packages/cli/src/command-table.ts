@@ -12,6 +12,7 @@ import { certCommands } from './commands/certs.ts';
 import { configMapCommands } from './commands/config-maps.ts';
 import { configCommands } from './commands/config.ts';
 import { domainCommands } from './commands/domains.ts';
+import { drainCommands } from './commands/drains.ts';
 import { gitCommands } from './commands/git.ts';
 import { healthcheckCommands } from './commands/healthchecks.ts';
 import { keyCommands } from './commands/keys.ts';
@@ -31,6 +32,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...certCommands,
   ...configCommands,
   ...domainCommands,
+  ...drainCommands,
   ...gitCommands,
   ...healthcheckCommands,
   ...keyCommands,

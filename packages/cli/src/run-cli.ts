@@ -58,6 +58,7 @@ function parseRawArgs(args: string[]): CommandInput {
     } else if (token.startsWith('--app=')) values.app = token.slice(6);
     else if (/^-a./.test(token)) values.app = token.slice(2);
     else if (token === '--json') values.json = true;
+    else if (token === '--detached') values.detached = true;
     else if (token === '-h' || token === '--help') values.help = true;
     else break;
   }

@@ -28,6 +28,7 @@ export const SHORTCUTS: Readonly<Record<string, string>> = {
   certs: 'certs:list',
   config: 'config:list',
   domains: 'domains:list',
+  drains: 'drains:list',
   healthchecks: 'healthchecks:list',
   keys: 'keys:list',
   labels: 'labels:list',

@@ -87,3 +87,28 @@ export function createTransport(options: TransportOptions): FetchLike {
     }
   };
 }
+
+/**
+ * A GET whose answer is read as it arrives (`deis logs -f`): resolves with the response once its headers are in, the
+ * body left to the caller. Hosts and certificates are treated as `createTransport` treats them.
+ */
+export async function openStream(url: string, headers: Record<string, string>, options: TransportOptions & { signal?: AbortSignal }): Promise<IncomingMessage> {
+  const target = new URL(url);
+  const secure = target.protocol === 'https:';
+  const send = secure ? (await import('node:https')).request : (await import('node:http')).request;
+  return new Promise<IncomingMessage>((resolve, reject) => {
+    const request = send({
+      host: isLocalhostName(target.hostname) ? '127.0.0.1' : target.hostname,
+      port: target.port || (secure ? 443 : 80),
+      path: `${target.pathname}${target.search}`,
+      method: 'GET',
+      headers: { ...headers, host: target.host },
+      servername: secure ? target.hostname : undefined,
+      rejectUnauthorized: options.sslVerify,
+    });
+    if (options.signal) options.signal.addEventListener('abort', () => request.destroy(options.signal?.reason as Error), { once: true });
+    request.on('error', reject);
+    request.on('response', resolve);
+    request.end();
+  });
+}

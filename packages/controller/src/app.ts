@@ -13,6 +13,7 @@ import { certRoutes } from './certs/routes.ts';
 import { configRoutes } from './config/routes.ts';
 import type { ControllerDeps } from './deps.ts';
 import { domainRoutes } from './domains/routes.ts';
+import { drainRoutes } from './drains/routes.ts';
 import { formationRoutes } from './formation/routes.ts';
 import { stopWatchingStillStarting } from './formation/still-starting.ts';
 import { healthRoutes } from './health/routes.ts';
@@ -29,6 +30,8 @@ import { routingRoutes } from './routing/routes.ts';
 import { settingsRoutes } from './settings/routes.ts';
 import { tlsRoutes } from './tls/routes.ts';
 import { userRoutes } from './users/routes.ts';
+import { installWebSockets } from './http/websocket-upgrade.ts';
+import { runRoutes } from './formation/run-routes.ts';
 
 export type ControllerApp = FastifyInstance;
 
@@ -65,6 +68,7 @@ export async function buildControllerApp(
   installErrorHandler(app);
   installAuthentication(app, deps.db, deps.settings.builderKey);
   installNullCharacterCheck(app);
+  await installWebSockets(app);
 
   // `GET /v2/` is the DRF router root: 401 without a token (the CLI's connection check depends on it), `{}` with one.
   app.get('/v2/', async () => ({}));
@@ -87,6 +91,8 @@ export async function buildControllerApp(
     keyHookRoutes,
     buildHookRoutes,
     routingRoutes,
+    runRoutes,
+    drainRoutes,
   ]) {
     await routes(app, deps);
   }

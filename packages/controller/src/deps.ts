@@ -5,6 +5,7 @@
  */
 import type { Scheduler } from '@deis/scheduler/scheduler';
 import type { Database } from './db/schema.ts';
+import type { AppLogBuffer } from './logs/log-buffer.ts';
 import type { RoutingState } from './routing/routing-state.ts';
 import type { ControllerSettings } from './settings.ts';
 
@@ -14,4 +15,6 @@ export interface ControllerDeps {
   scheduler: Scheduler;
   settings: Readonly<ControllerSettings>;
   routing: RoutingState;
+  /** Each app's log (ADR 0012); `deps.logs.appendAppLog(app, process, text)` adds to it. */
+  logs: AppLogBuffer;
 }

@@ -30,6 +30,7 @@ describe('loadControllerSettings', () => {
       gracePeriodSeconds: 30,
       imagesKeptPerApp: 10,
       releasesKeptPerApp: 100,
+      releasePhaseTimeoutMs: 600_000,
       platformName: 'deis',
       procfileMissingRemove: true,
       rejectIfProcfileMissing: false,
@@ -37,7 +38,16 @@ describe('loadControllerSettings', () => {
       logLevel: 'info',
       builderHttpUpstream: null,
       limits: DEFAULT_LIMITS,
+      logDir: '/var/lib/deis/logs',
+      logLinesPerApp: 1500,
+      drainsAllowPrivate: false,
+      drainsCaFile: null,
     });
+  });
+
+  it('reads the release phase timeout in seconds, from 1 to 3600', () => {
+    expect(loadControllerSettings({ DEIS_BUILDER_KEY: KEY, DEIS_RELEASE_PHASE_TIMEOUT: '90' }).releasePhaseTimeoutMs).toBe(90_000);
+    expect(problemsOf({ DEIS_RELEASE_PHASE_TIMEOUT: '3601' })).toContain('DEIS_RELEASE_PHASE_TIMEOUT must be a whole number from 1 to 3600, not "3601"');
   });
 
   it('reads the tenant limits and refuses ones out of range', () => {

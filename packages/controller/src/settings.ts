@@ -46,6 +46,16 @@ export interface ControllerSettings {
   /** Where the router sends `deis-builder.<platformDomain>` (git over HTTP), `host:port` in DEIS_BUILDER_HTTP_UPSTREAM; absent: no builder route. */
   builderHttpUpstream?: { host: string; port: number } | null;
   limits: Readonly<TenantLimits>;
+  /** How long a release's Procfile `release:` command may run before the release fails (DEIS_RELEASE_PHASE_TIMEOUT, seconds). Absent: 600 s. */
+  releasePhaseTimeoutMs?: number;
+  /** Where each app's log is kept (`$DEIS_DATA_DIR/logs`); absent: in memory only. */
+  logDir?: string | null;
+  /** Lines kept per app (DEIS_LOG_LINES). Absent: 1500. */
+  logLinesPerApp?: number;
+  /** Log drains may reach loopback and private addresses (DEIS_LOG_DRAINS_ALLOW_PRIVATE). Absent: false. */
+  drainsAllowPrivate?: boolean;
+  /** A PEM file of certificates TLS and HTTPS log drains trust besides the system's (DEIS_LOG_DRAINS_CA_FILE). */
+  drainsCaFile?: string | null;
 }
 
 /**
@@ -97,6 +107,7 @@ export class SettingsError extends Error {
 
 export const DEFAULT_IMAGES_KEPT = 10;
 export const DEFAULT_RELEASES_KEPT = 100;
+export const DEFAULT_RELEASE_PHASE_TIMEOUT_SECONDS = 600;
 
 function parseLabels(raw: string, problems: string[]): Record<string, string> {
   const labels: Record<string, string> = {};
@@ -197,6 +208,11 @@ export function loadControllerSettings(env: Record<string, string | undefined> =
       appDeployTimeoutSeconds: integer('DEIS_LIMIT_APP_DEPLOY_TIMEOUT', DEFAULT_LIMITS.appDeployTimeoutSeconds, 1, 3600),
       appGracePeriodSeconds: integer('DEIS_LIMIT_APP_GRACE_PERIOD', DEFAULT_LIMITS.appGracePeriodSeconds, 0, 3600),
     }),
+    releasePhaseTimeoutMs: integer('DEIS_RELEASE_PHASE_TIMEOUT', DEFAULT_RELEASE_PHASE_TIMEOUT_SECONDS, 1, 3600) * 1000,
+    logDir: join(dataDir, 'logs'),
+    logLinesPerApp: integer('DEIS_LOG_LINES', 1_500, 1, 1_000_000),
+    drainsAllowPrivate: flag('DEIS_LOG_DRAINS_ALLOW_PRIVATE', false),
+    drainsCaFile: env.DEIS_LOG_DRAINS_CA_FILE || null,
   };
   if (problems.length > 0) throw new SettingsError(problems);
   return Object.freeze(settings);

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { droppedLine } from './output-tail.ts';
 import { ContainerNameInUseError, ImageInUseError, ImageNotFoundError, NotReadyError } from './scheduler.ts';
-import type { Container, ContainerEvent, ContainerSpec, ReadinessCheck, Scheduler } from './scheduler.ts';
+import type { Container, ContainerEvent, ContainerSpec, FollowedLogLine, ReadinessCheck, Scheduler } from './scheduler.ts';
 
 export interface SchedulerUnderTest {
   scheduler: Scheduler;
@@ -255,6 +255,23 @@ export function describeSchedulerContract(backend: string, makeScheduler: () => 
       expect(await rejection(scheduler.run(missing, { timeoutMs: 10_000 }))).toBeInstanceOf(ImageNotFoundError);
     });
 
+    it('hands a one-off run\'s output to onOutput while it runs, not once it ended', async () => {
+      let firstAt = 0;
+      const chunks: string[] = [];
+      const slow = spec({ CONTRACT_PRINT: 'early', CONTRACT_EXIT: '0', CONTRACT_EXIT_AFTER_MS: '2000' }, { port: undefined });
+      const result = await scheduler.run(slow, {
+        timeoutMs: 60_000,
+        onOutput: (chunk) => {
+          firstAt ||= Date.now();
+          chunks.push(chunk);
+        },
+      });
+      const endedAt = Date.now();
+      expect(result).toEqual({ exitCode: 0, output: 'early\n' });
+      expect(chunks.join('')).toBe('early\n');
+      expect(endedAt - firstAt).toBeGreaterThanOrEqual(1_000);
+    });
+
     it('gives the last lines of a container, and none for an unknown one', async () => {
       const talker = spec({ CONTRACT_PRINT: Array.from({ length: 30 }, (_, i) => `line ${i + 1}`).join('\n') });
       await scheduler.start(talker);
@@ -263,6 +280,43 @@ export function describeSchedulerContract(backend: string, makeScheduler: () => 
       expect((await scheduler.logs(talker.name, 100)).length).toBe(30);
       expect(await scheduler.logs(`contract-${run}-nobody`, 10)).toEqual([]);
       await scheduler.stop(talker.name, 5);
+    });
+
+    it('follows a container\'s log until it stops, resumes after a cursor, and ends at once for an unknown name', async () => {
+      const follow = (name: string, after?: string) =>
+        new Promise<FollowedLogLine[]>((resolve) => {
+          const lines: FollowedLogLine[] = [];
+          scheduler.followLogs(name, { ...(after === undefined ? {} : { after }), onLine: (line) => lines.push(line), onEnd: () => resolve(lines) });
+        });
+      const printer = spec({ CONTRACT_PRINT: 'one\ntwo\nthree', CONTRACT_STDERR: 'four', CONTRACT_EXIT: '0', CONTRACT_EXIT_AFTER_MS: '500' }, { port: undefined });
+      await scheduler.start(printer);
+      const all = await follow(printer.name);
+      // The engine orders the two streams by when it read them, not by when the program wrote them.
+      expect(all.filter((line) => line.stream === 'stdout').map((line) => line.text)).toEqual(['one', 'two', 'three']);
+      expect(all.filter((line) => line.stream === 'stderr').map((line) => line.text)).toEqual(['four']);
+      expect(all.every((line, i) => i === 0 || (all[i - 1] as FollowedLogLine).cursor < line.cursor)).toBe(true);
+      expect(await follow(printer.name, (all[1] as FollowedLogLine).cursor)).toEqual(all.slice(2));
+      expect(await follow(`contract-${run}-nobody`)).toEqual([]);
+
+      // Stopping the follower: no more lines, and no end.
+      const server = spec({ CONTRACT_PRINT: 'hello' });
+      await scheduler.start(server);
+      const seen: string[] = [];
+      let ended = false;
+      let stopFollowing: () => void = () => undefined;
+      await new Promise<void>((resolve) => {
+        stopFollowing = scheduler.followLogs(server.name, {
+          onLine: (line) => {
+            seen.push(line.text);
+            resolve();
+          },
+          onEnd: () => (ended = true),
+        });
+      });
+      stopFollowing();
+      await scheduler.stop(server.name, 5);
+      expect(seen).toEqual(['hello']);
+      expect(ended).toBe(false);
     });
 
     it('knows the ports an image exposes, and null for a missing image', async () => {
@@ -402,6 +456,62 @@ export function describeSchedulerContract(backend: string, makeScheduler: () => 
       } finally {
         await Promise.all([spinning, idle, exited].map((s) => scheduler.stop(s.name, 0)));
       }
+    });
+
+    it('runs a one-off container on a terminal, with its output and exit code, listed while it runs, then removes it', async () => {
+      const chunks: Buffer[] = [];
+      const oneOff = spec({ CONTRACT_PRINT: 'on a terminal', CONTRACT_EXIT: '3', CONTRACT_EXIT_AFTER_MS: '300' }, { port: undefined });
+      const run = await scheduler.runTerminal(oneOff, { timeoutMs: 60_000, columns: 100, rows: 30, onOutput: (chunk) => chunks.push(chunk) });
+      expect(await run.exited).toBe(3);
+      // A terminal turns the program's newline into CR LF.
+      expect(Buffer.concat(chunks).toString()).toContain('on a terminal\r\n');
+      expect(await find(oneOff.name)).toBeUndefined();
+      await run.resize(80, 24);
+    });
+
+    it('removes a terminal run that is killed or reaches its time limit, and says so through exited', async () => {
+      const endless = spec({}, { port: undefined });
+      const run = await scheduler.runTerminal(endless, { timeoutMs: 60_000, columns: 80, rows: 24, onOutput: () => undefined });
+      expect((await find(endless.name))?.state).toBe('up');
+      await run.kill();
+      expect(await rejection(run.exited)).toBeInstanceOf(Error);
+      expect(await find(endless.name)).toBeUndefined();
+      await run.kill();
+
+      const limited = spec({}, { port: undefined });
+      const started = Date.now();
+      const slow = await scheduler.runTerminal(limited, { timeoutMs: 1_000, columns: 80, rows: 24, onOutput: () => undefined });
+      expect(String(await rejection(slow.exited))).toMatch(/did not finish within/);
+      expect(Date.now() - started).toBeLessThan(SETTLE_MS);
+      expect(await find(limited.name)).toBeUndefined();
+    });
+
+    it('probes a running container once per call, by TCP, HTTP or exec, and answers why a check failed', async () => {
+      const server = spec({});
+      const started = await scheduler.start(server);
+      await scheduler.waitReady(server.name, { kind: 'http', port: 5000, path: '/ok' }, SETTLE_MS);
+      const host = started.address?.host;
+      expect(await scheduler.probe(server.name, { kind: 'http', port: 5000, path: '/ok' }, { timeoutMs: 2_000 })).toBeNull();
+      expect(await scheduler.probe(server.name, { kind: 'tcp', port: 5000 }, { timeoutMs: 2_000, ...(host ? { host } : {}) })).toBeNull();
+      expect(await scheduler.probe(server.name, { kind: 'exec', command: ['true'] }, { timeoutMs: 5_000 })).toBeNull();
+      expect(await scheduler.probe(server.name, { kind: 'http', port: 5000, path: '/missing' }, { timeoutMs: 2_000 })).toEqual(expect.any(String));
+      expect(await scheduler.probe(server.name, { kind: 'exec', command: ['false'] }, { timeoutMs: 5_000 })).toEqual(expect.any(String));
+      expect(await scheduler.probe(`${server.name}-missing`, { kind: 'tcp', port: 5000 }, { timeoutMs: 2_000 })).toEqual(expect.any(String));
+      await scheduler.stop(server.name, 5);
+    });
+
+    it('restarts an exited container in place, keeping its name, labels and output', async () => {
+      const crashing = spec({ CONTRACT_PRINT: 'about to fail', CONTRACT_EXIT: '3' });
+      await scheduler.start(crashing);
+      const crashed = await eventually(() => find(crashing.name), (c) => c?.state === 'crashed');
+      const again = await scheduler.restart(crashing.name);
+      expect(again.name).toBe(crashing.name);
+      expect(again.labels).toEqual(crashing.labels);
+      const recrashed = await eventually(() => find(crashing.name), (c) => c?.state === 'crashed' && c.startedAt!.getTime() >= crashed!.startedAt!.getTime());
+      expect(recrashed?.exitCode).toBe(3);
+      await eventually(() => scheduler.logs(crashing.name, 10), (lines) => lines.filter((l) => l.text === 'about to fail').length === 2);
+      expect(await rejection(scheduler.restart(`${crashing.name}-missing`))).toBeInstanceOf(NotReadyError);
+      await scheduler.stop(crashing.name, 5);
     });
   });
 }

@@ -50,6 +50,23 @@ export interface LogLine {
   text: string;
 }
 
+/** A line of a followed log, with where it sits in the container's log. */
+export interface FollowedLogLine extends LogLine {
+  /**
+   * Opaque to callers, ordered within one container: `followLogs(name, { after })` with it resumes after this line, so
+   * a follower that stopped (a platform restart) neither misses nor repeats lines.
+   */
+  cursor: string;
+}
+
+export interface FollowLogsOptions {
+  /** Only lines after this cursor (see FollowedLogLine); absent: from the container's first line. */
+  after?: string;
+  onLine: (line: FollowedLogLine) => void;
+  /** The stream ended: the container stopped or was removed, the engine went away, or it never existed. Called once. */
+  onEnd?: () => void;
+}
+
 export interface RunOptions {
   /** The container is killed after this long and the run fails. */
   timeoutMs: number;
@@ -218,4 +235,71 @@ export interface Scheduler {
    * no sample of yet. Each call may take as long as the backend's sampling interval, so callers bound how many run at once.
    */
   stats(name: string): Promise<ContainerStats | null>;
+
+  /**
+   * Creates and starts a one-off container on a terminal of its own (stdin open), resolving once it runs: an
+   * interactive `deis run`. It is listed like any container while it runs, and removed when it ends, times out or is
+   * killed.
+   */
+  runTerminal(spec: ContainerSpec, options: TerminalRunOptions): Promise<TerminalRun>;
+
+  /**
+   * Follows what the container prints: every line already in its log (after `options.after`) and each new one as it
+   * comes, until the container stops or the returned function is called. Lines come in order, each once.
+   */
+  followLogs(name: string, options: FollowLogsOptions): () => void;
+
+  /**
+   * One attempt of `check` on a running container, bounded by `timeoutMs`: null when it passed, otherwise why not.
+   * Unlike `waitReady` it never retries, so a caller that checks many containers on a period (liveness) decides the
+   * pace. `host`, the container's address from `list`, spares the backend a lookup for TCP and HTTP checks; exec
+   * checks run through the engine's exec API, never a process on the host.
+   */
+  probe(name: string, check: ReadinessCheck, options: ProbeOptions): Promise<string | null>;
+
+  /**
+   * Starts an exited container again in place: same name, spec and output so far, as Kubernetes restarts a crashed
+   * container in its pod. Resolves with it once the engine runs it; rejects with NotReadyError when there is no such
+   * container.
+   */
+  restart(name: string): Promise<Container>;
 }
+
+export interface ProbeOptions {
+  timeoutMs: number;
+  /** The container's address on the platform network, when the caller knows it. */
+  host?: string;
+}
+
+/** What `runTerminal` needs beyond the spec. */
+export interface TerminalRunOptions {
+  /** The container is killed after this long; `exited` then rejects. */
+  timeoutMs: number;
+  /** The terminal's first size, in character cells. */
+  columns: number;
+  rows: number;
+  /** Receives what the process writes to its terminal (stdout and stderr are one stream on a terminal), as it comes. */
+  onOutput: (chunk: Buffer) => void;
+}
+
+/** A one-off container running on a terminal of its own, as `runTerminal` gives it. */
+export interface TerminalRun {
+  /** Bytes typed on the terminal; its line discipline interprets them, so 0x03 (Ctrl-C) interrupts the process. */
+  write(data: Buffer): void;
+  /** Gives the terminal a new size; the process gets SIGWINCH. A run that has ended ignores it. */
+  resize(columns: number, rows: number): Promise<void>;
+  /**
+   * Stops reading the process's output until `resume`: for a client slower than the process, whose writes then block
+   * as they would on a slow terminal, instead of the output piling up in memory.
+   */
+  pause(): void;
+  resume(): void;
+  /**
+   * Settles once the process has ended, all its output has been delivered and the container is removed: resolves with
+   * the exit code, rejects when the time limit passed or the container was killed by `kill`.
+   */
+  readonly exited: Promise<number>;
+  /** Kills the process and removes the container at once; `exited` settles. Safe to call more than once. */
+  kill(): Promise<void>;
+}
+

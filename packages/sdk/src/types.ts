@@ -141,6 +141,11 @@ export interface Pod {
   /** `v2` */
   release: string;
   started: string;
+  /**
+   * Ours, beside the contract's fields: how often the platform restarted the container in place after it exited
+   * (a crashed pod waiting for its restart is listed, with its state `crashed`).
+   */
+  restarts?: number;
 }
 
 export interface Autoscale {
@@ -196,6 +201,14 @@ export interface BuildHookRequest {
 export interface BuildHookResponse {
   release: { version: number };
 }
+
+/**
+ * The build hook's streamed answer (platform-internal): asked for with `Accept: application/x-ndjson`, it is one JSON
+ * object a line, the release phase's output and the deploy's warnings as they come, then the outcome, the status and
+ * body the plain answer would have had.
+ */
+export const BUILD_HOOK_STREAM_TYPE = 'application/x-ndjson';
+export type BuildHookStreamLine = { output: string } | { warning: string } | { status: number; body: unknown };
 
 // ---- routing table (controller → router; platform-internal, not part of Deis v2) -------------------------------------
 

@@ -2,16 +2,24 @@
  * `apps:*`: create (with the git remote), list, info, open, logs, run, destroy, transfer.
  * @module
  */
+import type { IncomingMessage } from 'node:http';
+import { ApiError, errorMessageOf } from '@deis/sdk/client';
 import type { App, AppSettings, Domain, Pod, RunResult } from '@deis/sdk/types';
+import { detachedRunPath } from '@deis/sdk/run-protocol';
+import type { DetachedRun } from '@deis/sdk/run-protocol';
 import { CliError, UsageError } from '../cli-errors.ts';
 import type { CommandContext, Session } from '../command-context.ts';
 import { limitCount } from '../command-context.ts';
 import { flagOption, stringOption } from '../command-spec.ts';
 import type { CommandSpec } from '../command-spec.ts';
 import { accountListCommand } from '../list-command.ts';
+import { runOnTerminal, wantsTerminal } from '../terminal-session.ts';
+import type { TerminalIO } from '../terminal-session.ts';
 import { addRemote, removeAppRemotes } from './git.ts';
 import { printLabels } from './labels.ts';
 import { printProcesses } from './ps.ts';
+import { openStream } from '../transport.ts';
+import { CLI_VERSION } from '../version.ts';
 
 /** A bare domain (the app id) becomes a host under the controller's domain: `deis.example.com` → `<app>.example.com`. */
 export function expandDomain(controller: string, domain: string): string {
@@ -140,49 +148,39 @@ export const appCommands: CommandSpec[] = [
     name: 'apps:logs',
     summary: 'Retrieves the most recent log events.',
     app: true,
-    details: 'With --follow, keeps asking for new lines (every second) and prints them as they come, until interrupted.',
+    details: 'With --follow, keeps the connection open and prints new lines as the app prints them, until interrupted.',
     options: {
       lines: { type: 'string', short: 'n', valueName: '<num>', description: 'the number of lines to display' },
       follow: { type: 'boolean', short: 'f', description: 'keep printing new log lines as they arrive (Ctrl-C stops).' },
+      type: { type: 'string', valueName: '<type>', description: 'only lines of this process type (web, worker, ...).' },
+      release: { type: 'string', valueName: '<version>', description: 'only lines of this release (v3 or 3).' },
     },
     json: true,
     async run(ctx, { values }) {
       const { session, app: id } = await ctx.appSession(values);
       const lines = stringOption(values, 'lines');
       if (lines !== undefined && !/^\d+$/.test(lines)) throw new UsageError(`--lines must be a whole number, not '${lines}'`);
-      const fetchLines = async (count: string | undefined) => {
-        const { data } = await session.client.request<string | undefined>('GET', `/v2/apps/${id}/logs`, { query: { log_lines: count } });
-        const text = typeof data === 'string' ? data : data === undefined ? '' : JSON.stringify(data);
-        return text.replace(/\n+$/, '').split('\n').filter((line) => line !== '');
-      };
-      const entries = await fetchLines(lines);
+      const filters = { type: stringOption(values, 'type'), release: stringOption(values, 'release') };
       if (!flagOption(values, 'follow')) {
+        const { data } = await session.client.request<string | undefined>('GET', `/v2/apps/${id}/logs`, { query: { log_lines: lines, ...filters } });
+        const text = typeof data === 'string' ? data : data === undefined ? '' : JSON.stringify(data);
+        const entries = text.replace(/\n+$/, '').split('\n').filter((line) => line !== '');
         if (ctx.json) return void ctx.emit(entries);
         for (const line of entries) ctx.say(line);
         return;
       }
-      // The logs API has no stream: poll, and print the lines not seen yet (each carries a timestamp and a
-      // container name, so a repeated line is an old one). The memory of seen lines is bounded.
-      const seen = new Set<string>();
-      const show = (line: string) => {
-        if (seen.has(line)) return;
-        seen.add(line);
-        if (seen.size > 10_000) seen.delete(seen.values().next().value as string);
-        ctx.io.stdout.write(ctx.json ? `${JSON.stringify(line)}\n` : `${line}\n`);
-      };
-      entries.forEach(show);
-      const interval = Number(ctx.io.env.DEIS_LOGS_POLL_MS) || 1000;
-      for (;;) {
-        await new Promise((resolve) => setTimeout(resolve, interval));
-        (await fetchLines('1000')).forEach(show);
-      }
+      await followLogs(ctx, session, id, lines, filters);
     },
   },
   {
     name: 'apps:run',
     summary: 'Runs a command in an ephemeral app container.',
-    details: 'The command runs in a new container of the current release; its output is printed and its exit code becomes this command\'s exit code. Everything after the options (or after --) is the command.',
+    details:
+      'The command runs in a new container of the current release; its exit code becomes this command\'s exit code. Everything after the options (or after --) is the command. ' +
+      'On a terminal (stdin and stdout both a TTY, no --json) it runs on a terminal of its own, interactively: `deis run bash` is a shell, keys (Ctrl-C too) go to the container, and the window size follows yours. ' +
+      'Otherwise its output is printed once it has finished. With --detached it runs in the background, its output goes to the app\'s logs (`deis logs`), and its name is printed at once.',
     args: [{ name: 'command', required: true, variadic: true, description: 'the shell command to run inside the container.' }],
+    options: { detached: { type: 'boolean', description: 'runs the command in the background; its output goes to the app\'s logs.' } },
     app: true,
     json: true,
     rawArgs: true,
@@ -190,6 +188,21 @@ export const appCommands: CommandSpec[] = [
       const command = joinCommand(positionals);
       if (!command.trim()) throw new UsageError('<command> is required', "Usage: deis apps:run [options] [--] <command>...");
       const { session, app: id } = await ctx.appSession(values);
+      if (flagOption(values, 'detached')) {
+        const { data } = await session.client.request<DetachedRun>('POST', detachedRunPath(id), { body: { command } });
+        if (ctx.json) ctx.emit(data);
+        else ctx.say(`Running '${command}' as ${data.name}; its output goes to 'deis logs -a ${id}'.`);
+        return 0;
+      }
+      if (wantsTerminal(ctx.io, ctx.json)) {
+        try {
+          return await runOnTerminal(ctx.io as TerminalIO, session.profile, id, command);
+        } catch (error) {
+          // A controller without the terminal endpoint (the original Deis) still runs the command the old way. Nothing
+          // was sent before the refusal, so no key is lost; an unknown app gets its 404 again from POST /run.
+          if (!(error instanceof ApiError && error.status === 404)) throw error;
+        }
+      }
       ctx.say(`Running '${command}'...`);
       const { data } = await session.client.request<RunResult>('POST', `/v2/apps/${id}/run`, { body: { command } });
       if (ctx.json) ctx.emit(data);
@@ -233,3 +246,80 @@ export const appCommands: CommandSpec[] = [
     },
   },
 ];
+
+/**
+ * `logs -f`: one streamed answer (`?follow=true`) printed line by line as it arrives. When the stream ends (the
+ * platform restarted, a proxy cut it) it is opened again after a second; lines seen already (each carries a time and
+ * its process) are not printed twice. The memory of seen lines is bounded.
+ */
+async function followLogs(ctx: CommandContext, session: Session, id: string, lines: string | undefined, filters: { type: string | undefined; release: string | undefined }): Promise<never> {
+  const seen = new Set<string>();
+  const show = (line: string) => {
+    if (line === '' || seen.has(line)) return;
+    seen.add(line);
+    if (seen.size > 10_000) seen.delete(seen.values().next().value as string);
+    ctx.io.stdout.write(ctx.json ? `${JSON.stringify(line)}\n` : `${line}\n`);
+  };
+  const headers: Record<string, string> = { accept: 'text/plain', 'user-agent': `Deis Client ${CLI_VERSION}` };
+  if (session.profile.token) headers.authorization = `token ${session.profile.token}`;
+  let count = lines;
+  for (;;) {
+    const url = session.client.url(`/v2/apps/${id}/logs`, { follow: 'true', log_lines: count, ...filters });
+    let response: IncomingMessage | undefined;
+    try {
+      response = await openStream(url, headers, { sslVerify: session.profile.ssl_verify });
+    } catch {
+      // The platform is away (restarting): try again below.
+    }
+    if (response) {
+      const status = response.statusCode ?? 500;
+      if (status >= 400) {
+        const body = await readText(response);
+        let data: unknown = body;
+        try {
+          data = JSON.parse(body);
+        } catch {
+          // A text body is the message itself.
+        }
+        throw new ApiError(status, data, errorMessageOf(data));
+      }
+      await printLines(response, show);
+    }
+    // A reconnect asks for enough lines to cover the gap; the ones seen are skipped.
+    count = '1000';
+    await new Promise((resolve) => setTimeout(resolve, Number(ctx.io.env.DEIS_LOGS_RETRY_MS) || 1000));
+  }
+}
+
+function readText(response: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    response.setEncoding('utf8');
+    response.on('data', (chunk: string) => (text += chunk));
+    response.once('end', () => resolve(text));
+    response.once('error', () => resolve(text));
+  });
+}
+
+function printLines(response: IncomingMessage, show: (line: string) => void): Promise<void> {
+  return new Promise((resolve) => {
+    let pending = '';
+    response.setEncoding('utf8');
+    response.on('data', (chunk: string) => {
+      pending += chunk;
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        show(pending.slice(0, newline));
+        pending = pending.slice(newline + 1);
+      }
+    });
+    const done = () => {
+      if (pending !== '') show(pending);
+      pending = '';
+      resolve();
+    };
+    response.once('end', done);
+    response.once('close', done);
+    response.once('error', done);
+  });
+}

@@ -15,7 +15,8 @@ export function printProcesses(ctx: CommandContext, app: string, pods: Pod[]): v
   ctx.say(`=== ${app} Processes`);
   for (const type of [...byType.keys()].sort()) {
     ctx.say(`--- ${type}:`);
-    for (const pod of byType.get(type)!) ctx.say(`${pod.name} ${pod.state} (${pod.release})`);
+    // Deis's line, then the restart count our controller adds once a container has been restarted.
+    for (const pod of byType.get(type)!) ctx.say(`${pod.name} ${pod.state} (${pod.release})${pod.restarts ? ` (restarts ${pod.restarts})` : ''}`);
   }
 }
 

@@ -57,6 +57,7 @@ export async function appRoutes(app: FastifyInstance, deps: ControllerDeps): Pro
     const images = await builderImagesOf(db, row);
     await removeAppContainers(deps, row.id);
     await deleteAppRows(db, row.uuid);
+    deps.logs.forget(row.id);
     deps.routing.changed();
     // After the containers, which would hold their images; an image that cannot go does not undo the destroy.
     await removeBuilderImages(deps.scheduler, images, (image, error) => {

@@ -6,6 +6,8 @@
 import { ConflictError, ValidationError } from '@deis/core/errors';
 import type { ControllerDeps } from '../deps.ts';
 import { recordEvent } from '../events/event-log.ts';
+import { RELEASE_TYPE } from '../formation/container-spec.ts';
+import type { ReleaseOutputSink } from '../formation/release-phase.ts';
 import { optionalString, requiredString } from '../http/body.ts';
 import { createRelease, latestGoodRelease } from '../releases/release-store.ts';
 import type { CreatedRelease } from '../releases/release-store.ts';
@@ -55,12 +57,18 @@ export interface BuildResult extends CreatedRelease {
  * Stores the build and creates and deploys its release. With DEIS_DEPLOY_REJECT_IF_PROCFILE_MISSING, a Procfile that
  * drops a type the serving build has is refused (409) before anything is stored.
  */
-export async function createBuild(deps: ControllerDeps, app: { uuid: string; id: string }, user: { id: number; username: string }, build: NewBuild): Promise<BuildResult> {
+export async function createBuild(
+  deps: ControllerDeps,
+  app: { uuid: string; id: string },
+  user: { id: number; username: string },
+  build: NewBuild,
+  onReleaseOutput?: ReleaseOutputSink,
+): Promise<BuildResult> {
   const serving = await latestGoodRelease(deps.db, app.uuid);
   if (!serving) throw new Error(`app ${app.id} has no release`);
   const previousBuild = serving.build_uuid ? await findBuild(deps.db, serving.build_uuid) : undefined;
   if (previousBuild && deps.settings.rejectIfProcfileMissing) {
-    const missing = Object.keys(procfileOf(previousBuild)).filter((type) => !(type in build.procfile));
+    const missing = Object.keys(procfileOf(previousBuild)).filter((type) => type !== RELEASE_TYPE && !(type in build.procfile));
     if (missing.length > 0) {
       throw new ConflictError(`Build rejected: the Procfile no longer declares ${missing.join(', ')}, which the current build runs.`, {
         hint: 'Add the process types back to the Procfile, or scale them to 0 and unset DEIS_DEPLOY_REJECT_IF_PROCFILE_MISSING.',
@@ -78,6 +86,7 @@ export async function createBuild(deps: ControllerDeps, app: { uuid: string; id:
     config: { uuid: serving.config_uuid },
     build: row,
     failureSummary: `${user.username} deployed ${row.uuid.slice(0, 7)} which failed`,
+    ...(onReleaseOutput ? { onReleaseOutput } : {}),
   });
   return { ...created, build: row };
 }

@@ -205,11 +205,28 @@ function releaseDeploying(): Migration {
   };
 }
 
+/** Log drains (ADR 0012): where an app's log lines are also sent, syslog or HTTPS. */
+function logDrains(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('log_drains')
+        .addColumn('uuid', 'text', (c) => c.primaryKey())
+        .addColumn('app_uuid', 'text', (c) => c.notNull().references('apps.uuid').onDelete('cascade'))
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('created', 'text', (c) => c.notNull())
+        .addUniqueConstraint('log_drains_app_url', ['app_uuid', 'url'])
+        .execute();
+    },
+  };
+}
+
 const migrations: Record<string, (dialect: Dialect) => Migration> = {
   '0001_initial_schema': initialSchema,
   '0002_token_per_login': tokenPerLogin,
   '0003_app_list_indexes': appListIndexes,
   '0004_release_deploying': releaseDeploying,
+  '0005_log_drains': logDrains,
 };
 
 /** Brings the store up to the newest migration; safe to call on every start. */

@@ -163,6 +163,14 @@ export interface LogLinesTable {
   line: string;
 }
 
+/** An app's log drain; `url` may hold credentials and is shown only masked (logs/drain-url.ts). */
+export interface LogDrainsTable {
+  uuid: string;
+  app_uuid: string;
+  url: string;
+  created: Time;
+}
+
 export interface Schema {
   users: UsersTable;
   tokens: TokensTable;
@@ -177,6 +185,7 @@ export interface Schema {
   app_settings: AppSettingsTable;
   tls: TlsTable;
   log_lines: LogLinesTable;
+  log_drains: LogDrainsTable;
 }
 
 export type Database = Kysely<Schema>;

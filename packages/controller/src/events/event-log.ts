@@ -12,10 +12,27 @@ function logTime(date: Date): string {
 }
 
 export async function recordEvent(db: Database, appUuid: string, message: string, at: Date = new Date()): Promise<void> {
-  await db
-    .insertInto('log_lines')
-    .values({ app_uuid: appUuid, created: storeTime(at), line: `${logTime(at)} deis[controller]: INFO ${message}` })
-    .execute();
+  const line = `${logTime(at)} deis[controller]: INFO ${message}`;
+  await db.insertInto('log_lines').values({ app_uuid: appUuid, created: storeTime(at), line }).execute();
+  for (const listener of eventListeners.get(appUuid) ?? []) listener({ at: at.getTime(), text: line });
+}
+
+/**
+ * Who follows an app's events as they are recorded (`deis logs -f`, log drains). Kept here, not passed down, because
+ * events are recorded deep inside transactions all over the controller; app uuids are never reused, so listeners of
+ * two controllers in one process (tests) never hear each other's apps.
+ */
+const eventListeners = new Map<string, Set<(line: { at: number; text: string }) => void>>();
+
+/** Calls `listener` with each event line recorded for the app from now on; returns a function that stops it. */
+export function onAppEvent(appUuid: string, listener: (line: { at: number; text: string }) => void): () => void {
+  let listeners = eventListeners.get(appUuid);
+  if (!listeners) eventListeners.set(appUuid, (listeners = new Set()));
+  listeners.add(listener);
+  return () => {
+    listeners.delete(listener);
+    if (listeners.size === 0 && eventListeners.get(appUuid) === listeners) eventListeners.delete(appUuid);
+  };
 }
 
 /** The newest `count` event lines of an app, oldest first. */

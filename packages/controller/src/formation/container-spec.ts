@@ -58,6 +58,12 @@ export const LABEL = {
 /** The process type of one-off containers; never in a structure, never listed as a pod. */
 export const RUN_TYPE = 'run';
 
+/**
+ * The Procfile type Heroku runs once per release before its containers start (release-phase.ts); like `run`, never
+ * in a structure and never given containers of its own.
+ */
+export const RELEASE_TYPE = 'release';
+
 /** Only these types receive HTTP traffic (contract §6.2). */
 export function isRoutableType(type: string): boolean {
   return type === 'web' || type === 'cmd';
@@ -74,7 +80,7 @@ export function defaultStructure(build: ReleaseBuild): Record<string, number> {
   if ('web' in build.procfile) return { web: 1 };
   if (build.sha === '') return { cmd: 1 };
   if (build.dockerfile !== '') return { cmd: 1 };
-  if (Object.keys(build.procfile).length > 0) return {};
+  if (Object.keys(build.procfile).some((type) => type !== RELEASE_TYPE)) return {};
   return { web: 1 };
 }
 
@@ -151,28 +157,43 @@ export function readinessCheck(context: ReleaseContext, type: string): Readiness
   return isRoutableType(type) ? { kind: 'tcp', port: context.port } : null;
 }
 
-export interface LivenessCheck {
+export interface PeriodicCheck {
   check: ReadinessCheck;
-  /** Consecutive failures that get a container replaced. */
+  /** Consecutive failures that get a container replaced (liveness) or taken out of traffic (readiness). */
   failureThreshold: number;
+  /** Consecutive passes that bring a container that was not ready back into traffic. */
+  successThreshold: number;
   /** No checks this soon after the container started. */
   initialDelayMs: number;
   /** How long one check may take. */
   timeoutMs: number;
+  /** From the start of one check to the start of the next. */
+  periodMs: number;
 }
 
-/** The type's liveness probe, if the config has one (Kubernetes defaults for what it leaves out). */
-export function livenessCheck(context: ReleaseContext, type: string): LivenessCheck | null {
-  const probe = healthcheckFor(context.config.healthcheck, type)?.livenessProbe;
-  const check = probe ? probeCheck(probe, context.port) : null;
+/** A probe's check and timing, with Kubernetes' defaults for the fields it leaves out; null without a check. */
+function probeTiming(probe: Probe | undefined, port: number): PeriodicCheck | null {
+  const check = probe ? probeCheck(probe, port) : null;
   if (!probe || !check) return null;
   const positive = (value: number | undefined, fallback: number) => (typeof value === 'number' && value > 0 ? value : fallback);
   return {
     check,
     failureThreshold: positive(probe.failureThreshold, 3),
+    successThreshold: positive(probe.successThreshold, 1),
     initialDelayMs: (typeof probe.initialDelaySeconds === 'number' && probe.initialDelaySeconds > 0 ? probe.initialDelaySeconds : 0) * 1000,
     timeoutMs: positive(probe.timeoutSeconds, 1) * 1000,
+    periodMs: positive(probe.periodSeconds, 10) * 1000,
   };
+}
+
+/** The type's liveness probe, if the config has one. */
+export function livenessCheck(context: ReleaseContext, type: string): PeriodicCheck | null {
+  return probeTiming(healthcheckFor(context.config.healthcheck, type)?.livenessProbe, context.port);
+}
+
+/** The type's readiness probe as set in the config, for the checks that go on after the deploy; null without one. */
+export function configuredReadiness(context: ReleaseContext, type: string): PeriodicCheck | null {
+  return probeTiming(healthcheckFor(context.config.healthcheck, type)?.readinessProbe, context.port);
 }
 
 /** The environment of every container of the release; config values win over the platform's (contract §1.4). */

@@ -7,11 +7,13 @@ import type { Container, RegistryLogin } from '@deis/scheduler/scheduler';
 import type { ControllerDeps } from '../deps.ts';
 import { recordEvent } from '../events/event-log.ts';
 import { appContainers } from './app-containers.ts';
-import { buildType, defaultStructure, LABEL } from './container-spec.ts';
+import { buildType, defaultStructure, LABEL, RELEASE_TYPE } from './container-spec.ts';
 import type { ReleaseBuild } from './container-spec.ts';
 import { findAppByUuid, findBuild, findConfig, findReleaseByVersion, latestGoodRelease, markReleaseFailed, parseStructure, saveStructure } from './formation-store.ts';
 import { formationState, withAppLock } from './formation-state.ts';
 import { loadReleaseContext, toReleaseBuild } from './release-context.ts';
+import { runReleasePhase } from './release-phase.ts';
+import type { ReleaseOutputSink } from './release-phase.ts';
 import { executeRollout, rolloutTimings, stopContainers, switchRouter } from './rollout.ts';
 import { rolloutError, rolloutErrorMessage } from './rollout-errors.ts';
 import { notReadyNotice, watchStillStarting } from './still-starting.ts';
@@ -32,6 +34,8 @@ export interface DeployRequest {
   version: number;
   /** Who asked, for summaries and events. */
   username: string;
+  /** Hears the release phase's output as it runs (release-phase.ts), e.g. to stream it into a push. */
+  onReleaseOutput?: ReleaseOutputSink;
 }
 
 /**
@@ -46,7 +50,7 @@ export function nextStructure(current: Record<string, number>, build: ReleaseBui
     Object.assign(structure, defaultStructure(build));
   }
   if (removeMissing && previous) {
-    for (const type of Object.keys(previous.procfile)) if (!(type in build.procfile)) structure[type] = 0;
+    for (const type of Object.keys(previous.procfile)) if (type !== RELEASE_TYPE && !(type in build.procfile)) structure[type] = 0;
   }
   return structure;
 }
@@ -91,6 +95,8 @@ export async function deployRelease(deps: ControllerDeps, request: DeployRequest
       const previousBuild = previousBuildRow ? toReleaseBuild(previousBuildRow) : null;
       const structure = nextStructure(parseStructure(app), context.build, previousBuild, deps.settings.procfileMissingRemove);
       const start = Object.fromEntries(Object.entries(structure).filter(([, count]) => count > 0));
+      // Before any container of the release starts: a failing release command leaves the previous release serving.
+      await runReleasePhase(deps, context, request.onReleaseOutput);
       // The pusher hears of success once the router has switched; the old containers' grace period runs on, and
       // the app stays locked until they are gone.
       let waiting: Container[] = [];

@@ -18,6 +18,9 @@ import type { ControllerApp } from '../app.ts';
 import { openDatabase } from '../db/database.ts';
 import type { OpenedDatabase } from '../db/database.ts';
 import type { ControllerDeps } from '../deps.ts';
+import { AppLogBuffer } from '../logs/log-buffer.ts';
+import { startLogIngester } from '../logs/log-ingester.ts';
+import type { LogIngester } from '../logs/log-ingester.ts';
 import { RoutingState } from '../routing/routing-state.ts';
 import { DEFAULT_LIMITS } from '../settings.ts';
 import { insertUser } from '../users/user-store.ts';
@@ -38,6 +41,7 @@ let app: ControllerApp;
 let token: string;
 let reconciler: Reconciler | null = null;
 let routerStandIn: ReturnType<typeof setInterval> | undefined;
+let ingester: LogIngester | undefined;
 
 async function call(method: 'GET' | 'POST', url: string, body?: unknown) {
   const response = await app.inject({
@@ -73,6 +77,7 @@ beforeAll(async () => {
     dialect: opened.dialect,
     scheduler,
     routing: new RoutingState(),
+    logs: new AppLogBuffer({ dir: null }),
     settings: {
       host: '127.0.0.1', port: 0, databaseUrl: ':memory:', builderKey: 'formation-docker-test-key', registrationMode: 'enabled',
       platformDomain: 'example.test', deployHookUrls: [], deployHookSecret: null, deployTimeoutMs: 30_000, gracePeriodSeconds: 5,
@@ -80,6 +85,7 @@ beforeAll(async () => {
     },
   };
   app = await buildControllerApp(deps);
+  ingester = startLogIngester(scheduler, deps.logs, platformName);
   token = (await insertUser(opened.db, { username: 'alice', password: 'password', isSuperuser: true })).token;
   expect((await call('POST', '/v2/apps/', { id: 'demo' })).status).toBe(201);
   expect((await call('POST', '/v2/apps/demo/config/', { values: { CONTRACT_PRINT: 'hello from demo' } })).status).toBe(201);
@@ -87,6 +93,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   clearInterval(routerStandIn);
+  ingester?.stop();
   await reconciler?.stop();
   scheduler?.close();
   for (const container of await docker.listContainers({ all: true, filters: { label: [`io.deis.platform=${platformName}`] } })) {
@@ -201,14 +208,20 @@ describe('the formation on Docker', () => {
     expect(tail).toMatch(/^y*\n(y{1023}\n)+$/);
   }, 120_000);
 
-  it('brings back a container the engine lost, by the reconciler', async () => {
+  it('restarts a container the engine killed in place, and replaces one it lost, by the reconciler', async () => {
     reconciler = startReconciler(deps, { intervalMs: 60_000, reactAfterMs: 100 });
     await reconciler.reconcileNow();
-    const [victim] = await pods();
+    const [victim, other] = await pods();
     await docker.getContainer(victim!.name).kill();
     await expect
-      .poll(async () => (await pods()).filter((pod) => pod.state === 'up' && pod.name !== victim!.name).length, { timeout: 30_000, interval: 200 })
+      .poll(async () => (await pods()).find((pod) => pod.name === victim!.name), { timeout: 30_000, interval: 200 })
+      .toMatchObject({ state: 'up', restarts: 1 });
+    expect((await pods()).filter((pod) => pod.state === 'up')).toHaveLength(2);
+
+    await docker.getContainer(other!.name).remove({ force: true });
+    await expect
+      .poll(async () => (await pods()).filter((pod) => pod.state === 'up' && pod.name !== other!.name).length, { timeout: 30_000, interval: 200 })
       .toBe(2);
-    await expect.poll(async () => (await scheduler.list({ 'io.deis.app': 'demo' })).map((c) => c.name), { timeout: 15_000 }).not.toContain(victim!.name);
+    await expect.poll(async () => (await scheduler.list({ 'io.deis.app': 'demo' })).map((c) => c.name), { timeout: 15_000 }).not.toContain(other!.name);
   });
 });

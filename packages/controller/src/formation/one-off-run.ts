@@ -12,8 +12,8 @@ import { runPodName } from './pod-names.ts';
 import { withRunSlot } from './quotas.ts';
 import { currentReleaseContext } from './release-context.ts';
 
-/** A one-off command longer than this is killed; the HTTP request waits for it. */
-const RUN_TIMEOUT_MS = 30 * 60 * 1000;
+/** A one-off command longer than this is killed; the HTTP request waits for it. Interactive and detached runs too. */
+export const RUN_TIMEOUT_MS = 30 * 60 * 1000;
 
 export async function runOneOff(deps: ControllerDeps, app: { uuid: string; id: string }, username: string, command: unknown): Promise<RunResult> {
   if (typeof command !== 'string' || command.trim() === '') throw new ValidationError('command is a required field');

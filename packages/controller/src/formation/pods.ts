@@ -9,6 +9,7 @@ import type { ControllerDeps } from '../deps.ts';
 import { LABEL } from './container-spec.ts';
 import { appContainers } from './app-containers.ts';
 import { rolloutError } from './rollout-errors.ts';
+import { restartCount } from './crash-restarts.ts';
 import { formationState, withAppLock } from './formation-state.ts';
 import { currentReleaseContext } from './release-context.ts';
 import { executeRollout } from './rollout.ts';
@@ -19,14 +20,18 @@ export interface PodFilter {
   name?: string;
 }
 
-/** @param notReady a new container a rollout still waits on shows as `starting`, as a pod failing readiness does */
-export function toWirePod(container: Container, notReady: ReadonlySet<string> = new Set()): Pod {
+/**
+ * @param notReady a new container a rollout still waits on shows as `starting`, as a pod failing readiness does
+ * @param restarts given: the pod carries its restart count (crash-restarts.ts)
+ */
+export function toWirePod(container: Container, notReady: ReadonlySet<string> = new Set(), restarts?: number): Pod {
   return {
     name: container.name,
     state: (container.state === 'up' && notReady.has(container.name) ? 'starting' : container.state) as PodState,
     type: container.labels[LABEL.type] ?? '',
     release: container.labels[LABEL.release] ?? '',
     started: wireTime((container.startedAt ?? new Date()).toISOString()),
+    ...(restarts !== undefined ? { restarts } : {}),
   };
 }
 
@@ -45,7 +50,11 @@ function byStartDescending(a: Container, b: Container): number {
   return (b.startedAt?.getTime() ?? Infinity) - (a.startedAt?.getTime() ?? Infinity);
 }
 
-/** The app's pods, one-off runs and exited containers left out (as kubectl hides them), newest first. */
+/**
+ * The app's pods, newest first, one-off runs and containers on their way out left out. Unlike the contract's Deis,
+ * an exited container waiting for its restart in place is listed, `crashed` (or `down`) with its restart count, as
+ * Heroku's `ps` shows a crashed dyno: the issue that asked for restarts wants users to see them.
+ */
 export async function listPods(deps: ControllerDeps, appId: string, filter: PodFilter = {}): Promise<Pod[]> {
   let containers: Container[];
   try {
@@ -55,9 +64,9 @@ export async function listPods(deps: ControllerDeps, appId: string, filter: PodF
   }
   const { draining, notReady } = formationState(deps);
   return matching(appId, containers, filter)
-    .filter((c) => c.state !== 'down' && c.state !== 'crashed' && !draining.has(c.name))
+    .filter((c) => !draining.has(c.name))
     .sort(byStartDescending)
-    .map((c) => toWirePod(c, notReady));
+    .map((c) => toWirePod(c, notReady, restartCount(deps, c.name)));
 }
 
 /**

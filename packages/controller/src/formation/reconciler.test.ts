@@ -2,7 +2,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
 import { noteStopping } from './formation-state.ts';
+import { recentEvents } from '../events/event-log.ts';
+import { listPods } from './pods.ts';
 import { listPlatform, reconcileApp, startReconciler } from './reconciler.ts';
+import { appUpstreams } from './upstreams.ts';
 import type { Reconciler } from './reconciler.ts';
 import { scaleApp } from './scale.ts';
 import { deploySeeded, seedApp, seedRelease } from './test-fixtures.ts';
@@ -50,7 +53,8 @@ describe('the reconciler', () => {
       await controller.deps.db.updateTable('apps').set({ structure: JSON.stringify({ web: 2 }) }).where('uuid', '=', other.uuid).execute();
     }
     const list = vi.spyOn(controller.scheduler, 'list');
-    reconciler = startReconciler(controller.deps, { intervalMs: 60_000 });
+    // The health monitor lists on its own; this counts the reconciler's listings.
+    reconciler = startReconciler(controller.deps, { intervalMs: 60_000, health: false });
     await reconciler.reconcileNow();
     // The pass at start, then this one.
     expect(list).toHaveBeenCalledTimes(2);
@@ -68,15 +72,40 @@ describe('the reconciler', () => {
     expect(await countByType()).toEqual({ web: 2, worker: 1 });
   });
 
-  it('replaces a crashed container soon after the engine reports it, and removes the crashed one', async () => {
-    reconciler = startReconciler(controller.deps, { intervalMs: 60_000, reactAfterMs: 10 });
+  it('restarts a crashed container in place soon after the engine reports it, out of the router until it is ready', async () => {
+    reconciler = startReconciler(controller.deps, { intervalMs: 60_000, reactAfterMs: 10, health: { tickMs: 10 } });
     await reconciler.reconcileNow();
     const [victim] = (await running()).filter((c) => c.labels['io.deis.type'] === 'web');
     const generation = controller.deps.routing.generation;
+    const names = (await controller.scheduler.list({ 'io.deis.app': 'demo' })).map((c) => c.name).sort();
+    // Not listening yet once restarted: it must not take traffic before it passes.
+    controller.scheduler.behaviour = () => ({ ready: () => false });
     controller.scheduler.crash(victim!.name);
     expect(controller.deps.routing.generation).toBeGreaterThan(generation);
-    await expect.poll(async () => (await controller.scheduler.list({ 'io.deis.app': 'demo' })).map((c) => c.name)).not.toContain(victim!.name);
-    expect(await countByType()).toEqual({ web: 2, worker: 1 });
+    await expect.poll(async () => (await running()).map((c) => c.name)).toContain(victim!.name);
+    expect((await controller.scheduler.list({ 'io.deis.app': 'demo' })).map((c) => c.name).sort()).toEqual(names);
+    const pods = (await listPods(controller.deps, 'demo')).filter((p) => p.name === victim!.name);
+    expect(pods).toEqual([expect.objectContaining({ state: 'up', restarts: 1 })]);
+    const host = () => running().then((all) => all.find((c) => c.name === victim!.name)!.address!.host);
+    const upstreams = async () => (await appUpstreams(controller.deps, { id: 'demo' })).map((u) => u.host);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await upstreams()).not.toContain(await host());
+    controller.scheduler.setReady(victim!.name, () => true);
+    await expect.poll(upstreams).toContain(await host());
+    const events = (await recentEvents(controller.deps.db, app.uuid, 5)).map((e) => e.line);
+    expect(events.some((line) => line.includes(`${victim!.name} crashed with exit code 1; restarted in place (restart 1)`))).toBe(true);
+  });
+
+  it('shows an exited container as crashed, with its restart count, while it waits for its restart', async () => {
+    reconciler = startReconciler(controller.deps, { intervalMs: 60_000, reactAfterMs: 300, health: false });
+    await reconciler.reconcileNow();
+    const [web] = (await running()).filter((c) => c.labels['io.deis.type'] === 'web');
+    controller.scheduler.crash(web!.name);
+    expect((await listPods(controller.deps, 'demo')).find((p) => p.name === web!.name)).toMatchObject({ state: 'crashed', restarts: 0 });
+    // Nothing replaces it meanwhile.
+    await reconciler.reconcileNow();
+    expect(await countByType()).toEqual({ web: 1, worker: 1 });
+    await expect.poll(async () => (await listPods(controller.deps, 'demo')).find((p) => p.name === web!.name)).toMatchObject({ state: 'up', restarts: 1 });
   });
 
   it('takes no exit of a container the platform stopped itself for a crash', async () => {
@@ -91,9 +120,9 @@ describe('the reconciler', () => {
     expect((await controller.scheduler.list({ 'io.deis.app': 'demo' })).map((c) => c.name)).toContain(web!.name);
   });
 
-  it('backs off from an app that keeps crashing', async () => {
+  it('backs off, exponentially and capped, from a container that keeps crashing', async () => {
     await controller.deps.db.updateTable('apps').set({ structure: JSON.stringify({ web: 1 }) }).where('uuid', '=', app.uuid).execute();
-    reconciler = startReconciler(controller.deps, { intervalMs: 60_000, reactAfterMs: 40 });
+    reconciler = startReconciler(controller.deps, { intervalMs: 60_000, reactAfterMs: 40, maxRestartDelayMs: 40 * 16 });
     await reconciler.reconcileNow();
     const crashAndTime = async () => {
       const [web] = await running();
@@ -105,29 +134,13 @@ describe('the reconciler', () => {
     const first = await crashAndTime();
     for (let i = 0; i < 3; i++) await crashAndTime();
     const fifth = await crashAndTime();
+    const sixth = await crashAndTime();
     // Quick at first, well before the backed-off delay (a busy CI machine adds its own latency to both).
     expect(first).toBeLessThan(40 * 16);
     expect(fifth).toBeGreaterThanOrEqual(40 * 16);
-  });
-
-  it('replaces a container that fails its liveness probe failureThreshold passes in a row', async () => {
-    const probe = { livenessProbe: { httpGet: { path: '/live' }, failureThreshold: 2 } };
-    // Ready by TCP, but never alive by HTTP.
-    controller.scheduler.behaviour = () => ({ ready: (check) => check.kind !== 'http' });
-    await deploySeeded(controller, app, null, { healthcheck: { web: probe } });
-    await controller.deps.db.updateTable('apps').set({ structure: JSON.stringify({ web: 1, worker: 0 }) }).where('uuid', '=', app.uuid).execute();
-    const livenessFailures = new Map<string, number>();
-    const pass = () => reconcileApp(controller.deps, app.uuid, { livenessFailures });
-    await reconcileApp(controller.deps, app.uuid);
-    const [first] = await running();
-    await pass();
-    expect((await running()).map((c) => c.name)).toEqual([first!.name]);
-    await pass();
-    const [second] = await running();
-    expect(second!.name).not.toBe(first!.name);
-    expect(await running()).toHaveLength(1);
-    await pass();
-    expect((await running()).map((c) => c.name)).toEqual([second!.name]);
+    // Capped: the sixth waits as long as the fifth, not twice as long.
+    expect(sixth).toBeLessThan(40 * 32);
+    expect((await listPods(controller.deps, 'demo'))[0]).toMatchObject({ restarts: 6 });
   });
 
   it('removes extra containers and those of older releases', async () => {

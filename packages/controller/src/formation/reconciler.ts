@@ -1,19 +1,22 @@
 /**
  * Converges the containers of every app to its desired state: the newest good release, as many containers per type
- * as the structure says. It replaces crashed or missing containers, removes extra ones and those of older releases,
- * so apps come back after a crash or a platform restart with nobody acting, and replaces containers that keep failing
- * their liveness probe, but leaves older containers serving while new ones a deploy left still starting are probed
- * (still-starting.ts). It runs at start, periodically, and soon after the engine reports a container exiting. A
- * periodic pass lists the engine once for every app, however many there are.
+ * as the structure says. It restarts exited containers in place after their back-off (crash-restarts.ts), starts
+ * missing ones, removes extra ones and those of older releases, so apps come back after a crash or a platform restart
+ * with nobody acting, but leaves older containers serving while new ones a deploy left still starting are probed
+ * (still-starting.ts) or restarted ones are not ready yet. It runs at start, periodically, and when a container's
+ * restart falls due after it exited. A periodic pass lists the engine once for every app, however many there are.
+ * It starts the health monitor (container-health.ts), which checks liveness and readiness all along.
  * @module
  */
-import { NotReadyError } from '@deis/scheduler/scheduler';
 import type { Container } from '@deis/scheduler/scheduler';
 import { findAppById } from '../apps/app-store.ts';
 import type { ControllerDeps } from '../deps.ts';
+import { recordEvent } from '../events/event-log.ts';
 import { appContainers, containersByApp } from './app-containers.ts';
-import { LABEL, livenessCheck, RUN_TYPE } from './container-spec.ts';
-import type { ReleaseContext } from './container-spec.ts';
+import { healthState, holdUntilReady, startHealthMonitor } from './container-health.ts';
+import type { HealthMonitorOptions } from './container-health.ts';
+import { isRoutableType, LABEL, RUN_TYPE } from './container-spec.ts';
+import { forgetGone, nextRestartDue, noteExit, noteRestarted, noteRunning, restartDue } from './crash-restarts.ts';
 import { appsWithBuilds, findAppByUuid, latestGoodRelease, parseStructure } from './formation-store.ts';
 import type { FormationApp } from './formation-store.ts';
 import { formationState, isAppBusy, lockReleasedSince, lockMarks, withAppLock } from './formation-state.ts';
@@ -25,8 +28,6 @@ import { isStillStarting } from './still-starting.ts';
 
 /** New containers one app gets per pass, so a crash-looping app cannot flood the engine. */
 const MAX_STARTS_PER_PASS = 10;
-/** How long an exit counts towards an app's crash-loop backoff. */
-const CRASH_WINDOW_MS = 5 * 60 * 1000;
 /** The longest an app that keeps failing to converge waits for its next try. */
 const MAX_RETRY_DELAY_MS = 10 * 60 * 1000;
 /**
@@ -37,8 +38,15 @@ export const PARALLEL_APPS = 4;
 
 export interface ReconcilerOptions {
   intervalMs: number;
-  /** How soon after a container exits its app is looked at; default 1 s. */
+  /**
+   * How soon after a container first exits it is restarted in place; each further exit within the crash window
+   * doubles the wait (crash-restarts.ts). Default 1 s.
+   */
   reactAfterMs?: number;
+  /** The longest wait before a crash-looping container is restarted; default crash-restarts.ts' MAX_RESTART_DELAY_MS. */
+  maxRestartDelayMs?: number;
+  /** The health monitor's options; false: none runs (tests of the reconciler alone). */
+  health?: HealthMonitorOptions | false;
   /** Told about each app that could not be converged, or with WHOLE_PASS about a pass that failed; the next pass tries again. */
   onError?: (appId: string, error: unknown) => void;
 }
@@ -54,11 +62,8 @@ export interface Reconciler {
 }
 
 export interface ReconcileOptions {
-  /**
-   * Given: containers with a liveness probe are checked, and one that has failed its probe `failureThreshold` passes
-   * in a row is replaced. Holds the failure counts between passes.
-   */
-  livenessFailures?: Map<string, number>;
+  /** How long after its first exit a container is restarted in place; default 1 s (see ReconcilerOptions). */
+  firstRestartDelayMs?: number;
   /**
    * Given: the pass's one listing of every app's containers, used for this app unless its lock has been held since
    * (then the app's containers are listed again).
@@ -75,29 +80,6 @@ export interface PlatformListing {
 export async function listPlatform(deps: ControllerDeps): Promise<PlatformListing> {
   const marks = lockMarks(deps);
   return { byApp: await containersByApp(deps), marks };
-}
-
-/** The containers whose liveness probe has now failed often enough in a row to be replaced. */
-async function failingLiveness(deps: ControllerDeps, context: ReleaseContext, containers: Container[], failures: Map<string, number>): Promise<Set<string>> {
-  const dead = new Set<string>();
-  await Promise.all(
-    containers.map(async (container) => {
-      const liveness = livenessCheck(context, container.labels[LABEL.type] ?? '');
-      if (!liveness || container.state !== 'up') return;
-      if (container.startedAt && Date.now() - container.startedAt.getTime() < liveness.initialDelayMs) return;
-      try {
-        await deps.scheduler.waitReady(container.name, liveness.check, liveness.timeoutMs);
-        failures.delete(container.name);
-      } catch (error) {
-        // The engine failing says nothing about the app.
-        if (!(error instanceof NotReadyError)) return;
-        const count = (failures.get(container.name) ?? 0) + 1;
-        failures.set(container.name, count);
-        if (count >= liveness.failureThreshold) dead.add(container.name);
-      }
-    }),
-  );
-  return dead;
 }
 
 /**
@@ -125,43 +107,47 @@ export async function reconcileApp(deps: ControllerDeps, appUuid: string, option
     const leaving = new Set(formationState(deps).draining);
     // New containers a deploy left still starting are being probed; until they pass, the older ones keep serving.
     const stillStarting = current.filter((c) => isStillStarting(deps, c.name));
-    if (options.livenessFailures) {
-      const failures = options.livenessFailures;
-      const names = new Set(current.map((c) => c.name));
-      for (const name of failures.keys()) if (name.startsWith(`${app.id}-`) && !names.has(name)) failures.delete(name);
-      const probed = current.filter((c) => !stillStarting.includes(c));
-      for (const name of await failingLiveness(deps, context, probed, failures)) leaving.add(name);
-    }
+    forgetGone(deps, app.id, new Set(containers.map((c) => c.name)));
+    for (const container of current) if (container.state === 'up') noteRunning(deps, container.name, container.startedAt);
+    // Exited containers wait for their restart in place and count as there meanwhile: nothing replaces them.
+    const exited = new Set(current.filter((c) => (c.state === 'crashed' || c.state === 'down') && !leaving.has(c.name)).map((c) => c.name));
+    const counted = current.map((c) => (exited.has(c.name) ? { ...c, state: 'starting' as const } : c));
     const structure = parseStructure(app);
     const types = new Set([...Object.keys(structure), ...current.map((c) => c.labels[LABEL.type] ?? '')]);
     types.delete(RUN_TYPE);
-    const plan = planFormation(current, version, structure, types, leaving, MAX_STARTS_PER_PASS);
-    const stop = stillStarting.length > 0 ? plan.stop : [...older, ...plan.stop];
+    const plan = planFormation(counted, version, structure, types, leaving, MAX_STARTS_PER_PASS);
+    const stopping = new Set(plan.stop.map((c) => c.name));
+    const firstDelay = options.firstRestartDelayMs ?? 1000;
+    const restart = current.filter((c) => exited.has(c.name) && !stopping.has(c.name) && restartDue(deps, c.name, app.id, firstDelay));
+    for (const container of restart) await restartInPlace(deps, app.uuid, container);
+    const { unready } = healthState(deps);
+    const holdOlder = stillStarting.length > 0 || exited.size > 0 || current.some((c) => unready.has(c.name));
+    const stop = holdOlder ? plan.stop : [...older, ...plan.stop];
     if (Object.keys(plan.start).length === 0 && stop.length === 0) return;
     await executeRollout(deps, { context, start: plan.start, stop });
   });
 }
 
+/**
+ * Starts an exited container again in place. One that serves stays out of the router until the health monitor sees
+ * it pass its readiness check: the engine runs it before the app in it listens.
+ */
+async function restartInPlace(deps: ControllerDeps, appUuid: string, container: Container): Promise<void> {
+  const type = container.labels[LABEL.type] ?? '';
+  if (isRoutableType(type)) holdUntilReady(deps, container.name);
+  await deps.scheduler.restart(container.name);
+  const restarts = noteRestarted(deps, container.name, container.labels[LABEL.app] ?? '');
+  const how = container.state === 'down' ? 'exited' : `crashed with exit code ${container.exitCode ?? 'unknown'}`;
+  await recordEvent(deps.db, appUuid, `${container.name} ${how}; restarted in place (restart ${restarts})`);
+}
+
 export function startReconciler(deps: ControllerDeps, options: ReconcilerOptions): Reconciler {
   let stopped = false;
   let pass: Promise<void> | null = null;
-  const soon = new Map<string, ReturnType<typeof setTimeout>>();
-  const exits = new Map<string, number[]>();
+  const soon = new Map<string, { at: number; timer: ReturnType<typeof setTimeout> }>();
   const reactAfterMs = options.reactAfterMs ?? 1000;
-  /**
-   * A crash-looping app would otherwise be replaced as fast as it crashes: each exit of the last window doubles the
-   * wait, up to the interval of the periodic pass (Kubernetes' CrashLoopBackOff, in short).
-   */
-  const delayAfterExit = (appId: string): number => {
-    const now = Date.now();
-    const recent = (exits.get(appId) ?? []).filter((at) => now - at < CRASH_WINDOW_MS);
-    recent.push(now);
-    exits.set(appId, recent);
-    return Math.min(reactAfterMs * 2 ** Math.min(recent.length - 1, 10), Math.max(options.intervalMs, reactAfterMs));
-  };
   const report = (appId: string, error: unknown) => options.onError?.(appId, error);
-
-  const livenessFailures = new Map<string, number>();
+  const health = options.health === false ? null : startHealthMonitor(deps, { ...options.health, ...(options.onError ? { onError: options.onError } : {}) });
   /**
    * An app that could not be converged waits twice as long after each failure (up to MAX_RETRY_DELAY_MS), so a
    * broken release does not hold its app's lock, and the engine, on every pass.
@@ -171,8 +157,11 @@ export function startReconciler(deps: ControllerDeps, options: ReconcilerOptions
     const retry = retries.get(app.id);
     if (retry && Date.now() < retry.notBefore) return;
     try {
-      await reconcileApp(deps, app.uuid, reconcileOptions);
+      await reconcileApp(deps, app.uuid, { ...reconcileOptions, firstRestartDelayMs: reactAfterMs });
       retries.delete(app.id);
+      // A container still waiting out its back-off is restarted when its wait ends, not at the next periodic pass.
+      const due = nextRestartDue(deps, app.id);
+      if (due !== null) reconcileSoon(app.id, due);
     } catch (error) {
       const failures = (retry?.failures ?? 0) + 1;
       retries.set(app.id, { failures, notBefore: Date.now() + Math.min(options.intervalMs * (2 ** (failures - 1) - 1), MAX_RETRY_DELAY_MS) });
@@ -215,7 +204,7 @@ export function startReconciler(deps: ControllerDeps, options: ReconcilerOptions
       if (slotsFree === 0) await new Promise<void>((resolve) => waitingForSlot.push(resolve));
       else slotsFree--;
       try {
-        if (!stopped) await reconcileOne(app, { livenessFailures, listing });
+        if (!stopped) await reconcileOne(app, { listing });
       } finally {
         const next = waitingForSlot.shift();
         if (next) next();
@@ -246,6 +235,23 @@ export function startReconciler(deps: ControllerDeps, options: ReconcilerOptions
     });
   };
 
+  /** Converges the app after `delay`, or sooner if it was to be anyway. */
+  function reconcileSoon(appId: string, delay: number): void {
+    if (stopped) return;
+    const at = Date.now() + delay;
+    const pending = soon.get(appId);
+    if (pending && pending.at <= at) return;
+    if (pending) clearTimeout(pending.timer);
+    const timer = setTimeout(() => {
+      soon.delete(appId);
+      void (async () => {
+        const app = await findAppById(deps.db, appId);
+        if (app && !stopped) await reconcileOne(app);
+      })().catch((error: unknown) => report(appId, error));
+    }, delay);
+    soon.set(appId, { at, timer });
+  }
+
   const unwatch = deps.scheduler.watch({ [LABEL.platform]: deps.settings.platformName }, (event) => {
     if (stopped || event.labels[LABEL.type] === RUN_TYPE) return;
     if (event.state !== 'crashed' && event.state !== 'down') return;
@@ -256,18 +262,7 @@ export function startReconciler(deps: ControllerDeps, options: ReconcilerOptions
     if (!appId) return;
     // An exited container leaves the upstreams; the router must hear of it before the replacement is up.
     deps.routing.changed();
-    const delay = delayAfterExit(appId);
-    if (soon.has(appId)) return;
-    soon.set(
-      appId,
-      setTimeout(() => {
-        soon.delete(appId);
-        void (async () => {
-          const app = await findAppById(deps.db, appId);
-          if (app && !stopped) await reconcileOne(app);
-        })().catch((error: unknown) => report(appId, error));
-      }, delay),
-    );
+    reconcileSoon(appId, noteExit(deps, event.name, appId, reactAfterMs, options.maxRestartDelayMs));
   });
 
   const timer = setInterval(periodicPass, options.intervalMs);
@@ -280,8 +275,9 @@ export function startReconciler(deps: ControllerDeps, options: ReconcilerOptions
       stopped = true;
       clearInterval(timer);
       unwatch();
-      for (const handle of soon.values()) clearTimeout(handle);
+      for (const pending of soon.values()) clearTimeout(pending.timer);
       soon.clear();
+      await health?.stop();
       await pass?.catch(() => undefined);
       await timerPass?.catch(() => undefined);
       await Promise.all(inFlight.values());

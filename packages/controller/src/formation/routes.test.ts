@@ -127,12 +127,13 @@ describe('formation routes (scale, pods, restart, run, logs)', () => {
       await scale({ web: 2, worker: 1 });
     });
 
-    it('lists by type and by name, leaving out crashed containers and one-off runs', async () => {
+    it('lists by type and by name, a crashed container as crashed with its restart count, leaving out one-off runs', async () => {
       expect((await pods('web/')).results.map((pod) => pod.type)).toEqual(['web', 'web']);
       const [worker] = (await pods('worker/')).results;
       expect((await pods(`worker/${worker!.name}/`)).results).toEqual([worker]);
       controller.scheduler.crash(worker!.name);
-      expect((await pods()).count).toBe(2);
+      expect((await pods()).count).toBe(3);
+      expect((await pods('worker/')).results).toEqual([{ ...worker, state: 'crashed', restarts: 0 }]);
       expect(await pods('nothing/')).toEqual({ count: 0, results: [] });
     });
 
@@ -245,15 +246,33 @@ describe('formation routes (scale, pods, restart, run, logs)', () => {
       expect(one.body).toContain('GET / 200');
     });
 
-    it('answers 204 when there is nothing, and a text 500 when the engine fails', async () => {
+    it('answers 204 when there is nothing, and serves the log without asking the engine', async () => {
       await controller.deps.db.deleteFrom('log_lines').execute();
       const empty = await controller.call('GET', '/v2/apps/demo/logs', { token: alice });
       expect(empty.status).toBe(204);
       expect(empty.body).toBe('');
+      controller.deps.logs.appendAppLog('demo', 'release.v2', 'migrated');
       controller.scheduler.failNext('list');
-      const failed = await controller.call('GET', '/v2/apps/demo/logs', { token: alice });
-      expect(failed.status).toBe(500);
-      expect(failed.body).toBe('Error accessing logs for demo');
+      const served = await controller.call('GET', '/v2/apps/demo/logs', { token: alice });
+      expect(served.status).toBe(200);
+      expect(served.body).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00 demo\[release\.v2\]: migrated\n$/);
+    });
+
+    it('keeps the lines of a replaced container, and filters by process type and release', async () => {
+      await pushBuild({ image: 'example/app:1', procfile: { web: 'serve', worker: 'work' } });
+      await scale({ web: 1, worker: 1 });
+      const before = (await pods()).results;
+      for (const pod of before) controller.scheduler.print(pod.name, `${pod.type} says hi`);
+      const restarted = await controller.call('POST', '/v2/apps/demo/pods/restart/', { token: alice });
+      expect(restarted.status).toBe(200);
+      expect((await pods()).results.some((pod) => before.some((old) => old.name === pod.name))).toBe(false);
+      const all = await controller.call('GET', '/v2/apps/demo/logs', { token: alice });
+      expect(all.body).toMatch(/demo\[web\.v2\.[a-z0-9]{5}\]: web says hi/);
+      expect(all.body).toMatch(/demo\[worker\.v2\.[a-z0-9]{5}\]: worker says hi/);
+      const web = await controller.call('GET', '/v2/apps/demo/logs?type=web', { token: alice });
+      expect(web.body.trimEnd().split('\n')).toEqual([expect.stringMatching(/demo\[web\.v2\.[a-z0-9]{5}\]: web says hi$/)]);
+      expect((await controller.call('GET', '/v2/apps/demo/logs?release=v3', { token: alice })).status).toBe(204);
+      expect((await controller.call('GET', '/v2/apps/demo/logs?release=2&type=worker', { token: alice })).body).toContain('worker says hi');
     });
   });
 });

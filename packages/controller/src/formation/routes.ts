@@ -7,6 +7,8 @@ import type { ControllerDeps } from '../deps.ts';
 import { loadApp } from '../http/app-access.ts';
 import { bodyOf } from '../http/body.ts';
 import { appLogLines, logLineCount } from '../logs/app-logs.ts';
+import { lineMatches, logFilterOf, streamAppLog } from '../logs/log-stream.ts';
+import type { OpenStreams } from '../logs/log-stream.ts';
 import { runOneOff } from './one-off-run.ts';
 import { listPods, restartPods } from './pods.ts';
 import type { PodFilter } from './pods.ts';
@@ -68,11 +70,18 @@ export async function formationRoutes(app: FastifyInstance, deps: ControllerDeps
     }
   });
 
-  app.get<AppParams & { Querystring: { log_lines?: string } }>('/v2/apps/:id/logs', async (request, reply) => {
+  const openStreams: OpenStreams = new Set();
+  // Before the server closes, which would wait for these clients.
+  app.addHook('preClose', async () => {
+    for (const close of [...openStreams]) close();
+  });
+  app.get<AppParams & { Querystring: { log_lines?: string; follow?: string; type?: string; release?: string } }>('/v2/apps/:id/logs', async (request, reply) => {
     const { app: row } = await loadApp(deps.db, request, request.params.id);
+    const filter = logFilterOf(request.query);
+    if (request.query.follow === 'true') return streamAppLog(deps, row, logLineCount(request.query.log_lines), filter, request, reply, openStreams);
     let lines: string[];
     try {
-      lines = await appLogLines(deps, row, logLineCount(request.query.log_lines));
+      lines = (await appLogLines(deps, row, logLineCount(request.query.log_lines))).filter((line) => lineMatches(row.id, line, filter));
     } catch (error) {
       request.log.error({ err: error }, 'reading logs failed');
       return reply.code(500).type('text/plain').send(`Error accessing logs for ${row.id}`);

@@ -14,6 +14,7 @@ import { rolloutError } from './rollout-errors.ts';
 import { planFormation } from './formation-plan.ts';
 import { findAppByUuid, parseStructure, saveStructure } from './formation-store.ts';
 import { checkScaleQuota } from './quotas.ts';
+import { RELEASE_TYPE } from './container-spec.ts';
 import { formationState, withAppLock } from './formation-state.ts';
 import { currentReleaseContext } from './release-context.ts';
 import { executeRollout } from './rollout.ts';
@@ -95,8 +96,8 @@ async function scaleWithin(
     const context = await currentReleaseContext(deps, app, 'No build associated with this release');
     const counts = parseScaleRequest(body);
     for (const type of Object.keys(counts)) {
-      // `cmd` is always allowed: a Docker image's own CMD needs no Procfile entry.
-      if (type !== 'cmd' && !(type in context.build.procfile)) throw new UnknownProcessTypeError(type);
+      // `cmd` is always allowed: a Docker image's own CMD needs no Procfile entry. `release` runs once per release.
+      if (type === RELEASE_TYPE || (type !== 'cmd' && !(type in context.build.procfile))) throw new UnknownProcessTypeError(type);
     }
     const current = parseStructure(app);
     const autoscale = await autoscaleRules(deps, app);

@@ -8,14 +8,16 @@ import type { AppRow } from '../apps/app-store.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { containersByApp } from './app-containers.ts';
 import { isRoutableType, LABEL } from './container-spec.ts';
+import { healthState } from './container-health.ts';
 import { formationState } from './formation-state.ts';
 
 /** The containers among `containers` that may take requests, as upstreams in a stable order. */
 function serving(deps: ControllerDeps, containers: Container[]): RouteUpstream[] {
   const { notReady, draining } = formationState(deps);
+  const { unready } = healthState(deps);
   return containers
     .filter((c) => isRoutableType(c.labels[LABEL.type] ?? '') && c.state === 'up' && c.address !== null)
-    .filter((c) => !notReady.has(c.name) && !draining.has(c.name))
+    .filter((c) => !notReady.has(c.name) && !draining.has(c.name) && !unready.has(c.name))
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((c) => ({ host: c.address!.host, port: c.address!.port }));
 }

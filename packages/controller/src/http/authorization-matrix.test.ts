@@ -142,6 +142,16 @@ const MATRIX: Record<string, Entry> = {
   // Once a router has reported, deploys wait for it to apply their generation: this report is of every generation to
   // come, so that the deploys of the routes after it do not wait for a router this test does not run.
   'POST /v2/hooks/routes/applied': { url: () => '/v2/hooks/routes/applied', body: () => ({ generation: Number.MAX_SAFE_INTEGER }), expect: builderOnly(204) },
+
+  // Interactive and detached runs (docs/runs.md) are authorised as POST /run is. A plain GET of the WebSocket endpoint
+  // is refused with 426 once the caller is allowed; the upgrade itself is tested in formation/run-routes.test.ts.
+  'GET /v2/apps/:id/run/attach': { url: (t) => `${app(t)}/run/attach`, expect: appUser(426) },
+  'POST /v2/apps/:id/run/detached': { url: (t) => `${app(t)}/run/detached`, body: () => ({ command: 'true' }), expect: appUser(202) },
+  'GET /v2/apps/:app/drains/': { url: (t) => `${app(t)}/drains/`, expect: appUser(200) },
+  'POST /v2/apps/:app/drains/': { url: (t) => `${app(t)}/drains/`, body: (t, role) => ({ url: `syslog://${role}-${t.suffix}.example.com:514` }), expect: appUser(201) },
+  // No such drain: who may delete is told so, anyone else is refused first.
+  'DELETE /v2/apps/:app/drains/:drain': { url: (t) => `${app(t)}/drains/00000000-0000-4000-8000-000000000000`, expect: appOwner(404) },
+  'DELETE /v2/apps/:app/drains/': { url: (t) => `${app(t)}/drains/`, body: () => ({ url: 'syslog://none.example.com:514' }), expect: appOwner(404) },
 };
 
 function entryOf(route: string): Entry | undefined {

@@ -18,12 +18,28 @@ const statusOfKind: Record<ErrorKind, number> = {
   unavailable: 503,
 };
 
+/** The status a DeisError answers with; for answers that are not HTTP responses (a WebSocket's error message). */
+export function statusOfError(error: DeisError): number {
+  return statusOfKind[error.kind];
+}
+
 export function sendError(reply: FastifyReply, error: DeisError): FastifyReply {
   const status = statusOfKind[error.kind];
   if (error.kind === 'authentication') reply.header('WWW-Authenticate', 'Token');
   if (error.kind === 'not_found') return reply.code(status).type('application/json').send(JSON.stringify(error.message));
   if (error instanceof ValidationError && error.fields) return reply.code(status).send(error.fields);
   return reply.code(status).send({ detail: error.message });
+}
+
+/**
+ * The status and body `sendError` would answer, for an answer that is no longer a response of its own (the outcome
+ * line of a streamed answer, hooks/build-hook-stream.ts).
+ */
+export function errorAnswer(error: DeisError): { status: number; body: unknown } {
+  const status = statusOfKind[error.kind];
+  if (error.kind === 'not_found') return { status, body: error.message };
+  if (error instanceof ValidationError && error.fields) return { status, body: error.fields };
+  return { status, body: { detail: error.message } };
 }
 
 /** Errors Fastify raises itself before a handler runs (bad JSON, oversized body, unsupported media type). */

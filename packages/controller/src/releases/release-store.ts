@@ -21,6 +21,7 @@ import type { ReleasesTable, Schema } from '../db/schema.ts';
 import type { ControllerDeps } from '../deps.ts';
 import { recordEvent } from '../events/event-log.ts';
 import { deployRelease } from '../formation/deploy.ts';
+import type { ReleaseOutputSink } from '../formation/release-phase.ts';
 import { sendDeployHooks } from '../hooks/deploy-hooks.ts';
 import type { PageWindow } from '../http/pagination.ts';
 import { summarizeRelease } from './release-summary.ts';
@@ -175,6 +176,8 @@ export interface ReleaseRequest {
   summary?: string;
   /** The summary the release gets if its deploy fails, e.g. `alice deployed a config that failed`. */
   failureSummary: string;
+  /** Hears the output of the release's Procfile `release:` command as it runs (formation/release-phase.ts). */
+  onReleaseOutput?: ReleaseOutputSink;
 }
 
 export interface CreatedRelease {
@@ -247,7 +250,7 @@ export async function createRelease(deps: ControllerDeps, request: ReleaseReques
   let notReadyNotice: string | null = null;
   if (release.build_uuid !== null) {
     try {
-      ({ notReadyNotice } = await deployRelease(deps, { appUuid: request.app.uuid, version: release.version, username: request.user.username }));
+      ({ notReadyNotice } = await deployRelease(deps, { appUuid: request.app.uuid, version: release.version, username: request.user.username, onReleaseOutput: request.onReleaseOutput }));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       await markReleaseFailed(db, release.uuid, request.failureSummary, reason);

@@ -21,6 +21,7 @@ const TABLES = {
   app_settings: true,
   tls: true,
   log_lines: true,
+  log_drains: true,
 } as const satisfies Record<keyof Schema, true>;
 
 export type StoreDump = Record<string, string[]>;

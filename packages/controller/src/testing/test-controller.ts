@@ -10,6 +10,8 @@ import { buildControllerApp } from '../app.ts';
 import type { ControllerApp } from '../app.ts';
 import { openDatabase } from '../db/database.ts';
 import type { ControllerDeps } from '../deps.ts';
+import { AppLogBuffer } from '../logs/log-buffer.ts';
+import { startLogIngester } from '../logs/log-ingester.ts';
 import { RoutingState } from '../routing/routing-state.ts';
 import { DEFAULT_LIMITS } from '../settings.ts';
 import type { ControllerSettings } from '../settings.ts';
@@ -79,8 +81,10 @@ export async function startTestController(overrides: Partial<ControllerSettings>
     limits: DEFAULT_LIMITS,
     ...overrides,
   };
-  const deps: ControllerDeps = { db: opened.db, dialect: opened.dialect, scheduler, settings, routing: new RoutingState() };
+  const logs = new AppLogBuffer({ dir: settings.logDir ?? null, ...(settings.logLinesPerApp !== undefined ? { linesPerApp: settings.logLinesPerApp } : {}) });
+  const deps: ControllerDeps = { db: opened.db, dialect: opened.dialect, scheduler, settings, routing: new RoutingState(), logs };
   const app = await buildControllerApp(deps);
+  const ingester = startLogIngester(scheduler, logs, settings.platformName);
 
   return {
     app,
@@ -109,6 +113,8 @@ export async function startTestController(overrides: Partial<ControllerSettings>
       return token;
     },
     async close() {
+      ingester.stop();
+      logs.close();
       await app.close();
       await opened.close();
       await postgres?.drop();

@@ -19,6 +19,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { posix } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import Docker from 'dockerode';
 import type { ContainerCreateOptions, ContainerInspectInfo } from 'dockerode';
@@ -29,20 +30,25 @@ import type {
   ContainerStats,
   ContainerSpec,
   ContainerState,
+  FollowLogsOptions,
   LogLine,
+  ProbeOptions,
   ReadinessCheck,
   RegistryLogin,
   RunOptions,
   RunResult,
   Scheduler,
+  TerminalRun,
+  TerminalRunOptions,
 } from '../scheduler.ts';
 import { OutputTail } from '../output-tail.ts';
 import { cpuMillisOf } from './cpu-sample.ts';
 import type { EngineStats } from './cpu-sample.ts';
-import { createFrameParser, parseTimestampedLogs } from './log-frames.ts';
+import { createFrameParser, createTimestampedLineParser, parseTimestampedLogs, sinceAfter } from './log-frames.ts';
 import { probeHttp, probeTcp } from './network-probes.ts';
 import { ensureLinkLocalBlock, pruneLinkLocalBlocks } from './link-local-firewall.ts';
 import { ensurePlatformNetwork } from './platform-network.ts';
+import { attachedTerminalRun } from './terminal-run.ts';
 
 export const PLATFORM_LABEL = 'io.deis.platform';
 /** The port of ContainerSpec, kept on the container so `list` can report the address. */
@@ -246,7 +252,7 @@ export class DockerScheduler implements Scheduler {
     return Math.max(10_000_000, Math.min(Math.round(cpuMillis * 1_000_000), cores * 1_000_000_000));
   }
 
-  #createOptions(spec: ContainerSpec, nanoCpus: number | undefined): ContainerCreateOptions {
+  #createOptions(spec: ContainerSpec, nanoCpus: number | undefined, terminal = false): ContainerCreateOptions {
     const labels: Record<string, string> = {
       ...spec.labels,
       [PLATFORM_LABEL]: this.platformName,
@@ -260,6 +266,7 @@ export class DockerScheduler implements Scheduler {
       Image: spec.image,
       ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
       ...(spec.command ? { Cmd: spec.command } : {}),
+      ...(terminal ? { Tty: true, OpenStdin: true, AttachStdin: true, AttachStdout: true, AttachStderr: true } : {}),
       Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
       Labels: labels,
       // What an app prints as its hostname identifies the container, as a pod name does.
@@ -280,10 +287,10 @@ export class DockerScheduler implements Scheduler {
     };
   }
 
-  async #create(spec: ContainerSpec): Promise<Docker.Container> {
+  async #create(spec: ContainerSpec, terminal = false): Promise<Docker.Container> {
     const nanoCpus = spec.cpuMillis !== undefined && spec.cpuMillis > 0 ? await this.#nanoCpus(spec.cpuMillis) : undefined;
     try {
-      return await this.docker.createContainer(this.#createOptions(spec, nanoCpus));
+      return await this.docker.createContainer(this.#createOptions(spec, nanoCpus, terminal));
     } catch (error) {
       const status = statusOf(error);
       if (status === 404 && /no such image/i.test(messageOf(error))) throw new ImageNotFoundError(spec.image);
@@ -738,6 +745,102 @@ export class DockerScheduler implements Scheduler {
     if (cpuMillis === null) return null;
     const read = Date.parse(answer.read ?? '');
     return { cpuMillis, time: Number.isFinite(read) && read > 0 ? new Date(read) : new Date() };
+  }
+
+  async runTerminal(spec: ContainerSpec, options: TerminalRunOptions): Promise<TerminalRun> {
+    const container = await this.#create(spec, true);
+    try {
+      // Attached before the start, so the first thing the process prints (a prompt) reaches the terminal.
+      const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
+      await this.#start(container, spec.name);
+      const run = attachedTerminalRun(container, spec.name, stream, options);
+      // The engine takes a size only once the container runs; a shell reads it as it starts.
+      await run.resize(options.columns, options.rows);
+      return run;
+    } catch (error) {
+      await container.remove({ force: true }).catch(() => undefined);
+      throw statusOf(error) === undefined ? error : engineError(error, `running ${spec.name}`);
+    }
+  }
+
+  followLogs(name: string, options: FollowLogsOptions): () => void {
+    let stopped = false;
+    let ended = false;
+    let stream: NodeJS.ReadableStream | undefined;
+    // The engine has been seen to deliver more of a followed log than was printed; a line at or before the last one
+    // given out is such a repeat and is dropped, which also makes `after` exact.
+    let last = options.after ?? '';
+    const end = () => {
+      if (ended || stopped) return;
+      ended = true;
+      options.onEnd?.();
+    };
+    void (async () => {
+      // Only this platform's own containers: #inspect ignores the rest.
+      if (!(await this.#inspect(name).catch(() => undefined))) return end();
+      try {
+        stream = (await this.docker.getContainer(name).logs({
+          follow: true,
+          stdout: true,
+          stderr: true,
+          timestamps: true,
+          ...(options.after ? { since: sinceAfter(options.after) as unknown as number } : {}),
+        })) as unknown as NodeJS.ReadableStream;
+      } catch {
+        return end();
+      }
+      if (stopped) return void (stream as unknown as { destroy(): void }).destroy();
+      const parser = createTimestampedLineParser((line) => {
+        if (stopped || line.cursor <= last) return;
+        last = line.cursor;
+        options.onLine(line);
+      });
+      stream.on('data', (chunk: Buffer) => parser.push(chunk));
+      const finish = () => {
+        parser.flush();
+        end();
+      };
+      stream.once('end', finish);
+      stream.once('close', finish);
+      stream.once('error', finish);
+    })();
+    return () => {
+      stopped = true;
+      (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    };
+  }
+
+  async probe(name: string, check: ReadinessCheck, options: ProbeOptions): Promise<string | null> {
+    if (check.kind === 'exec') {
+      try {
+        return await this.#exec(name, check.command, options.timeoutMs);
+      } catch (error) {
+        return statusOf(error) === 404 ? `container ${name} does not exist` : `exec ${check.command.join(' ')}: ${messageOf(error)}`;
+      }
+    }
+    let host = options.host;
+    if (host === undefined) {
+      const info = await this.#inspect(name);
+      if (!info) return `container ${name} does not exist`;
+      if (!info.State.Running) return `container ${name} is not running`;
+      host = info.NetworkSettings.Networks?.[this.networkName]?.IPAddress;
+      if (!host) return `the container has no address on network ${this.networkName}`;
+    }
+    if (check.kind === 'tcp') return probeTcp(host, check.port, options.timeoutMs);
+    return probeHttp(host, check.port, check.path, check.headers ?? {}, options.timeoutMs);
+  }
+
+  async restart(name: string): Promise<Container> {
+    if (!(await this.#inspect(name))) throw new NotReadyError(`container ${name} does not exist`, []);
+    // A container already running again (a racing restart) is what the caller wants.
+    try {
+      await this.#start(this.docker.getContainer(name), name);
+    } catch (error) {
+      if (statusOf(error) !== 304) throw error;
+    }
+    const info = await this.#inspect(name);
+    if (!info) throw new NotReadyError(`container ${name} vanished right after it was restarted`, []);
+    return this.#toContainer(info);
   }
 }
 

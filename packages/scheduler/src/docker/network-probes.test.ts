@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeHttp, probeTcp } from './network-probes.ts';
 
@@ -41,5 +42,22 @@ describe('network probes', () => {
     const began = Date.now();
     expect(await probeHttp('127.0.0.1', port, '/slow', {}, 200)).toMatch(/timed out/);
     expect(Date.now() - began).toBeLessThan(1_500);
+  });
+
+  it('refuses a path or header that would add lines to the request, and fails on an answer that is not HTTP', async () => {
+    expect(await probeHttp('127.0.0.1', port, '/ok HTTP/1.1\r\nX-Probe: yes\r\n', {}, 1_000)).toMatch(/not a valid request path/);
+    expect(await probeHttp('127.0.0.1', port, '/ok', { 'X-Probe': 'yes\r\nX-Other: 1' }, 1_000)).toMatch(/not a valid header/);
+    const sockets: Socket[] = [];
+    const notHttp = createNetServer((socket) => {
+      sockets.push(socket);
+      socket.write('SSH-2.0-OpenSSH\r\n');
+    });
+    await new Promise<void>((resolve) => notHttp.listen(0, '127.0.0.1', resolve));
+    try {
+      expect(await probeHttp('127.0.0.1', (notHttp.address() as AddressInfo).port, '/', {}, 1_000)).toMatch(/not HTTP/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => notHttp.close(resolve));
+    }
   });
 });

@@ -39,10 +39,16 @@ describeSchedulerContract('fake', async () => {
     // A spinning program keeps one core busy, or all its CPU limit when that is less.
     cpuMillis: spec.env.CONTRACT_SPIN === undefined ? 0 : Math.min(1000, spec.cpuMillis ?? 1000),
   });
-  scheduler.runHandler = (spec) => ({
-    exitCode: Number(spec.env.CONTRACT_EXIT ?? 0),
-    output: contractOutput(spec).map((line) => `${line.text}\n`).join(''),
-  });
+  scheduler.runHandler = async (spec, print) => {
+    print(contractOutput(spec).map((line) => `${line.text}\n`).join(''));
+    await new Promise((resolve) => setTimeout(resolve, Number(spec.env.CONTRACT_EXIT_AFTER_MS ?? 0)));
+    return { exitCode: Number(spec.env.CONTRACT_EXIT ?? 0), output: '' };
+  };
+  scheduler.terminalHandler = (terminal) => {
+    for (const line of contractOutput(terminal.spec)) terminal.print(`${line.text}\r\n`);
+    const exit = terminal.spec.env.CONTRACT_EXIT;
+    if (exit !== undefined) setTimeout(() => terminal.exit(Number(exit)), Number(terminal.spec.env.CONTRACT_EXIT_AFTER_MS ?? 0));
+  };
   let copies = 0;
   const makeImage = async () => {
     copies += 1;

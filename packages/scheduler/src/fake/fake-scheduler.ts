@@ -14,15 +14,19 @@ import type {
   ContainerEvent,
   ContainerSpec,
   ContainerStats,
+  FollowLogsOptions,
   LogLine,
+  ProbeOptions,
   ReadinessCheck,
   RegistryLogin,
   RunOptions,
   RunResult,
   Scheduler,
+  TerminalRun,
+  TerminalRunOptions,
 } from '../scheduler.ts';
 
-type Operation = 'start' | 'stop' | 'list' | 'run' | 'waitReady' | 'removeImage' | 'stats';
+type Operation = 'start' | 'stop' | 'list' | 'run' | 'waitReady' | 'removeImage' | 'stats' | 'probe' | 'restart';
 
 /** What a started container does, as the fake's stand-in for the program it would run. */
 export interface FakeBehaviour {
@@ -34,6 +38,49 @@ export interface FakeBehaviour {
   ready?: (check: ReadinessCheck) => boolean;
   /** The CPU `stats` reports, in thousandths of a core; absent: 0 (idle). `setStats` changes it later. */
   cpuMillis?: number;
+}
+
+/**
+ * The fake's stand-in for a program on a terminal (`runTerminal`): a handler given one of these prints, reads what is
+ * typed (`onInput`), hears of resizes (`onResize`) and exits.
+ */
+export interface FakeTerminal {
+  readonly spec: ContainerSpec;
+  readonly columns: number;
+  readonly rows: number;
+  print(text: string): void;
+  exit(code: number): void;
+  onInput: (data: Buffer) => void;
+  onResize: () => void;
+}
+
+/**
+ * A shell of a few words, the default program of a fake terminal: it echoes what is typed, prints `$ ` as its prompt,
+ * answers `stty size` with the terminal's size, `echo <words>` with the words, `exit <n>` by exiting with n, and
+ * shows Ctrl-C as `^C`.
+ */
+export function fakeShell(terminal: FakeTerminal): void {
+  let line = '';
+  terminal.print('$ ');
+  terminal.onInput = (data) => {
+    for (const char of data.toString('utf8')) {
+      if (char === '\x03') {
+        line = '';
+        terminal.print('^C\r\n$ ');
+      } else if (char === '\r' || char === '\n') {
+        terminal.print('\r\n');
+        const exit = /^exit(?:\s+(\d+))?$/.exec(line.trim());
+        if (exit) return terminal.exit(Number(exit[1] ?? 0));
+        if (line.trim() === 'stty size') terminal.print(`${terminal.rows} ${terminal.columns}\r\n`);
+        else if (line.startsWith('echo ')) terminal.print(`${line.slice(5)}\r\n`);
+        line = '';
+        terminal.print('$ ');
+      } else {
+        line += char;
+        terminal.print(char);
+      }
+    }
+  };
 }
 
 interface FakeContainer {
@@ -63,11 +110,21 @@ export class FakeScheduler implements Scheduler {
   readonly #pullable = new Map<string, { answer: 'give' | 'refuse'; login?: RegistryLogin }>();
   readonly #events = new EventEmitter();
   #nextAddress = 2;
-  /** How one-off runs answer; the default echoes the command. */
-  runHandler: (spec: ContainerSpec) => RunResult | Promise<RunResult> = (spec) => ({ exitCode: 0, output: `${[...(spec.entrypoint ?? []), ...(spec.command ?? [])].join(' ')}\n` });
+  /**
+   * How one-off runs answer; the default echoes the command. What a handler passes to `print` is output given while
+   * the run goes on (to `onOutput` at once), before the result's own `output`.
+   */
+  runHandler: (spec: ContainerSpec, print: (text: string) => void) => RunResult | Promise<RunResult> = (spec) => ({ exitCode: 0, output: `${[...(spec.entrypoint ?? []), ...(spec.command ?? [])].join(' ')}\n` });
+  /** What runs on a fake terminal (`runTerminal`); the default is `fakeShell`. */
+  terminalHandler: (terminal: FakeTerminal) => void = fakeShell;
   /** How started containers behave; the default runs quietly and passes every check, except `crashImage` images. */
   behaviour: (spec: ContainerSpec) => FakeBehaviour = (spec) =>
     this.#crashingImages.has(spec.image) ? { output: [{ stream: 'stderr', text: 'Error: app crashed at start' }], exitCode: 1 } : {};
+
+  constructor() {
+    // Each log follower listens too: a controller test may follow more containers than EventEmitter's default ten.
+    this.#events.setMaxListeners(0);
+  }
 
   /** The next `times` calls of `operation` throw SchedulerUnavailableError. */
   failNext(operation: Operation, times = 1): void {
@@ -170,10 +227,14 @@ export class FakeScheduler implements Scheduler {
       timer = setTimeout(() => reject(new Error(`one-off container ${spec.name} did not finish within ${options.timeoutMs} ms`)), options.timeoutMs);
     });
     try {
-      const result = await Promise.race([Promise.resolve(this.runHandler(spec)), timeout]);
-      if (result.output !== '') options.onOutput?.(result.output);
       const tail = new OutputTail(options.maxOutputBytes);
-      tail.push(result.output);
+      const print = (text: string) => {
+        if (text === '') return;
+        tail.push(text);
+        options.onOutput?.(text);
+      };
+      const result = await Promise.race([Promise.resolve(this.runHandler(spec, print)), timeout]);
+      print(result.output);
       return { ...result, output: tail.text() };
     } finally {
       clearTimeout(timer);
@@ -187,6 +248,7 @@ export class FakeScheduler implements Scheduler {
   /** Makes a running container print a line, as an app would. */
   print(name: string, text: string): void {
     this.#containers.get(name)?.output.push({ time: new Date(), stream: 'stdout', text });
+    this.#events.emit('printed', name);
   }
 
   /** Makes a running container exit, as a crash would. */
@@ -248,5 +310,150 @@ export class FakeScheduler implements Scheduler {
     const entry = this.#containers.get(name);
     if (!entry || entry.container.state !== 'up' || entry.cpuMillis === null) return null;
     return { cpuMillis: entry.cpuMillis, time: new Date() };
+  }
+
+  async runTerminal(spec: ContainerSpec, options: TerminalRunOptions): Promise<TerminalRun> {
+    this.#maybeFail('run');
+    if (this.#missingImages.has(spec.image)) throw new ImageNotFoundError(spec.image);
+    if (this.#containers.has(spec.name)) throw new ContainerNameInUseError(spec.name);
+    const container: Container = { name: spec.name, labels: { ...spec.labels }, state: 'up', startedAt: new Date(), address: null, exitCode: null };
+    this.#containers.set(spec.name, { spec, container, output: [], ready: () => true, cpuMillis: 0 });
+    this.#emit(spec.name, spec.labels, 'up');
+    let settle: { resolve: (code: number) => void; reject: (error: Error) => void } | undefined;
+    const exited = new Promise<number>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    exited.catch(() => undefined);
+    let size = { columns: options.columns, rows: options.rows };
+    let ended = false;
+    let paused = false;
+    const heldOutput: string[] = [];
+    const end = (outcome: number | Error) => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(timer);
+      this.#containers.delete(spec.name);
+      this.#emit(spec.name, spec.labels, 'removed');
+      if (typeof outcome === 'number') settle!.resolve(outcome);
+      else settle!.reject(outcome);
+    };
+    const timer = setTimeout(() => end(new Error(`one-off container ${spec.name} did not finish within ${options.timeoutMs} ms and was stopped`)), options.timeoutMs);
+    const terminal: FakeTerminal = {
+      spec,
+      get columns() {
+        return size.columns;
+      },
+      get rows() {
+        return size.rows;
+      },
+      print: (text) => {
+        if (ended) return;
+        if (paused) heldOutput.push(text);
+        else options.onOutput(Buffer.from(text));
+      },
+      exit: (code) => end(code),
+      onInput: () => undefined,
+      onResize: () => undefined,
+    };
+    this.terminalHandler(terminal);
+    return {
+      write: (data) => {
+        if (!ended) terminal.onInput(data);
+      },
+      resize: async (columns, rows) => {
+        if (ended) return;
+        size = { columns, rows };
+        terminal.onResize();
+      },
+      pause: () => {
+        paused = true;
+      },
+      resume: () => {
+        paused = false;
+        const held = heldOutput.splice(0);
+        for (const text of held) terminal.print(text);
+      },
+      exited,
+      kill: async () => {
+        end(new Error(`one-off container ${spec.name} was stopped`));
+        await exited.catch(() => undefined);
+      },
+    };
+  }
+
+  /** Cursors are a line's index in the container's output. Lines come as `print` adds them. */
+  followLogs(name: string, options: FollowLogsOptions): () => void {
+    let stopped = false;
+    let next = options.after === undefined ? 0 : Number(options.after) + 1;
+    const deliver = () => {
+      const output = this.#containers.get(name)?.output ?? [];
+      while (!stopped && next < output.length) {
+        const line = output[next] as LogLine;
+        options.onLine({ ...line, cursor: String(next).padStart(12, '0') });
+        next += 1;
+      }
+    };
+    const stop = () => {
+      stopped = true;
+      this.#events.off('printed', onPrinted);
+      this.#events.off('event', onEvent);
+    };
+    const finish = () => {
+      if (stopped) return;
+      deliver();
+      stop();
+      options.onEnd?.();
+    };
+    const onPrinted = (printed: string) => {
+      if (printed === name) deliver();
+    };
+    const onEvent = (event: ContainerEvent) => {
+      if (event.name === name && event.state !== 'up' && event.state !== 'starting') finish();
+    };
+    this.#events.on('printed', onPrinted);
+    this.#events.on('event', onEvent);
+    // As the engine's stream does, the first lines come after the call returns.
+    queueMicrotask(() => {
+      if (stopped) return;
+      deliver();
+      if (this.#containers.get(name)?.container.state !== 'up') finish();
+    });
+    return stop;
+  }
+
+  /** Changes which checks a running container passes from now on, as an app that hangs or recovers would. */
+  setReady(name: string, ready: (check: ReadinessCheck) => boolean): void {
+    const entry = this.#containers.get(name);
+    if (entry) entry.ready = ready;
+  }
+
+  async probe(name: string, check: ReadinessCheck, options: ProbeOptions): Promise<string | null> {
+    this.#maybeFail('probe');
+    const entry = this.#containers.get(name);
+    if (!entry) return `container ${name} does not exist`;
+    if (entry.container.state !== 'up') return `container ${name} is not running`;
+    return entry.ready(check) ? null : `${check.kind} check of ${name} failed within ${options.timeoutMs} ms`;
+  }
+
+  /** The container runs again as its behaviour says: one of a crashing image exits again at once. */
+  async restart(name: string): Promise<Container> {
+    this.#maybeFail('restart');
+    const entry = this.#containers.get(name);
+    if (!entry) throw new NotReadyError(`container ${name} does not exist`, []);
+    if (entry.container.state === 'up') return { ...entry.container };
+    const behaviour = this.behaviour(entry.spec);
+    const now = new Date();
+    entry.container = {
+      ...entry.container,
+      state: 'up',
+      startedAt: now,
+      exitCode: null,
+      address: entry.spec.port !== undefined ? { host: `100.64.0.${this.#nextAddress++}`, port: entry.spec.port } : null,
+    };
+    entry.output.push(...(behaviour.output ?? []).map((line) => ({ time: now, ...line })));
+    entry.ready = behaviour.ready ?? (() => true);
+    this.#emit(name, entry.spec.labels, 'up');
+    if (behaviour.exitCode !== undefined) this.crash(name, behaviour.exitCode);
+    return { ...entry.container };
   }
 }
