@@ -17,7 +17,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type Docker from 'dockerode';
 import { DockerScheduler, PLATFORM_LABEL, PORT_LABEL, SPEC_LABELS_LABEL } from '../docker/docker-scheduler.ts';
-import { createFrameParser, parseTimestampedLogs } from '../docker/log-frames.ts';
+import { createFrameParser, createTimestampedLineParser, cursorOfStamp, parseTimestampedLogs, sinceAfter } from '../docker/log-frames.ts';
 import { isInsideCgnat } from '../docker/platform-network.ts';
 import { OutputTail } from '../output-tail.ts';
 import { ContainerNameInUseError, ImageInUseError, ImageNotFoundError, NotReadyError, SchedulerUnavailableError } from '../scheduler.ts';
@@ -27,15 +27,20 @@ import type {
   ContainerSpec,
   ContainerState,
   ContainerStats,
+  FollowLogsOptions,
   LogLine,
+  ProbeOptions,
   ReadinessCheck,
   RegistryLogin,
   RunOptions,
   RunResult,
   Scheduler,
+  TerminalRun,
+  TerminalRunOptions,
 } from '../scheduler.ts';
 import { NODE_IMAGE } from '../stack-images.ts';
 import { execIn, httpProbeCommand, tcpProbeCommand } from './swarm-probe.ts';
+import { swarmTerminalRun } from './swarm-terminal-run.ts';
 
 const KEY_LABEL = 'io.deis.scheduler.key';
 const LAST_LINES = 20;
@@ -67,7 +72,8 @@ export interface Task {
 
 interface Service {
   ID: string;
-  Spec: { Name: string; Labels?: Record<string, string> };
+  Version?: { Index?: number };
+  Spec: { Name: string; Labels?: Record<string, string>; TaskTemplate?: { ForceUpdate?: number } };
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -127,9 +133,26 @@ function exitCodeOf(task: Task | undefined, state: ContainerState): number | nul
   return code === 0 && state === 'crashed' ? 127 : code;
 }
 
-/** The newest task of a service: with no restarts there is one, but a node's loss can make Swarm replace it. */
+/** When a task was made, as text that sorts (the engine trims a time's trailing zeros, so its own text does not). */
+function createdKey(task: Task): string {
+  return cursorOfStamp(task.CreatedAt ?? '') ?? '';
+}
+
+/**
+ * The newest task of a service, the one that is "the container" now: `restart` makes a new task beside the exited ones
+ * it keeps (their output stays readable). By creation, not by version: an old task's version grows as Swarm updates it.
+ */
 function latest(tasks: Task[]): Task | undefined {
-  return [...tasks].sort((a, b) => (b.Version?.Index ?? 0) - (a.Version?.Index ?? 0))[0];
+  return oldestFirst(tasks).at(-1);
+}
+
+/** A service's tasks, oldest first. */
+function oldestFirst(tasks: Task[]): Task[] {
+  const order = (a: Task, b: Task) => {
+    const [x, y] = [createdKey(a), createdKey(b)];
+    return x < y ? -1 : x > y ? 1 : (a.Version?.Index ?? 0) - (b.Version?.Index ?? 0);
+  };
+  return [...tasks].sort(order);
 }
 
 export class SwarmScheduler implements Scheduler {
@@ -304,7 +327,8 @@ export class SwarmScheduler implements Scheduler {
     );
   }
 
-  async #createService(spec: ContainerSpec): Promise<void> {
+  /** `terminal`: the task's container gets a TTY and an open stdin (runTerminal). */
+  async #createService(spec: ContainerSpec, terminal = false): Promise<void> {
     await this.#distribute(spec.image);
     if (await this.#service(spec.name)) throw new ContainerNameInUseError(spec.name);
     const labels = this.#labels(spec);
@@ -326,6 +350,7 @@ export class SwarmScheduler implements Scheduler {
             Labels: labels,
             Hostname: spec.name.slice(0, 63).replace(/[^a-zA-Z0-9-]/g, '-').replace(/^-+|-+$/g, '') || undefined,
             Init: true,
+            ...(terminal ? { TTY: true, OpenStdin: true } : {}),
             CapabilityDrop: ['ALL'],
             CapabilityAdd: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'KILL', 'NET_BIND_SERVICE', 'SETGID', 'SETUID'],
           },
@@ -453,7 +478,12 @@ export class SwarmScheduler implements Scheduler {
     return this.#probe;
   }
 
-  async #check(task: Task, address: string | undefined, check: ReadinessCheck, timeoutMs: number): Promise<string | null> {
+  #addressOf(task: Task | undefined): string | undefined {
+    return task?.NetworksAttachments?.find((a) => a.Network?.Spec?.Name === this.networkName)?.Addresses?.[0]?.split('/')[0];
+  }
+
+  /** One attempt of `check`: exec in the task's container on its node, TCP and HTTP from the probe container. */
+  async #check(task: Task | undefined, address: string | undefined, check: ReadinessCheck, timeoutMs: number): Promise<string | null> {
     try {
       if (check.kind === 'exec') {
         const where = this.#containerOf(task);
@@ -489,8 +519,7 @@ export class SwarmScheduler implements Scheduler {
         });
       }
       if (state === 'up' && task) {
-        const address = task.NetworksAttachments?.find((a) => a.Network?.Spec?.Name === this.networkName)?.Addresses?.[0]?.split('/')[0];
-        const result = await this.#check(task, address, check, Math.min(remaining, 2_000));
+        const result = await this.#check(task, this.#addressOf(task), check, Math.min(remaining, 2_000));
         if (result === null) return;
         why = result;
       }
@@ -683,5 +712,120 @@ export class SwarmScheduler implements Scheduler {
     if (!where) return null;
     return this.#engines[this.nodes.indexOf(where.docker)]!.stats(where.id);
   }
-}
 
+  async runTerminal(spec: ContainerSpec, options: TerminalRunOptions): Promise<TerminalRun> {
+    await this.#createService(spec, true);
+    try {
+      const found = await this.#settled(spec.name, Date.now() + 60_000);
+      if (!found) throw new SchedulerUnavailableError(`Swarm: one-off service ${spec.name} vanished`);
+      const where = this.#containerOf(found.task);
+      if (!where) throw new Error(`one-off container ${spec.name} could not start: ${found.task?.Status?.Err ?? 'the swarm gave it no container'}`);
+      return await swarmTerminalRun(where.docker.getContainer(where.id), spec.name, options, () => this.stop(spec.name, 0));
+    } catch (error) {
+      await this.stop(spec.name, 0).catch(() => undefined);
+      throw statusOf(error) === undefined ? error : engineError(error, `running ${spec.name}`);
+    }
+  }
+
+  followLogs(name: string, options: FollowLogsOptions): () => void {
+    let stopped = false;
+    let ended = false;
+    let stream: NodeJS.ReadableStream | undefined;
+    // Cursors are the engines' timestamps, which one clock makes comparable across a service's tasks (the nodes' clocks
+    // must agree, as Swarm itself needs); a line at or before the last one given out is dropped, as on one engine.
+    let last = options.after ?? '';
+    const end = () => {
+      if (ended || stopped) return;
+      ended = true;
+      options.onEnd?.();
+    };
+    const parser = createTimestampedLineParser((line) => {
+      if (stopped || line.cursor <= last) return;
+      last = line.cursor;
+      options.onLine(line);
+    });
+    void (async () => {
+      const service = await this.#service(name);
+      if (!service) return end();
+      // The newest task is followed on its node until its container stops; the tasks before it (a restarted
+      // container's earlier runs) are read whole first, so the log is the same one the Docker backend keeps.
+      let tasks = await this.#tasks([service.ID]);
+      for (const deadline = Date.now() + 60_000; taskState(latest(tasks)) === 'starting' && !this.#containerOf(latest(tasks)) && Date.now() < deadline; ) {
+        await sleep(100);
+        if (stopped) return;
+        tasks = await this.#tasks([service.ID]);
+      }
+      const newest = latest(tasks);
+      for (const task of oldestFirst(tasks)) {
+        const where = this.#containerOf(task);
+        if (!where) continue;
+        const logs = { stdout: true, stderr: true, timestamps: true, ...(last ? { since: sinceAfter(last) as unknown as number } : {}) };
+        if (task !== newest) {
+          const read = await where.docker
+            .getContainer(where.id)
+            .logs({ ...logs, follow: false })
+            .catch(() => undefined);
+          if (stopped) return;
+          if (read) parser.push(Buffer.isBuffer(read) ? read : Buffer.from(read as unknown as string));
+          parser.flush();
+          continue;
+        }
+        stream = (await where.docker.getContainer(where.id).logs({ ...logs, follow: true })) as unknown as NodeJS.ReadableStream;
+        if (stopped) return void (stream as unknown as { destroy(): void }).destroy();
+        stream.on('data', (chunk: Buffer) => parser.push(chunk));
+        const finish = () => {
+          parser.flush();
+          end();
+        };
+        stream.once('end', finish);
+        stream.once('close', finish);
+        stream.once('error', finish);
+        return;
+      }
+      end();
+    })().catch(() => end());
+    return () => {
+      stopped = true;
+      (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    };
+  }
+
+  async probe(name: string, check: ReadinessCheck, options: ProbeOptions): Promise<string | null> {
+    // The caller's address spares the manager two lookups, which matters for a monitor probing every container.
+    if (check.kind !== 'exec' && options.host !== undefined) return this.#check(undefined, options.host, check, options.timeoutMs);
+    const service = await this.#service(name);
+    if (!service) return `container ${name} does not exist`;
+    const task = latest(await this.#tasks([service.ID]));
+    if (taskState(task) !== 'up') return `container ${name} is not running`;
+    return this.#check(task, this.#addressOf(task), check, options.timeoutMs);
+  }
+
+  async restart(name: string): Promise<Container> {
+    const service = await this.#service(name);
+    if (!service) throw new NotReadyError(`container ${name} does not exist`, []);
+    const before = latest(await this.#tasks([service.ID]));
+    // A task that has not ended (a racing restart) is what the caller wants.
+    if (isTerminal(taskState(before))) {
+      // Swarm never restarts a task of a service whose restart condition is `none`; a forced update makes a new task
+      // of the same spec, labels and name, and keeps the exited ones (up to the swarm's task history limit), so the
+      // service's log still has what they printed.
+      const spec = { ...service.Spec, TaskTemplate: { ...service.Spec.TaskTemplate, ForceUpdate: (service.Spec.TaskTemplate?.ForceUpdate ?? 0) + 1 } };
+      try {
+        await this.manager.getService(service.ID).update({ _query: { version: service.Version?.Index ?? 0 }, _body: spec } as never);
+      } catch (error) {
+        if (statusOf(error) === 404) throw new NotReadyError(`container ${name} does not exist`, []);
+        throw engineError(error, `restarting service ${name}`);
+      }
+    }
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const now = await this.#service(name);
+      if (!now) throw new NotReadyError(`container ${name} vanished right after it was restarted`, []);
+      const task = latest(await this.#tasks([now.ID]));
+      const renewed = task !== undefined && (before === undefined || task.ID !== before.ID || !isTerminal(taskState(before)));
+      if (renewed && (taskState(task) !== 'starting' || Date.now() > deadline)) return this.#toContainer(now, task, await this.#lostNodes());
+      if (Date.now() > deadline) throw new SchedulerUnavailableError(`Swarm: service ${name} made no new task within 60 s of its restart`);
+      await sleep(100);
+    }
+  }
+}
