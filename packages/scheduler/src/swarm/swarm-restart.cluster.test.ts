@@ -56,4 +56,34 @@ describe('restarts on the swarm', () => {
     expect(await follow(all[2]!.cursor)).toEqual(all.slice(3));
     expect((await scheduler.logs(name, 100)).map((line) => line.text)).toEqual(all.map((line) => line.text));
   });
+
+  it('tells a watcher of no removal while Swarm prunes a container\'s old runs, only when the container goes', async () => {
+    const name = `pruned-${id}`;
+    const labels = { run: id, case: 'pruned' };
+    const events: string[] = [];
+    const stopWatching = scheduler.watch(labels, (event) => events.push(`${event.name} ${event.state}`));
+    try {
+      await scheduler.start({ name, image: 'deis/base:busybox', command: ['sh', '-c', 'exit 1'], env: {}, labels });
+      let startedAt = 0;
+      // The swarm keeps 5 tasks of a slot by default: 7 runs make it prune the oldest ones' containers.
+      for (let runs = 1; runs <= 7; runs++) {
+        const [crashed] = await eventually(
+          () => scheduler.list(labels),
+          (list) => list[0]?.state === 'crashed' && list[0].startedAt!.getTime() > startedAt,
+        );
+        startedAt = crashed!.startedAt!.getTime();
+        if (runs < 7) await scheduler.restart(name);
+      }
+      await eventually(
+        () => nodes.reduce(async (sum, docker) => (await sum) + (await docker.listContainers({ all: true, filters: { name: [name] } })).length, Promise.resolve(0)),
+        (count) => count <= 5,
+      );
+      await eventually(() => events.filter((e) => e === `${name} crashed`).length, (count) => count === 7);
+      expect(events).not.toContain(`${name} removed`);
+      await scheduler.stop(name, 0);
+      await eventually(() => events, (all) => all.includes(`${name} removed`));
+    } finally {
+      stopWatching();
+    }
+  });
 });

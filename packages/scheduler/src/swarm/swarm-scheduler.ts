@@ -6,8 +6,9 @@
  *
  * The manager's engine holds the services; each node's engine holds its tasks' containers and its images. The
  * scheduler is given every node's engine so that it can do what only a node can: exec into a container (readiness
- * checks, stats), watch container events, and copy an image the manager has to the nodes that lack it (no registry
- * is needed to try the backend; with one, nodes would pull).
+ * checks, probes), read and follow its log, attach to it (terminal runs), sample its stats, watch container events,
+ * and copy an image the manager has to the nodes that lack it (no registry is needed to try the backend; with one,
+ * nodes would pull). A restart is a new task of the service; the exited ones stay, with their output.
  *
  * Like the Docker backend it trusts only what it made: services and their containers carry the platform's secret key.
  * A node the manager has lost takes its tasks with it, unannounced and never replaced by Swarm (restart `none`): they
@@ -660,11 +661,21 @@ export class SwarmScheduler implements Scheduler {
   }
 
   watch(labels: Record<string, string>, listener: (event: ContainerEvent) => void): () => void {
+    let stopped = false;
     // Tasks' containers carry the service's labels; each node's engine reports its own containers' events.
     const stops = this.#engines.map((engine) =>
       engine.watch(labels, (event) => {
         // The container's name is the task's (`service.1.id`); the caller knows the service's.
-        listener({ ...event, name: this.#serviceNameOf(event.name) });
+        const named = { ...event, name: this.#serviceNameOf(event.name) };
+        if (named.state !== 'removed') return listener(named);
+        // Swarm prunes the exited tasks of a restarted container beyond its task history limit: their containers go
+        // while the service, "the container", stays. Only a service's own removal removes it.
+        void this.#service(named.name).then(
+          (service) => {
+            if (!service && !stopped) listener(named);
+          },
+          () => !stopped && listener(named),
+        );
       }),
     );
     // A lost node's engine reports nothing: the manager's view of the nodes is polled instead.
@@ -680,6 +691,7 @@ export class SwarmScheduler implements Scheduler {
         });
     }, 1_000);
     const stop = () => {
+      stopped = true;
       this.#watches.delete(stop);
       clearInterval(poll);
       for (const each of stops) each();
