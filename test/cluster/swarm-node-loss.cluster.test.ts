@@ -1,7 +1,7 @@
 /**
  * A node of the test cluster dies (its engine and every process of it killed at once): the swarm backend reports its
- * containers crashed, in `list`, to watchers and to `waitReady`, while the other nodes' containers stay up. The node
- * comes back afterwards for the other test files.
+ * containers crashed, in `list`, to watchers and to `waitReady`, while the other nodes' containers stay up; a restart
+ * runs one again on a node that is left. The node comes back afterwards for the other test files.
  * @module
  */
 import { randomBytes } from 'node:crypto';
@@ -37,7 +37,7 @@ describe('losing a node of the swarm', () => {
     }
   });
 
-  it('reports the dead node\'s containers crashed, and keeps the others up', async () => {
+  it('reports the dead node\'s containers crashed, keeps the others up, and restarts one on a node left', async () => {
     const names = Array.from({ length: 6 }, (_, i) => `loss-${id}-${i + 1}`);
     for (const name of names) {
       await scheduler.start({
@@ -80,6 +80,11 @@ describe('losing a node of the swarm', () => {
       expect((error as NotReadyError).timedOut).toBe(false);
       // The others still answer.
       for (const name of names.filter((n) => !onNode3.has(n))) await scheduler.waitReady(name, { kind: 'http', port: 5000, path: '/' }, 10_000);
+      // Restarted in place, a lost container runs again on a node that is left, under its name.
+      const again = await scheduler.restart(lostOne);
+      expect(again.name).toBe(lostOne);
+      await scheduler.waitReady(lostOne, { kind: 'http', port: 5000, path: '/' }, 30_000);
+      expect((await scheduler.list({ ...labels, n: lostOne }))[0]?.state).toBe('up');
     } finally {
       stopWatching();
     }

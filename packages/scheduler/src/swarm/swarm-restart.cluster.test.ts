@@ -20,13 +20,18 @@ describe('restarts on the swarm', () => {
   let scheduler: SwarmScheduler;
 
   beforeAll(async () => {
-    scheduler = await SwarmScheduler.create({ nodes, platformName, networkName: platformName, networkSubnet: '100.125.251.0/24', containerKey: randomBytes(16).toString('hex') });
+    scheduler = await SwarmScheduler.create({ nodes, platformName, networkName: platformName, networkSubnet: '100.125.250.0/24', containerKey: randomBytes(16).toString('hex') });
   });
 
   afterAll(async () => {
     for (const container of await scheduler.list({ run: id }).catch(() => [])) await scheduler.stop(container.name, 0).catch(() => undefined);
     await scheduler.close();
-    await nodes[0]!.getNetwork(platformName).remove().catch(() => undefined);
+    // The overlay network goes once the nodes have removed the services' containers.
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const gone = await nodes[0]!.getNetwork(platformName).remove().then(() => true, (error: { statusCode?: number }) => error.statusCode === 404);
+      if (gone) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   });
 
   it('keeps every run\'s output in one log, in order, followed and resumed across the runs', async () => {

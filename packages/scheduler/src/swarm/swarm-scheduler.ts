@@ -816,8 +816,10 @@ export class SwarmScheduler implements Scheduler {
     const service = await this.#service(name);
     if (!service) throw new NotReadyError(`container ${name} does not exist`, []);
     const before = latest(await this.#tasks([service.ID]));
-    // A task that has not ended (a racing restart) is what the caller wants.
-    if (isTerminal(taskState(before))) {
+    // A task on a lost node is as good as ended (list reports it crashed); one that has not ended (a racing restart) is
+    // what the caller wants.
+    const ended = isTerminal(taskState(before)) || (before?.NodeID !== undefined && (await this.#lostNodes()).has(before.NodeID));
+    if (ended) {
       // Swarm never restarts a task of a service whose restart condition is `none`; a forced update makes a new task
       // of the same spec, labels and name, and keeps the exited ones (up to the swarm's task history limit), so the
       // service's log still has what they printed.
@@ -834,7 +836,7 @@ export class SwarmScheduler implements Scheduler {
       const now = await this.#service(name);
       if (!now) throw new NotReadyError(`container ${name} vanished right after it was restarted`, []);
       const task = latest(await this.#tasks([now.ID]));
-      const renewed = task !== undefined && (before === undefined || task.ID !== before.ID || !isTerminal(taskState(before)));
+      const renewed = task !== undefined && (before === undefined || task.ID !== before.ID || !ended);
       if (renewed && (taskState(task) !== 'starting' || Date.now() > deadline)) return this.#toContainer(now, task, await this.#lostNodes());
       if (Date.now() > deadline) throw new SchedulerUnavailableError(`Swarm: service ${name} made no new task within 60 s of its restart`);
       await sleep(100);
