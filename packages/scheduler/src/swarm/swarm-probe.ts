@@ -1,31 +1,159 @@
 /**
- * Readiness probes of tasks on a Swarm overlay network. A task's address lives on the overlay, which only containers
- * attached to it reach (not the host the platform runs on), so TCP and HTTP checks are made from a small probe
- * container on the manager, attached to the platform's network: `docker exec` runs one check in it with Node.
+ * Readiness and liveness probes of tasks on a Swarm overlay network. A task's address lives on the overlay, which only
+ * containers attached to it reach (not the host the platform runs on), so TCP and HTTP checks are made from a small
+ * probe container on the manager, attached to the platform's network. One long-lived Node process in it (a `Prober`,
+ * talking JSON lines over one exec's stdin and stdout) makes every check: an exec of Node per check costs a process
+ * start each time, which a monitor probing every container on a period cannot afford. Exec checks run in the task's
+ * own container through its node's engine (`execIn`).
  * @module
  */
+import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
+import { createFrameParser } from '../docker/log-frames.ts';
 
-/** Exits 0 when the check passed, otherwise prints why not and exits 1; argv: kind host port timeout [path headers]. */
-const PROBE_SCRIPT = `'use strict';
-const [kind, host, port, timeout, path, headers] = process.argv.slice(1);
-const fail = (why) => { process.stdout.write(why); process.exit(1); };
-setTimeout(() => fail(kind === 'tcp' ? 'TCP connect to port ' + port + ' timed out' : 'HTTP GET ' + path + ' on port ' + port + ' timed out'), Number(timeout)).unref();
-if (kind === 'tcp') {
-  const socket = require('node:net').connect({ host, port: Number(port) });
-  socket.once('connect', () => process.exit(0));
-  socket.once('error', (e) => fail('TCP connect to port ' + port + ': ' + (e.code || e.message)));
-} else {
-  const req = require('node:http').request({ host, port: Number(port), path, headers: { ...JSON.parse(headers || '{}'), connection: 'close' }, agent: false }, (res) => {
-    res.resume();
-    const status = res.statusCode || 0;
-    if (status >= 200 && status < 400) process.exit(0);
-    fail('HTTP GET ' + path + ' on port ' + port + ' answered ' + status);
-  });
-  req.once('error', (e) => fail('HTTP GET ' + path + ' on port ' + port + ': ' + (e.code || e.message)));
-  req.end();
+/**
+ * The prober: one request a line on stdin (`{id, kind, host, port, timeout, path?, headers?}`), one answer a line on
+ * stdout (`{id, why}`, why null when the check passed), checks running at once; exits when stdin ends.
+ */
+const PROBER_SCRIPT = `'use strict';
+const net = require('node:net');
+const http = require('node:http');
+const answer = (id, why) => process.stdout.write(JSON.stringify({ id, why }) + '\\n');
+function check(r) {
+  const what = r.kind === 'tcp' ? 'TCP connect to port ' + r.port : 'HTTP GET ' + r.path + ' on port ' + r.port;
+  let done = false;
+  let cleanup = () => {};
+  const finish = (why) => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    cleanup();
+    answer(r.id, why);
+  };
+  const timer = setTimeout(() => finish(what + ' timed out'), r.timeout);
+  try {
+    if (r.kind === 'tcp') {
+      const socket = net.connect({ host: r.host, port: r.port });
+      cleanup = () => socket.destroy();
+      socket.once('connect', () => finish(null));
+      socket.once('error', (e) => finish(what + ': ' + (e.code || e.message)));
+    } else {
+      const req = http.request({ host: r.host, port: r.port, path: r.path, headers: { ...r.headers, connection: 'close' }, agent: false }, (res) => {
+        res.resume();
+        const status = res.statusCode || 0;
+        finish(status >= 200 && status < 400 ? null : what + ' answered ' + status);
+      });
+      cleanup = () => req.destroy();
+      req.once('error', (e) => finish(what + ': ' + (e.code || e.message)));
+      req.end();
+    }
+  } catch (e) {
+    finish(what + ': ' + e.message);
+  }
 }
+let pending = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  pending += chunk;
+  let newline;
+  while ((newline = pending.indexOf('\\n')) >= 0) {
+    const line = pending.slice(0, newline);
+    pending = pending.slice(newline + 1);
+    let request;
+    try {
+      request = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    check(request);
+  }
+});
+process.stdin.on('end', () => process.exit(0));
 `;
+
+export type NetworkCheck = { kind: 'tcp'; host: string; port: number } | { kind: 'http'; host: string; port: number; path: string; headers: Record<string, string> };
+
+interface Session {
+  stream: Duplex;
+  waiting: Map<number, (why: string | null) => void>;
+}
+
+/** TCP and HTTP checks through one prober process, started in a container (given by `target`) on first use and again after it ended. */
+export class Prober {
+  readonly #target: () => Promise<{ docker: Docker; containerId: string }>;
+  #session: Promise<Session> | undefined;
+  #nextId = 0;
+
+  constructor(target: () => Promise<{ docker: Docker; containerId: string }>) {
+    this.#target = target;
+  }
+
+  /** Null when the check passed, otherwise why not; never longer than about `timeoutMs`. */
+  async check(check: NetworkCheck, timeoutMs: number): Promise<string | null> {
+    const session = await this.#open();
+    const id = (this.#nextId += 1);
+    return new Promise((resolve) => {
+      // The prober's own timer answers first; this one covers a prober that hangs.
+      const timer = setTimeout(() => settle(`${check.kind} check: the prober did not answer within ${timeoutMs} ms`), timeoutMs + 2_000);
+      const settle = (why: string | null) => {
+        clearTimeout(timer);
+        session.waiting.delete(id);
+        resolve(why);
+      };
+      session.waiting.set(id, settle);
+      session.stream.write(`${JSON.stringify({ id, ...check, timeout: timeoutMs })}\n`);
+    });
+  }
+
+  /** Ends the prober process; checks waiting for it are answered with why not. */
+  close(): void {
+    const session = this.#session;
+    this.#session = undefined;
+    void session?.then((s) => s.stream.destroy()).catch(() => undefined);
+  }
+
+  #open(): Promise<Session> {
+    if (this.#session) return this.#session;
+    const opened: Promise<Session> = (async () => {
+      const { docker, containerId } = await this.#target();
+      const exec = await docker.getContainer(containerId).exec({ Cmd: ['node', '-e', PROBER_SCRIPT], AttachStdin: true, AttachStdout: true, AttachStderr: true });
+      const stream = (await exec.start({ hijack: true, stdin: true })) as unknown as Duplex;
+      const session: Session = { stream, waiting: new Map() };
+      let pending = '';
+      stream.on(
+        'data',
+        createFrameParser((name, payload) => {
+          if (name !== 'stdout') return;
+          pending += payload.toString('utf8');
+          let newline: number;
+          while ((newline = pending.indexOf('\n')) >= 0) {
+            const line = pending.slice(0, newline);
+            pending = pending.slice(newline + 1);
+            try {
+              const { id, why } = JSON.parse(line) as { id: number; why: string | null };
+              session.waiting.get(id)?.(why);
+            } catch {
+              // Not an answer: nothing waits for it.
+            }
+          }
+        }),
+      );
+      const ended = () => {
+        if (this.#session === opened) this.#session = undefined;
+        for (const settle of [...session.waiting.values()]) settle('the prober ended before it answered');
+      };
+      stream.once('end', ended);
+      stream.once('close', ended);
+      stream.once('error', ended);
+      return session;
+    })();
+    this.#session = opened;
+    opened.catch(() => {
+      if (this.#session === opened) this.#session = undefined;
+    });
+    return opened;
+  }
+}
 
 /**
  * Runs `command` in a container and resolves with null when it exits 0, otherwise with why not (its output, or its
@@ -64,12 +192,4 @@ export async function execIn(docker: Docker, containerId: string, command: strin
     clearTimeout(timer);
     stream.destroy();
   }
-}
-
-export function tcpProbeCommand(host: string, port: number, timeoutMs: number): string[] {
-  return ['node', '-e', PROBE_SCRIPT, 'tcp', host, String(port), String(timeoutMs)];
-}
-
-export function httpProbeCommand(host: string, port: number, path: string, headers: Record<string, string>, timeoutMs: number): string[] {
-  return ['node', '-e', PROBE_SCRIPT, 'http', host, String(port), String(timeoutMs), path, JSON.stringify(headers)];
 }

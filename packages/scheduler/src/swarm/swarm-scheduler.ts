@@ -40,7 +40,7 @@ import type {
   TerminalRunOptions,
 } from '../scheduler.ts';
 import { NODE_IMAGE } from '../stack-images.ts';
-import { execIn, httpProbeCommand, tcpProbeCommand } from './swarm-probe.ts';
+import { Prober, execIn } from './swarm-probe.ts';
 import { swarmTerminalRun } from './swarm-terminal-run.ts';
 
 const KEY_LABEL = 'io.deis.scheduler.key';
@@ -171,6 +171,19 @@ export class SwarmScheduler implements Scheduler {
   #byNodeId = new Map<string, Docker>();
   readonly #watches = new Set<() => void>();
   #probe: Promise<string> | undefined;
+  /** Makes the TCP and HTTP checks, in the probe container. */
+  readonly #prober = new Prober(async () => {
+    // A new prober is rare (the first check, or the last prober ended): the probe container may have gone meanwhile.
+    const id = await this.#probeContainer();
+    const running = await this.manager
+      .getContainer(id)
+      .inspect()
+      .then((info: { State: { Running: boolean } }) => info.State.Running)
+      .catch(() => false);
+    if (running) return { docker: this.manager, containerId: id };
+    this.#probe = undefined;
+    return { docker: this.manager, containerId: await this.#probeContainer() };
+  });
 
   constructor(options: SwarmSchedulerOptions) {
     if (options.nodes.length === 0) throw new Error('a swarm scheduler needs at least the manager');
@@ -227,6 +240,7 @@ export class SwarmScheduler implements Scheduler {
   /** Stops every watch and removes the probe container. */
   async close(): Promise<void> {
     for (const stop of [...this.#watches]) stop();
+    this.#prober.close();
     await this.manager.getContainer(this.#probeName()).remove({ force: true }).catch(() => undefined);
   }
 
@@ -492,8 +506,8 @@ export class SwarmScheduler implements Scheduler {
         return await execIn(where.docker, where.id, check.command, timeoutMs);
       }
       if (!address) return `the task has no address on network ${this.networkName}`;
-      const command = check.kind === 'tcp' ? tcpProbeCommand(address, check.port, timeoutMs) : httpProbeCommand(address, check.port, check.path, check.headers ?? {}, timeoutMs);
-      return await execIn(this.manager, await this.#probeContainer(), command, timeoutMs);
+      const network = check.kind === 'tcp' ? { kind: 'tcp' as const, host: address, port: check.port } : { kind: 'http' as const, host: address, port: check.port, path: check.path, headers: check.headers ?? {} };
+      return await this.#prober.check(network, timeoutMs);
     } catch (error) {
       return `${check.kind} check: ${messageOf(error)}`;
     }
