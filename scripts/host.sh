@@ -20,6 +20,8 @@ ensure_packages() {
   # The shell inside the platform's locally made base images (no image can be pulled here).
   [ -x /bin/busybox ] || missing+=(busybox-static)
   command -v ssh-keygen >/dev/null || missing+=(openssh-client)
+  # The test cluster's network namespaces, bridge and veths (scripts/cluster.sh).
+  command -v ip >/dev/null || missing+=(iproute2)
   command -v node >/dev/null || missing+=(nodejs npm)
   # The buildpack stacks are made from the Debian mirror with debootstrap.
   command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || missing+=(debootstrap)

@@ -7,9 +7,10 @@ import { DockerScheduler } from './docker/docker-scheduler.ts';
 import { FakeScheduler } from './fake/fake-scheduler.ts';
 import type { Scheduler } from './scheduler.ts';
 import { ensureStackImages } from './stack-images.ts';
+import { SwarmScheduler } from './swarm/swarm-scheduler.ts';
 
 export interface CreateSchedulerOptions {
-  kind: 'docker' | 'fake';
+  kind: 'docker' | 'fake' | 'swarm';
   /** Marks the platform's containers (label io.deis.platform); containers of other names are left alone. */
   platformName: string;
   /** The Docker network app containers join; created if missing. */
@@ -28,10 +29,25 @@ export interface CreateSchedulerOptions {
   stackImages?: boolean;
   /** docker: the engine; default the local socket. */
   docker?: Docker;
+  /**
+   * swarm: every node's engine, the manager's first, each a unix socket path or a `tcp://host:port` URL (ADR 0018);
+   * the network (an attachable overlay) and the stack images are made on the manager.
+   */
+  swarmEngines?: string[];
+}
+
+/** A client of one engine named by a unix socket path or a `tcp://host:port` URL. */
+export function engineClient(endpoint: string): Docker {
+  if (endpoint.startsWith('tcp://')) {
+    const url = new URL(endpoint);
+    return new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' });
+  }
+  return new Docker({ socketPath: endpoint.replace(/^unix:\/\//, '') });
 }
 
 export async function createScheduler(options: CreateSchedulerOptions): Promise<Scheduler> {
   if (options.kind === 'fake') return new FakeScheduler();
+  if (options.kind === 'swarm') return createSwarmScheduler(options);
   const docker = options.docker ?? new Docker();
   const scheduler = await DockerScheduler.create({
     docker,
@@ -45,4 +61,19 @@ export async function createScheduler(options: CreateSchedulerOptions): Promise<
   });
   if (options.stackImages ?? true) await ensureStackImages(docker);
   return scheduler;
+}
+
+async function createSwarmScheduler(options: CreateSchedulerOptions): Promise<Scheduler> {
+  const nodes = (options.swarmEngines ?? []).map(engineClient);
+  if (nodes.length === 0) throw new Error('the swarm scheduler needs the engines of the swarm\'s nodes, the manager\'s first');
+  // The stack images are made on the manager; the scheduler copies images to the nodes that lack them.
+  if (options.stackImages ?? true) await ensureStackImages(nodes[0]!);
+  return SwarmScheduler.create({
+    nodes,
+    platformName: options.platformName,
+    networkName: options.networkName,
+    networkSubnet: options.networkSubnet,
+    containerKey: options.containerKey,
+    ...(options.defaultMemoryBytes !== undefined ? { defaultMemoryBytes: options.defaultMemoryBytes } : {}),
+  });
 }
