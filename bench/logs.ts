@@ -5,7 +5,9 @@
  *       the time runs from sending that request to the line on the CLI's stdout), median and p99 of `BENCH_LINES`;
  *   (b) the platform's ingestion rate while one app prints as fast as it can (`BENCH_FLOOD` lines): lines per second
  *       from the flood's start until its last line is in the app's log, beside what the app itself printed per
- *       second; and the router's latency to another app during the flood against a baseline measured just before.
+ *       second; and the router's latency to another app during the flood against a baseline measured just before;
+ *   (c) the router's latency to another app while one app prints a steady `BENCH_PACED_RATE` (20,000) lines a second,
+ *       against a baseline measured just before.
  * Targets (issue 11): (a) median under 200 ms, p99 under 1 s; (b) at least 20,000 lines/s without slowing the router.
  * Everything talks to 127.0.0.1; load is bounded in count and time.
  * @module
@@ -26,10 +28,12 @@ import { ok, printMachine } from './push-harness.ts';
 const LINES = Number(process.env.BENCH_LINES ?? 200);
 const FLOOD = Number(process.env.BENCH_FLOOD ?? 300_000);
 const LOAD_SECONDS = 5;
+/** Issue 11's ingestion target, printed steadily for (c). */
+const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 20_000);
 const id = randomBytes(3).toString('hex');
 const IMAGE = `bench-logs/talker:${id}`;
 
-/** `GET /say?text=…` prints the text; `GET /flood?n=N&tag=T` prints N lines as fast as it can, then `T done`. */
+/** `GET /say?text=…` prints the text; `GET /flood?n=N&tag=T` prints N lines as fast as it can, then `T done`; `GET /paced?rate=R&seconds=S&tag=T` prints R lines a second for S seconds. */
 const SERVER = `const http = require('node:http');
 http.createServer((request, response) => {
   const url = new URL(request.url, 'http://x');
@@ -48,6 +52,24 @@ http.createServer((request, response) => {
       await write(chunk + tag + ' done\\n');
       response.end(String(Date.now() - started));
     })();
+    return;
+  }
+  if (url.pathname === '/paced') {
+    // rate lines a second, in a batch every 10 ms, for the given seconds.
+    const rate = Number(url.searchParams.get('rate')), seconds = Number(url.searchParams.get('seconds')), tag = url.searchParams.get('tag');
+    const started = Date.now();
+    let printed = 0;
+    const timer = setInterval(() => {
+      const due = Math.min(rate * seconds, Math.floor(((Date.now() - started) / 1000) * rate));
+      let chunk = '';
+      for (; printed < due; printed++) chunk += tag + ' paced line ' + printed + '\\n';
+      if (chunk) process.stdout.write(chunk);
+      if (printed >= rate * seconds) {
+        clearInterval(timer);
+        console.log(tag + ' done');
+        response.end(String(Date.now() - started));
+      }
+    }, 10);
     return;
   }
   response.end('ok\\n');
@@ -161,6 +183,17 @@ async function main(): Promise<void> {
     const seconds = (ingestedAt - started) / 1000;
     console.log(`(b) one app printing ${FLOOD} lines: the app printed them in ${(printedMs / 1000).toFixed(2)} s (${Math.round(FLOOD / (printedMs / 1000))} lines/s); the platform had the last one in its log after ${seconds.toFixed(2)} s: ${Math.round(FLOOD / seconds)} lines/s ingested (target ≥ 20,000)`);
     console.log(`    router to another app, ${LOAD_SECONDS} s of 4 workers: baseline p50 ${quantile(baseline, 0.5).toFixed(2)} ms, p99 ${quantile(baseline, 0.99).toFixed(2)} ms (${baseline.length} requests); during the flood p50 ${quantile(loaded, 0.5).toFixed(2)} ms, p99 ${quantile(loaded, 0.99).toFixed(2)} ms (${loaded.length} requests)`);
+
+    // (c) the router while one app prints at the target rate, the whole window long
+    const pacedTag = `paced-${id}`;
+    const pacedBaseline = await routerLatencies(platform.routerPort, quietHost, LOAD_SECONDS);
+    const paced = say(talker, `/paced?rate=${PACED_RATE}&seconds=${LOAD_SECONDS + 1}&tag=${pacedTag}`);
+    const pacedLoaded = await routerLatencies(platform.routerPort, quietHost, LOAD_SECONDS);
+    await paced;
+    const ratio = (q: number) => (quantile(pacedLoaded, q) / quantile(pacedBaseline, q)).toFixed(2);
+    console.log(
+      `(c) router to another app while one app prints ${PACED_RATE} lines/s: baseline p50 ${quantile(pacedBaseline, 0.5).toFixed(2)} ms, p99 ${quantile(pacedBaseline, 0.99).toFixed(2)} ms (${pacedBaseline.length} requests); meanwhile p50 ${quantile(pacedLoaded, 0.5).toFixed(2)} ms (${ratio(0.5)}×), p99 ${quantile(pacedLoaded, 0.99).toFixed(2)} ms (${ratio(0.99)}×) (${pacedLoaded.length} requests)`,
+    );
   } finally {
     await platform.stop();
     await runProgram('docker', ['rmi', '-f', IMAGE]);
