@@ -102,6 +102,12 @@ describe('run and logs', () => {
     expect(web.stdout.trim().split('\n').every((line) => / procs\[web\.v3\./.test(line))).toBe(true);
   });
 
+  it('reports a refused stream as any API error, and ends', async () => {
+    const refused = await user.deis(['logs', '-f', '-a', 'no-such-app']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('No App matches the given query.');
+  });
+
   it('follows the logs over one stream, printing new lines as they come', async () => {
     const child = spawn(process.execPath, [CLI_PATH, 'logs', '-f', ...app], { cwd: user.home, env: user.env });
     let output = '';

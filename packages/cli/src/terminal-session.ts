@@ -7,13 +7,13 @@
  */
 import type { LookupFunction } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import { ApiError, errorMessageOf } from '@deis/sdk/client';
+import { ApiError } from '@deis/sdk/client';
 import { attachPath } from '@deis/sdk/run-protocol';
 import type { ClientMessage, ServerMessage } from '@deis/sdk/run-protocol';
 import type WebSocket from 'ws';
 import { CliError } from './cli-errors.ts';
 import type { Profile } from './profile.ts';
-import { isLocalhostName } from './transport.ts';
+import { isLocalhostName, refusalOf } from './transport.ts';
 
 export interface TerminalIO {
   stdin: Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => void };
@@ -39,27 +39,6 @@ const loopbackLookup: LookupFunction = (_hostname, options, callback) => {
   if (options.all) (callback as unknown as (error: null, addresses: Array<{ address: string; family: number }>) => void)(null, [{ address: '127.0.0.1', family: 4 }]);
   else callback(null, '127.0.0.1', 4);
 };
-
-function readBody(response: NodeJS.ReadableStream): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-    response.on('end', () => resolve(text));
-    response.on('error', () => resolve(text));
-  });
-}
-
-/** The refusal of the upgrade as the API's error, so that it is reported as any API error is. */
-async function refusal(status: number, response: NodeJS.ReadableStream): Promise<ApiError> {
-  const text = await readBody(response);
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // A proxy's HTML page stays text.
-  }
-  return new ApiError(status, body, errorMessageOf(body));
-}
 
 /** Runs `command` in a new container of the app on a terminal; resolves with the remote exit code. */
 export async function runOnTerminal(io: TerminalIO, profile: Profile, app: string, command: string): Promise<number> {
@@ -94,7 +73,7 @@ export async function runOnTerminal(io: TerminalIO, profile: Profile, app: strin
     let exitCode: number | null = null;
     let failure: Error | null = null;
     socket.on('unexpected-response', (_request, response) => {
-      void refusal(response.statusCode ?? 500, response).then((error) => {
+      void refusalOf(response.statusCode ?? 500, response).then((error) => {
         failure = error;
         socket.terminate();
       });

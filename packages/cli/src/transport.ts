@@ -5,6 +5,7 @@
  * @module
  */
 import type { IncomingMessage } from 'node:http';
+import { ApiError, errorMessageOf } from '@deis/sdk/client';
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -111,4 +112,25 @@ export async function openStream(url: string, headers: Record<string, string>, o
     request.on('response', resolve);
     request.end();
   });
+}
+
+/**
+ * The API's error for a refusal read off a raw response (a stream's or an upgrade's), so that it is reported as any
+ * API error is: a JSON body gives its message, anything else (a proxy's HTML page) is the message as it is.
+ */
+export async function refusalOf(status: number, response: NodeJS.ReadableStream): Promise<ApiError> {
+  const text = await new Promise<string>((resolve) => {
+    const chunks: Buffer[] = [];
+    const done = () => resolve(Buffer.concat(chunks).toString('utf8'));
+    response.on('data', (chunk: Buffer | string) => chunks.push(Buffer.from(chunk)));
+    response.once('end', done);
+    response.once('error', done);
+  });
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: the text itself.
+  }
+  return new ApiError(status, body, errorMessageOf(body));
 }

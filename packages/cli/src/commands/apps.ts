@@ -3,7 +3,7 @@
  * @module
  */
 import type { IncomingMessage } from 'node:http';
-import { ApiError, errorMessageOf } from '@deis/sdk/client';
+import { ApiError } from '@deis/sdk/client';
 import type { App, AppSettings, Domain, Pod, RunResult } from '@deis/sdk/types';
 import { detachedRunPath } from '@deis/sdk/run-protocol';
 import type { DetachedRun } from '@deis/sdk/run-protocol';
@@ -18,7 +18,7 @@ import type { TerminalIO } from '../terminal-session.ts';
 import { addRemote, removeAppRemotes } from './git.ts';
 import { printLabels } from './labels.ts';
 import { printProcesses } from './ps.ts';
-import { openStream } from '../transport.ts';
+import { openStream, refusalOf } from '../transport.ts';
 import { CLI_VERSION } from '../version.ts';
 
 /** A bare domain (the app id) becomes a host under the controller's domain: `deis.example.com` → `<app>.example.com`. */
@@ -273,32 +273,13 @@ async function followLogs(ctx: CommandContext, session: Session, id: string, lin
     }
     if (response) {
       const status = response.statusCode ?? 500;
-      if (status >= 400) {
-        const body = await readText(response);
-        let data: unknown = body;
-        try {
-          data = JSON.parse(body);
-        } catch {
-          // A text body is the message itself.
-        }
-        throw new ApiError(status, data, errorMessageOf(data));
-      }
+      if (status >= 400) throw await refusalOf(status, response);
       await printLines(response, show);
     }
     // A reconnect asks for enough lines to cover the gap; the ones seen are skipped.
     count = '1000';
     await new Promise((resolve) => setTimeout(resolve, Number(ctx.io.env.DEIS_LOGS_RETRY_MS) || 1000));
   }
-}
-
-function readText(response: IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    response.setEncoding('utf8');
-    response.on('data', (chunk: string) => (text += chunk));
-    response.once('end', () => resolve(text));
-    response.once('error', () => resolve(text));
-  });
 }
 
 function printLines(response: IncomingMessage, show: (line: string) => void): Promise<void> {
