@@ -4,17 +4,14 @@
  * the load has stopped and the (shortened) scale-down window has passed; a manual scale of the type is refused.
  * @module
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newCliUser } from './drivers/cli.ts';
+import { registeredUserWithKey } from './drivers/cli.ts';
 import type { CliUser } from './drivers/cli.ts';
-import { sampleAppRepo, sshCommand } from './drivers/git.ts';
+import { sampleAppRepo } from './drivers/git.ts';
 import type { AppRepo } from './drivers/git.ts';
 import { pollRouter, viaRouter } from './drivers/http.ts';
 import { startPlatform } from './drivers/platform.ts';
 import type { PlatformInstance } from './drivers/platform.ts';
-import { runProgram } from './drivers/processes.ts';
 import type { Completed } from './drivers/processes.ts';
 
 /** Short enough for a test, long enough that a pass or two of load that stops is not taken for a lasting dip. */
@@ -56,14 +53,8 @@ beforeAll(async () => {
     DEIS_AUTOSCALE_SYNC_PERIOD: String(SYNC_SECONDS),
     DEIS_AUTOSCALE_SCALE_DOWN_WINDOW: String(SCALE_DOWN_WINDOW_SECONDS),
   });
-  user = newCliUser();
-  const keyPath = join(user.home, '.ssh', 'id_ed25519');
-  mkdirSync(join(user.home, '.ssh'), { mode: 0o700 });
-  expectOk(await runProgram('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e2e', '-f', keyPath]));
-  user.env.GIT_SSH_COMMAND = sshCommand(keyPath, platform.sshPort);
+  user = await registeredUserWithKey(platform);
   repo = await sampleAppRepo('cpu-burner', user.env);
-  expectOk(await deis(['register', platform.controllerUrl, '--username=ada', '--password=correct-horse-battery', '--email=ada@example.test']));
-  expectOk(await deis(['keys:add', `${keyPath}.pub`]));
   expectOk(await deis(['create', app], repo.dir));
   expectOk(await repo.git(['remote', 'set-url', 'deis', `ssh://git@127.0.0.1:${platform.sshPort}/${app}.git`]));
   expectOk(await repo.git(['push', 'deis', 'main']));

@@ -4,18 +4,17 @@
  * is restarted in place with a growing back-off, and `deis ps` shows it crashed with its restart count meanwhile.
  * @module
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '@deis/sdk/types';
-import { newCliUser } from './drivers/cli.ts';
+import { registeredUserWithKey } from './drivers/cli.ts';
 import type { CliUser } from './drivers/cli.ts';
-import { sampleAppRepo, sshCommand } from './drivers/git.ts';
+import { sampleAppRepo } from './drivers/git.ts';
 import type { AppRepo } from './drivers/git.ts';
 import { pollRouter, viaRouter } from './drivers/http.ts';
 import { startPlatform } from './drivers/platform.ts';
 import type { PlatformInstance } from './drivers/platform.ts';
-import { runProgram } from './drivers/processes.ts';
 import type { Completed } from './drivers/processes.ts';
 
 let platform: PlatformInstance;
@@ -61,14 +60,8 @@ async function servedBy(): Promise<string | null> {
 
 beforeAll(async () => {
   platform = await startPlatform();
-  user = newCliUser();
-  const keyPath = join(user.home, '.ssh', 'id_ed25519');
-  mkdirSync(join(user.home, '.ssh'), { mode: 0o700 });
-  expectOk(await runProgram('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e2e', '-f', keyPath]));
-  user.env.GIT_SSH_COMMAND = sshCommand(keyPath, platform.sshPort);
+  user = await registeredUserWithKey(platform);
   repo = await sampleAppRepo('node-health', user.env);
-  expectOk(await user.deis(['register', platform.controllerUrl, '--username=ada', '--password=correct-horse-battery', '--email=ada@example.test']));
-  expectOk(await user.deis(['keys:add', `${keyPath}.pub`]));
   expectOk(await user.deis(['create', app], { cwd: repo.dir }));
   expectOk(await repo.git(['remote', 'set-url', 'deis', `ssh://git@127.0.0.1:${platform.sshPort}/${app}.git`]));
   expectOk(await repo.git(['push', 'deis', 'main']));

@@ -5,17 +5,14 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newCliUser } from './drivers/cli.ts';
+import { registeredUserWithKey } from './drivers/cli.ts';
 import type { CliUser } from './drivers/cli.ts';
-import { sampleAppRepo, sshCommand } from './drivers/git.ts';
+import { sampleAppRepo } from './drivers/git.ts';
 import type { AppRepo } from './drivers/git.ts';
 import { pollRouter, viaRouter } from './drivers/http.ts';
 import { startPlatform } from './drivers/platform.ts';
 import type { PlatformInstance } from './drivers/platform.ts';
-import { runProgram } from './drivers/processes.ts';
 import type { Completed } from './drivers/processes.ts';
 
 let platform: PlatformInstance;
@@ -68,14 +65,8 @@ async function servedRelease(): Promise<string> {
 
 beforeAll(async () => {
   platform = await startPlatform();
-  user = newCliUser();
-  const keyPath = join(user.home, '.ssh', 'id_ed25519');
-  mkdirSync(join(user.home, '.ssh'), { mode: 0o700 });
-  expectOk(await runProgram('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e2e', '-f', keyPath]));
-  user.env.GIT_SSH_COMMAND = sshCommand(keyPath, platform.sshPort);
+  user = await registeredUserWithKey(platform);
   repo = await sampleAppRepo('node-hello', user.env);
-  expectOk(await user.deis(['register', platform.controllerUrl, '--username=ada', '--password=correct-horse-battery', '--email=ada@example.test']));
-  expectOk(await user.deis(['keys:add', `${keyPath}.pub`]));
   expectOk(await user.deis(['create', app], { cwd: repo.dir }));
   expectOk(await repo.git(['remote', 'set-url', 'deis', `ssh://git@127.0.0.1:${platform.sshPort}/${app}.git`]));
 });
