@@ -27,14 +27,34 @@ export class TerminalRunEndedError extends Error {
   }
 }
 
+/** Where a terminal run's bytes go and come from, and how it goes away: the backends differ only here. */
+export interface TerminalStreams {
+  /** What the process writes to its terminal. */
+  output: NodeJS.ReadableStream & { destroy(): void };
+  /** Its terminal's input; none when the process ended before it could be attached. */
+  input: (NodeJS.WritableStream & { destroy(): void }) | undefined;
+  /** Removes the container (or what holds it); called once, whatever ended the run. */
+  remove(): Promise<void>;
+}
+
+/** The engine's attach before the start: one raw stream both ways. */
 export function attachedTerminalRun(container: Docker.Container, name: string, stream: Duplex, options: TerminalRunOptions): TerminalRun {
+  return terminalRun(container, name, { output: stream, input: stream, remove: () => container.remove({ force: true }) }, options);
+}
+
+/**
+ * The run of a container already on a terminal of its own, driven through the engine that runs it (one host's, or a
+ * Swarm node's): its output, input, size, time limit and end.
+ */
+export function terminalRun(container: Docker.Container, name: string, streams: TerminalStreams, options: TerminalRunOptions): TerminalRun {
+  const { output, input } = streams;
   let ending: 'timeout' | 'killed' | null = null;
   let finished = false;
-  stream.on('data', (chunk: Buffer) => options.onOutput(chunk));
+  output.on('data', (chunk: Buffer) => options.onOutput(chunk));
   const outputEnded = new Promise<void>((resolve) => {
-    stream.once('end', resolve);
-    stream.once('close', resolve);
-    stream.once('error', () => resolve());
+    output.once('end', resolve);
+    output.once('close', resolve);
+    output.once('error', () => resolve());
   });
   // Only `exited` removes the container, once its wait has returned: two removals at once would let one of them
   // answer while the engine is still removing, and the caller would see the container after the run ended.
@@ -46,7 +66,7 @@ export function attachedTerminalRun(container: Docker.Container, name: string, s
 
   const exited = (async () => {
     try {
-      // A failed wait means the container is gone or the engine is away: either way the run is over.
+      // A failed wait means the container is gone or its engine is away: either way the run is over.
       const code = await container.wait().then(
         (result: { StatusCode: number }) => result.StatusCode,
         () => null,
@@ -57,8 +77,9 @@ export function attachedTerminalRun(container: Docker.Container, name: string, s
     } finally {
       finished = true;
       clearTimeout(timer);
-      stream.destroy();
-      await container.remove({ force: true }).catch(() => undefined);
+      output.destroy();
+      if ((input as unknown) !== output) input?.destroy();
+      await streams.remove().catch(() => undefined);
     }
   })();
   // The caller may never look at `exited` (it went away first); a rejection nobody awaits must not crash the process.
@@ -66,7 +87,7 @@ export function attachedTerminalRun(container: Docker.Container, name: string, s
 
   return {
     write(data) {
-      if (!finished) stream.write(data);
+      if (!finished) input?.write(data);
     },
     async resize(columns, rows) {
       if (finished) return;
@@ -78,10 +99,10 @@ export function attachedTerminalRun(container: Docker.Container, name: string, s
       }
     },
     pause() {
-      stream.pause();
+      output.pause();
     },
     resume() {
-      stream.resume();
+      output.resume();
     },
     exited,
     async kill() {
