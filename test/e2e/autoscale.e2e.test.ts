@@ -81,16 +81,18 @@ describe('autoscaling on CPU', () => {
     const started = Date.now();
     const burning = await viaRouter(platform.routerPort, `${app}.${platform.domain}`, `/burn?ms=${BURN_MS}`);
     expect(burning.body).toContain('burning on');
-    // One container at ~100% of its request against a 50% target: two. With two, (100 + 0) / 2 is the target: no more.
-    const up = await waitFor(webPods, (n) => n === 2, 20_000);
-    expect(up, platform.output().slice(-3000)).toBe(2);
+    // One container at ~100% of its request against a 50% target: two; a sample a little over the request (the
+    // kernel's CPU accounting of a throttled container overshoots by a few percent) rounds up to three, the maximum.
+    const up = await waitFor(webPods, (n) => n >= 2, 20_000);
+    expect(up, platform.output().slice(-3000)).toBeGreaterThanOrEqual(2);
+    expect(up).toBeLessThanOrEqual(3);
     expect(Date.now() - started).toBeLessThan(BURN_MS);
     // The load ends with BURN_MS; the count holds for the scale-down window after the last busy recommendation.
     const down = await waitFor(webPods, (n) => n === 1, BURN_MS + (SCALE_DOWN_WINDOW_SECONDS + 6 * SYNC_SECONDS) * 1000 + 15_000);
     expect(down, platform.output().slice(-3000)).toBe(1);
     expect(Date.now() - started).toBeGreaterThan(BURN_MS + SCALE_DOWN_WINDOW_SECONDS * 1000 - 3000);
     const logs = expectOk(await deis(['logs', '-a', app])).stdout;
-    expect(logs).toMatch(/deis\[controller\]: INFO autoscaler scaled pods web=2 \(cpu \d+% of 50%\)/);
+    expect(logs).toMatch(/deis\[controller\]: INFO autoscaler scaled pods web=[23] \(cpu \d+% of 50%\)/);
     expect(logs).toMatch(/deis\[controller\]: INFO autoscaler scaled pods web=1 \(cpu \d+% of 50%\)/);
   }, 180_000);
 
