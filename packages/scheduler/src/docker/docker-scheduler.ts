@@ -769,7 +769,8 @@ export class DockerScheduler implements Scheduler {
     let stream: NodeJS.ReadableStream | undefined;
     // The engine has been seen to deliver more of a followed log than was printed; a line at or before the last one
     // given out is such a repeat and is dropped, which also makes `after` exact.
-    let last = options.after ?? '';
+    // Per stream: each is copied by its own reader, so a stderr line can arrive after a later-stamped stdout line.
+    const last = { stdout: options.after ?? '', stderr: options.after ?? '' };
     const end = () => {
       if (ended || stopped) return;
       ended = true;
@@ -791,8 +792,8 @@ export class DockerScheduler implements Scheduler {
       }
       if (stopped) return void (stream as unknown as { destroy(): void }).destroy();
       const parser = createTimestampedLineParser((line) => {
-        if (stopped || line.cursor <= last) return;
-        last = line.cursor;
+        if (stopped || line.cursor <= last[line.stream]) return;
+        last[line.stream] = line.cursor;
         options.onLine(line);
       });
       stream.on('data', (chunk: Buffer) => parser.push(chunk));

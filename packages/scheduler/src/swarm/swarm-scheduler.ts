@@ -759,15 +759,16 @@ export class SwarmScheduler implements Scheduler {
     let stream: NodeJS.ReadableStream | undefined;
     // Cursors are the engines' timestamps, which one clock makes comparable across a service's tasks (the nodes' clocks
     // must agree, as Swarm itself needs); a line at or before the last one given out is dropped, as on one engine.
-    let last = options.after ?? '';
+    // Per stream: each is copied by its own reader, so a stderr line can arrive after a later-stamped stdout line.
+    const last = { stdout: options.after ?? '', stderr: options.after ?? '' };
     const end = () => {
       if (ended || stopped) return;
       ended = true;
       options.onEnd?.();
     };
     const parser = createTimestampedLineParser((line) => {
-      if (stopped || line.cursor <= last) return;
-      last = line.cursor;
+      if (stopped || line.cursor <= last[line.stream]) return;
+      last[line.stream] = line.cursor;
       options.onLine(line);
     });
     void (async () => {
@@ -785,7 +786,9 @@ export class SwarmScheduler implements Scheduler {
       for (const task of oldestFirst(tasks)) {
         const where = this.#containerOf(task);
         if (!where) continue;
-        const logs = { stdout: true, stderr: true, timestamps: true, ...(last ? { since: sinceAfter(last) as unknown as number } : {}) };
+        // From the earlier of the two streams' last lines; what the other stream has had again is dropped above.
+        const since = last.stdout < last.stderr ? last.stdout : last.stderr;
+        const logs = { stdout: true, stderr: true, timestamps: true, ...(since ? { since: sinceAfter(since) as unknown as number } : {}) };
         if (task !== newest) {
           const read = await where.docker
             .getContainer(where.id)
