@@ -6,7 +6,8 @@
 # root, exec root, pidfile and unix socket (/run/deis-cluster/nodeN.sock). The nodes' veths meet on a bridge in one
 # more namespace (deisc-hub), so nothing is added to the host's own network: no interface, route or iptables rule.
 # The namespaces have no default route, so no traffic can leave the machine. Every address is in 100.64.0.0/10:
-#   100.124.0.0/24    the link between the nodes (node N is 100.124.0.1N)
+#   100.124.0.0/24    the link between the nodes (node N is 100.124.0.1N); 100.124.0.1 is the hub's own address,
+#                     where tests act as a client machine would (cluster_client)
 #   100.124.1.0/24    each node's docker0 (inside its own namespace, so the nodes may share it)
 #   100.124.128.0/17  each node's local networks, docker_gwbridge among them
 #   100.125.0.0/16    Swarm's overlay networks (the address pool given to `swarm init`)
@@ -21,6 +22,8 @@ CLUSTER_IMAGES=${CLUSTER_IMAGES:-deis/base:busybox deis/node:20}
 _cluster_log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 _cluster_die() { printf '\033[1;31mError:\033[0m %s\n' "$*" >&2; return 1; }
 
+CLUSTER_CLIENT_ADDR=100.124.0.1
+
 cluster_sock() { echo "$CLUSTER_RUN/node$1.sock"; }
 cluster_addr() { echo "100.124.0.1$1"; }
 # The docker client of node N; the client on PATH may be newer than the engine, so the API version is pinned.
@@ -30,6 +33,15 @@ cluster_docker() {
   DOCKER_API_VERSION=1.41 docker -H "unix://$(cluster_sock "$node")" "$@"
 }
 
+# Runs a command in node N's network namespace (the node's processes: a controller, a router, the registry), or in the
+# hub's, the tests' client machine (cluster_client). Only the network is the node's: files and processes are the host's.
+cluster_exec() {
+  local node=$1
+  shift
+  nsenter --net="/run/netns/$CLUSTER_NS_PREFIX-node$node" "$@"
+}
+cluster_client() { nsenter --net="/run/netns/$CLUSTER_NS_PREFIX-hub" "$@"; }
+
 _cluster_netns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
 
 _cluster_network_up() {
@@ -38,6 +50,9 @@ _cluster_network_up() {
   ip -n "$hub" link set lo up
   ip -n "$hub" link show br0 >/dev/null 2>&1 || ip -n "$hub" link add br0 type bridge
   ip -n "$hub" link set br0 up
+  # The client machine of the tests: git, the CLI and load generators run here (cluster_client) and reach the nodes as
+  # a user's machine reaches a cluster, by the nodes' addresses.
+  ip -n "$hub" addr show dev br0 | grep -q "$CLUSTER_CLIENT_ADDR/" || ip -n "$hub" addr add "$CLUSTER_CLIENT_ADDR/24" dev br0
   for n in $(seq 1 "$CLUSTER_NODES"); do
     ns=$CLUSTER_NS_PREFIX-node$n
     _cluster_netns_exists "$ns" || ip netns add "$ns"
