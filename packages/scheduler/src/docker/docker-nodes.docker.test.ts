@@ -7,10 +7,12 @@ import { randomBytes, randomInt } from 'node:crypto';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerScheduler, PLATFORM_LABEL } from './docker-scheduler.ts';
+import { removeLinkLocalBlock } from './link-local-firewall.ts';
 
 const docker = new Docker();
 const platformName = `swp-nodes-${randomBytes(3).toString('hex')}`;
 const impostor = `${platformName}-impostor`;
+const networkSubnet = `100.125.${randomInt(10, 20)}.0/24`;
 
 describe('DockerScheduler.listNodes', () => {
   let scheduler: DockerScheduler;
@@ -19,7 +21,7 @@ describe('DockerScheduler.listNodes', () => {
       docker,
       platformName,
       networkName: platformName,
-      networkSubnet: `100.125.${randomInt(10, 20)}.0/24`,
+      networkSubnet,
       containerKey: randomBytes(16).toString('hex'),
       nodeLabels: { environ: 'prod' },
     });
@@ -28,6 +30,7 @@ describe('DockerScheduler.listNodes', () => {
     for (const container of await scheduler.list({})) await scheduler.stop(container.name, 0);
     await docker.getContainer(impostor).remove({ force: true }).catch(() => undefined);
     await docker.getNetwork(platformName).remove().catch(() => undefined);
+    await removeLinkLocalBlock(platformName, networkSubnet);
   });
 
   it('is this host, with the labels it was given and the platform\'s running containers', async () => {
