@@ -11,6 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORM_LABEL } from '@deis/scheduler/docker/docker-scheduler';
 import { freePort, REPO_ROOT } from '../e2e/drivers/platform.ts';
@@ -26,6 +27,9 @@ const image = `swp-app:${id}`;
 const app = `swp-${id}`;
 /** A node label of this file's own, put on node 2 and taken off after. */
 const labelKey = `swp-zone-${id}`;
+/** An app pushed with git to the builder role, and the commit pushed. */
+const pushedApp = `swp-push-${id}`;
+let pushedSha = '';
 
 interface Task {
   NodeID: string;
@@ -35,6 +39,8 @@ interface Task {
 }
 
 let controller: ChildProcess | undefined;
+let builder: ChildProcess | undefined;
+let builderHttpPort = 0;
 let output = '';
 let baseUrl = '';
 let token = '';
@@ -102,6 +108,14 @@ async function nodeUpdate(...args: string[]): Promise<void> {
   await promisify(execFile)('docker', ['-H', `unix://${sockets[0]}`, 'node', 'update', ...args], { env: { ...process.env, DOCKER_API_VERSION: '1.41' } });
 }
 
+async function stopProcess(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
 async function removeLeftovers(): Promise<void> {
   for (const service of (await manager.listServices({ filters: { label: [`${PLATFORM_LABEL}=${platformName}`] } })) as Array<{ ID: string }>) {
     await manager.getService(service.ID).remove().catch(() => undefined);
@@ -113,14 +127,17 @@ async function removeLeftovers(): Promise<void> {
     if (gone) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  for (const docker of nodes) await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+  for (const docker of nodes) {
+    for (const name of [image, `${pushedApp}:git-${pushedSha.slice(0, 8)}`]) await docker.getImage(name).remove({ force: true }).catch(() => undefined);
+  }
 }
 
 describe('the platform on the swarm backend', () => {
   beforeAll(async () => {
     await buildTinyImage();
     dataDir = await mkdtemp(join(tmpdir(), `deis-${platformName}-`));
-    const port = await freePort();
+    const [port, sshPort] = [await freePort(), await freePort()];
+    builderHttpPort = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
     const env: Record<string, string | undefined> = {
       ...process.env,
@@ -135,11 +152,22 @@ describe('the platform on the swarm backend', () => {
       KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS: '2',
       DEIS_SCHEDULER: 'swarm',
       DEIS_SWARM_ENGINES: sockets.map((socket) => `unix://${socket}`).join(','),
+      DEIS_BUILDER_KEY: randomBytes(32).toString('hex'),
+      DEIS_BUILDER_HTTP_PORT: String(builderHttpPort),
+      DEIS_BUILDER_SSH_PORT: String(sshPort),
+      DEIS_BUILDER_HTTP_UPSTREAM: `127.0.0.1:${builderHttpPort}`,
     };
     delete env.DATABASE_URL;
     controller = spawn(process.execPath, [join(REPO_ROOT, 'dist/platform.js'), 'controller'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    controller.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    controller.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    controller.stdout?.on('data', (chunk: Buffer) => (output += `controller: ${chunk.toString()}`));
+    controller.stderr?.on('data', (chunk: Buffer) => (output += `controller: ${chunk.toString()}`));
+    // The builder role of its own data directory; unset, DEIS_BUILDER_ENGINE is the swarm manager's engine.
+    builder = spawn(process.execPath, [join(REPO_ROOT, 'dist/platform.js'), 'builder'], {
+      env: { ...env, DEIS_DATA_DIR: join(dataDir, 'builder-role'), DEIS_CONTROLLER_URL: baseUrl },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    builder.stdout?.on('data', (chunk: Buffer) => (output += `builder: ${chunk.toString()}`));
+    builder.stderr?.on('data', (chunk: Buffer) => (output += `builder: ${chunk.toString()}`));
     // Without a token the API root answers 401 once the controller listens.
     await until('the controller answering', async () => ((await fetch(`${baseUrl}/v2/`).catch(() => null))?.status === 401 ? true : undefined), 60_000);
     expect(output).toContain('starting the scheduler (Docker Swarm:');
@@ -151,12 +179,9 @@ describe('the platform on the swarm backend', () => {
   afterAll(async () => {
     await nodeUpdate('--label-rm', labelKey, 'deisc-node2').catch(() => undefined);
     if (token) await api('DELETE', `/v2/apps/${app}/`).catch(() => undefined);
-    if (controller && controller.exitCode === null) {
-      const exited = new Promise((resolve) => controller!.once('exit', resolve));
-      controller.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
-      if (controller.exitCode === null) controller.kill('SIGKILL');
-    }
+    if (token) await api('DELETE', `/v2/apps/${pushedApp}/`).catch(() => undefined);
+    await stopProcess(builder);
+    await stopProcess(controller);
     await removeLeftovers();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
@@ -207,9 +232,40 @@ describe('the platform on the swarm backend', () => {
     }, 60_000);
     expect(new Set(moved.map((task) => task.node))).toEqual(new Set(['deisc-node2']));
 
-    const labels = await manager.listServices({ filters: { label: [`${PLATFORM_LABEL}=${platformName}`, `io.deis.app=${app}`] } });
-    for (const service of labels as Array<{ Spec: { TaskTemplate: { Placement?: { Constraints?: string[] } } } }>) {
+    const labelled = await manager.listServices({ filters: { label: [`${PLATFORM_LABEL}=${platformName}`, `io.deis.app=${app}`] } });
+    for (const service of labelled as Array<{ Spec: { TaskTemplate: { Placement?: { Constraints?: string[] } } } }>) {
       expect(service.Spec.TaskTemplate.Placement?.Constraints).toEqual([`node.labels.${labelKey}==b`]);
     }
+  });
+
+  it('builds a git push on the manager\'s engine (the builder role on a swarm) and deploys it on the nodes', async () => {
+    await expectStatus('POST', '/v2/apps/', 201, { id: pushedApp });
+    const repo = await mkdtemp(join(tmpdir(), 'swp-repo-'));
+    const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 'swp', GIT_AUTHOR_EMAIL: 'swp@example.com', GIT_COMMITTER_NAME: 'swp', GIT_COMMITTER_EMAIL: 'swp@example.com', GIT_TERMINAL_PROMPT: '0' };
+    const git = (...args: string[]) => promisify(execFile)('git', args, { cwd: repo, env: gitEnv });
+    try {
+      await writeFile(join(repo, 'Dockerfile'), 'FROM deis/base:busybox\nRUN mkdir /www && echo pushed > /www/index.html\nEXPOSE 5000\nCMD ["sh", "-c", "exec httpd -f -p $PORT -h /www"]\n');
+      await git('init', '-q', '-b', 'main');
+      await git('add', '-A');
+      await git('commit', '-q', '-m', 'first');
+      pushedSha = (await git('rev-parse', 'HEAD')).stdout.trim();
+      await until('the builder answering', async () => ((await fetch(`http://127.0.0.1:${builderHttpPort}/`).catch(() => null)) ? true : undefined), 30_000);
+      const pushed = await git('push', `http://swpadmin:${token}@127.0.0.1:${builderHttpPort}/${pushedApp}.git`, 'main').catch((error: { stdout?: string; stderr?: string }) => {
+        throw new Error(`git push failed: ${error.stdout ?? ''}${error.stderr ?? ''}\n--- platform:\n${output.slice(-4000)}`);
+      });
+      expect(pushed.stdout + pushed.stderr).toContain(`Done, ${pushedApp}:v2 deployed to Workflow`);
+    } finally {
+      await rm(repo, { recursive: true, force: true });
+    }
+    const built = `${pushedApp}:git-${pushedSha.slice(0, 8)}`;
+    // Built by the manager's engine, not by this host's, which the builder would use without the setting.
+    expect(await manager.getImage(built).inspect().then(() => true, () => false)).toBe(true);
+    expect(await new Docker().getImage(built).inspect().then(() => true, () => false)).toBe(false);
+    const services = (await manager.listServices({ filters: { label: [`${PLATFORM_LABEL}=${platformName}`, `io.deis.app=${pushedApp}`] } })) as Array<{ ID: string }>;
+    expect(services).toHaveLength(1);
+    await until('the pushed app\'s task running', async () => {
+      const tasks = (await manager.listTasks({ filters: { service: [services[0]!.ID], 'desired-state': ['running'] } })) as Task[];
+      return tasks.some((task) => task.Status.State === 'running') ? true : undefined;
+    }, 30_000);
   });
 });
