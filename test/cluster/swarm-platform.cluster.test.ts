@@ -236,6 +236,21 @@ describe('the platform on the swarm backend', () => {
     for (const service of labelled as Array<{ Spec: { TaskTemplate: { Placement?: { Constraints?: string[] } } } }>) {
       expect(service.Spec.TaskTemplate.Placement?.Constraints).toEqual([`node.labels.${labelKey}==b`]);
     }
+
+    // The label gone, no node fits a new container: a deploy fails at once with Swarm's reason. Unlike a Kubernetes
+    // nodeSelector, Swarm also stops the running containers that no longer fit (its constraint enforcer rejects them),
+    // which the platform then reports crashed.
+    await nodeUpdate('--label-rm', labelKey, 'deisc-node2');
+    const began = Date.now();
+    const failed = await api('POST', `/v2/apps/${app}/config/`, { values: { SWP: '1' } });
+    expect(failed.status).toBe(400);
+    expect((failed.body as { detail: string }).detail).toContain('no suitable node');
+    expect((failed.body as { detail: string }).detail).toContain(`node.labels.${labelKey}==b`);
+    expect(Date.now() - began).toBeLessThan(30_000);
+    await until('the containers placed by the label reported crashed', async () => {
+      const pods = (await expectStatus('GET', `/v2/apps/${app}/pods/`, 200)) as { results: Array<{ name: string; state: string }> };
+      return pods.results.length === 3 && pods.results.every((pod) => pod.state === 'crashed') ? true : undefined;
+    }, 30_000);
   });
 
   it('builds a git push on the manager\'s engine (the builder role on a swarm) and deploys it on the nodes', async () => {

@@ -8,6 +8,8 @@ import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, symlin
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { ensureBuildpackStacks } from '@deis/builder/buildpack-stacks';
+import { engineClient } from '@deis/scheduler/create-scheduler';
+import { loadEngineSettings } from './engine-settings.ts';
 import { ensurePlatformHosts } from './hosts-file.ts';
 import type { PlatformSettings } from './platform-settings.ts';
 
@@ -146,7 +148,9 @@ export async function platformUp(settings: PlatformSettings, repoRoot: string, p
  */
 async function makeStacks(settings: PlatformSettings, print: (line: string) => void): Promise<void> {
   try {
-    await ensureBuildpackStacks({ ...(settings.stackPull ? { pull: settings.stackPull } : {}), onProgress: (line) => print(`==> ${line}`) });
+    // On the engine the builder builds on (the swarm manager's on a swarm), where the builds will look for them.
+    const docker = engineClient(loadEngineSettings().builderEngine);
+    await ensureBuildpackStacks({ docker, ...(settings.stackPull ? { pull: settings.stackPull } : {}), onProgress: (line) => print(`==> ${line}`) });
   } catch (error) {
     print(`(could not make the buildpack stacks, so buildpack pushes will try again: ${(error as Error).message})`);
   }

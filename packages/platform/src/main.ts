@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { BUILD_STACK_IMAGE, RUN_STACK_IMAGE, ensureBuildpackStacks } from '@deis/builder/buildpack-stacks';
 import { installCrashPolicy } from './crash-policy.ts';
 import { platformDown, platformStatus, platformUp } from './lifecycle.ts';
+import { loadEngineSettings } from './engine-settings.ts';
 import { loadPlatformSettings } from './platform-settings.ts';
 import { ROLES } from './role-settings.ts';
 import type { Role } from './role-settings.ts';
@@ -77,6 +78,8 @@ async function main(argv: string[]): Promise<number> {
     case 'supervise':
       return supervise();
     case 'up':
+      // Checked here too: the platform `up` starts in the background would otherwise only fail there.
+      loadEngineSettings();
       await platformUp(loadPlatformSettings(), REPO_ROOT, print);
       return 0;
     case 'down':

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { placementConstraints, toClusterNodes } from './swarm-nodes.ts';
+import { placementConstraints, toClusterNodes, unplaceableReason } from './swarm-nodes.ts';
 import type { SwarmNodeInfo } from './swarm-nodes.ts';
 import type { Task } from './swarm-scheduler.ts';
 
@@ -35,5 +35,16 @@ describe('toClusterNodes', () => {
   it('takes a manager\'s address from its manager status when its status has none (or 0.0.0.0), and reports unknown states as down', () => {
     const [manager] = toClusterNodes([{ ID: 'm', Spec: { Role: 'manager' }, Status: { State: 'unknown' }, ManagerStatus: { Addr: '10.0.0.11:2377' } }], []);
     expect(manager).toMatchObject({ address: '10.0.0.11', state: 'down', availability: 'active', hostname: '' });
+  });
+});
+
+describe('unplaceableReason', () => {
+  it('is Swarm\'s reason for a pending task no node fits, and null otherwise', () => {
+    const err = 'no suitable node (scheduling constraints not satisfied on 3 nodes)';
+    expect(unplaceableReason({ Status: { State: 'pending', Err: err } })).toBe(err);
+    expect(unplaceableReason({ Status: { State: 'pending' } })).toBeNull();
+    expect(unplaceableReason({ Status: { State: 'running', Err: err } })).toBeNull();
+    expect(unplaceableReason({ Status: { State: 'rejected', Err: 'No such image' } })).toBeNull();
+    expect(unplaceableReason(undefined)).toBeNull();
   });
 });

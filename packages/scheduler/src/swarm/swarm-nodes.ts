@@ -63,3 +63,13 @@ export function toClusterNodes(nodes: SwarmNodeInfo[], tasks: Task[]): ClusterNo
     )
     .sort((a, b) => (a.role === b.role ? a.hostname.localeCompare(b.hostname) : a.role === 'manager' ? -1 : 1));
 }
+
+/**
+ * Why Swarm cannot place a task anywhere (`no suitable node (scheduling constraints not satisfied on 3 nodes)`: no
+ * node carries the app's tags, or every one that does is drained), or null. Swarm keeps such a task pending and
+ * places it once a node fits; the platform rather says so at once than waits out a deploy's timeout.
+ */
+export function unplaceableReason(task: Pick<Task, 'Status'> | undefined): string | null {
+  const err = task?.Status?.Err;
+  return task?.Status?.State === 'pending' && err && /no suitable node/i.test(err) ? err : null;
+}

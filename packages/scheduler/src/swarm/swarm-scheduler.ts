@@ -42,7 +42,7 @@ import type {
 } from '../scheduler.ts';
 import { NODE_IMAGE } from '../stack-images.ts';
 import { Prober, execIn } from './swarm-probe.ts';
-import { placementConstraints, toClusterNodes } from './swarm-nodes.ts';
+import { placementConstraints, toClusterNodes, unplaceableReason } from './swarm-nodes.ts';
 import type { SwarmNodeInfo } from './swarm-nodes.ts';
 import { swarmTerminalRun } from './swarm-terminal-run.ts';
 
@@ -392,7 +392,7 @@ export class SwarmScheduler implements Scheduler {
       const service = await this.#service(name);
       if (!service) return undefined;
       const task = latest(await this.#tasks([service.ID]));
-      if (taskState(task) !== 'starting' || Date.now() > until) return { service, task };
+      if (taskState(task) !== 'starting' || unplaceableReason(task) || Date.now() > until) return { service, task };
       await sleep(100);
     }
   }
@@ -401,6 +401,11 @@ export class SwarmScheduler implements Scheduler {
     await this.#createService(spec);
     const found = await this.#settled(spec.name, Date.now() + 60_000);
     if (!found) throw new SchedulerUnavailableError(`Swarm: service ${spec.name} vanished right after it was made`);
+    const unplaced = unplaceableReason(found.task);
+    if (unplaced) {
+      await this.stop(spec.name, 0);
+      throw new Error(`no node of the swarm can run ${spec.name}${spec.placement ? ` (it needs the node labels ${placementConstraints(spec.placement).join(', ')})` : ''}: ${unplaced}`);
+    }
     return this.#toContainer(found.service, found.task, await this.#lostNodes());
   }
 
@@ -858,7 +863,8 @@ export class SwarmScheduler implements Scheduler {
       if (!now) throw new NotReadyError(`container ${name} vanished right after it was restarted`, []);
       const task = latest(await this.#tasks([now.ID]));
       const renewed = task !== undefined && (before === undefined || task.ID !== before.ID || !ended);
-      if (renewed && (taskState(task) !== 'starting' || Date.now() > deadline)) return this.#toContainer(now, task, await this.#lostNodes());
+      // A task no node fits stays pending, and Swarm places it once one does (a label put back): no use waiting here.
+      if (renewed && (taskState(task) !== 'starting' || unplaceableReason(task) || Date.now() > deadline)) return this.#toContainer(now, task, await this.#lostNodes());
       if (Date.now() > deadline) throw new SchedulerUnavailableError(`Swarm: service ${name} made no new task within 60 s of its restart`);
       await sleep(100);
     }
