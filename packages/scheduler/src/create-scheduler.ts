@@ -5,6 +5,7 @@
 import Docker from 'dockerode';
 import { DockerScheduler } from './docker/docker-scheduler.ts';
 import { FakeScheduler } from './fake/fake-scheduler.ts';
+import type { PlatformRegistry } from './registry/platform-registry.ts';
 import type { Scheduler } from './scheduler.ts';
 import { ensureStackImages } from './stack-images.ts';
 import { SwarmScheduler } from './swarm/swarm-scheduler.ts';
@@ -34,6 +35,10 @@ export interface CreateSchedulerOptions {
    * the network (an attachable overlay) and the stack images are made on the manager.
    */
   swarmEngines?: string[];
+  /** swarm: the platform's registry, whose images each node pulls with its login (ADR 0019). */
+  registry?: PlatformRegistry;
+  /** swarm: other registries nodes may pull from, with an app's `deis registry` login. */
+  pullRegistries?: string[];
 }
 
 /** A client of one engine named by a unix socket path or a `tcp://host:port` URL. */
@@ -75,5 +80,7 @@ async function createSwarmScheduler(options: CreateSchedulerOptions): Promise<Sc
     networkSubnet: options.networkSubnet,
     containerKey: options.containerKey,
     ...(options.defaultMemoryBytes !== undefined ? { defaultMemoryBytes: options.defaultMemoryBytes } : {}),
+    ...(options.registry ? { registry: options.registry } : {}),
+    ...(options.pullRegistries ? { pullRegistries: options.pullRegistries } : {}),
   });
 }

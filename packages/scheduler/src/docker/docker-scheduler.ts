@@ -144,7 +144,7 @@ export function isLoopbackRegistry(registry: string): boolean {
 }
 
 /** What a failed pull means, from the registry's answer as the engine words it. */
-function pullError(image: string, message: string): Error {
+export function pullError(image: string, message: string): Error {
   if (/denied|unauthorized|authentication required|no basic auth credentials|forbidden/i.test(message)) return new ImagePullDeniedError(image, message);
   if (/not found|manifest unknown|name unknown|not known to registry|does not exist/i.test(message)) return new ImageNotFoundError(image);
   return new Error(`could not pull image ${image}: ${message}`);
