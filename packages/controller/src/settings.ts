@@ -56,6 +56,11 @@ export interface ControllerSettings {
   drainsAllowPrivate?: boolean;
   /** A PEM file of certificates TLS and HTTPS log drains trust besides the system's (DEIS_LOG_DRAINS_CA_FILE). */
   drainsCaFile?: string | null;
+  /**
+   * The platform's registry (DEIS_REGISTRY, `host:port`) the builder pushes to (ADR 0019): the builder's images are
+   * named `<registry>/<app>:git-<sha8>`, and a reference into it is another app's image. Absent: none (ADR 0007).
+   */
+  registry?: string | null;
 }
 
 /**
@@ -213,6 +218,7 @@ export function loadControllerSettings(env: Record<string, string | undefined> =
     logLinesPerApp: integer('DEIS_LOG_LINES', 1_500, 1, 1_000_000),
     drainsAllowPrivate: flag('DEIS_LOG_DRAINS_ALLOW_PRIVATE', false),
     drainsCaFile: env.DEIS_LOG_DRAINS_CA_FILE || null,
+    registry: env.DEIS_REGISTRY?.trim() || null,
   };
   if (problems.length > 0) throw new SettingsError(problems);
   return Object.freeze(settings);
