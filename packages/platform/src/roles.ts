@@ -17,7 +17,9 @@ import { startController } from '@deis/controller/server';
 import { loadControllerSettings } from '@deis/controller/settings';
 import { startRouter } from '@deis/router/router';
 import { createScheduler } from '@deis/scheduler/create-scheduler';
+import type { PlatformRegistry } from '@deis/scheduler/registry/platform-registry';
 import type { PlatformSettings } from './platform-settings.ts';
+import { registryForRoles } from './registry-clients.ts';
 import { loadRoleSettings } from './role-settings.ts';
 import type { Role } from './role-settings.ts';
 import { ensureBuilderKey, ensureContainerKey } from './secrets.ts';
@@ -55,6 +57,7 @@ async function startControllerRole(
   controllerEnv: Record<string, string | undefined>,
   containerKey: string,
   stops: Stops,
+  registry: PlatformRegistry | null = null,
 ): Promise<string> {
   log('starting the scheduler (Docker engine)');
   const scheduler = await createScheduler({
@@ -66,6 +69,7 @@ async function startControllerRole(
     ...(settings.containerMemoryBytes !== null ? { defaultMemoryBytes: settings.containerMemoryBytes } : {}),
     pidsLimit: settings.containerPidsLimit,
     blockLinkLocal: settings.blockLinkLocal,
+    ...(registry ? { registry } : {}),
   });
 
   const controllerSettings = loadControllerSettings(controllerEnv);
@@ -112,7 +116,15 @@ async function startRouterRole(settings: PlatformSettings, log: (line: string) =
   log(`router listening on ports ${settings.routerHttpPort} and ${settings.routerHttpsPort}`);
 }
 
-async function startBuilderRole(settings: PlatformSettings, log: (line: string) => void, controllerUrl: string, builderKey: string, listenAddress: string | undefined, stops: Stops): Promise<void> {
+async function startBuilderRole(
+  settings: PlatformSettings,
+  log: (line: string) => void,
+  controllerUrl: string,
+  builderKey: string,
+  listenAddress: string | undefined,
+  stops: Stops,
+  registry: PlatformRegistry | null = null,
+): Promise<void> {
   const builder = await startBuilder({
     controllerUrl,
     builderKey,
@@ -129,6 +141,7 @@ async function startBuilderRole(settings: PlatformSettings, log: (line: string) 
     buildLimits: { memoryBytes: settings.buildMemoryBytes, cpus: settings.buildCpus, pidsLimit: settings.buildPidsLimit },
     preferBundledBuildpacks: settings.preferBundledBuildpacks,
     ...(settings.stackPull ? { stackPull: settings.stackPull } : {}),
+    ...(registry ? { registry: { address: registry.address, username: registry.login.username, password: registry.login.password } } : {}),
   });
   stops.push(() => builder.stop());
   log(`builder listening on SSH port ${builder.sshPort} and HTTP port ${builder.httpPort}`);
@@ -139,10 +152,11 @@ export async function runPlatform(settings: PlatformSettings, log: (line: string
   const builderKey = ensureBuilderKey(settings.dataDir);
   const stops: Stops = [];
   const stop = stopper(stops, log);
+  const registry = registryForRoles(settings, env);
   try {
-    const controllerUrl = await startControllerRole(settings, log, controllerEnvironment(settings, builderKey, env), ensureContainerKey(settings.dataDir), stops);
+    const controllerUrl = await startControllerRole(settings, log, controllerEnvironment(settings, builderKey, env), ensureContainerKey(settings.dataDir), stops, registry);
     await startRouterRole(settings, log, controllerUrl, builderKey, undefined, stops);
-    await startBuilderRole(settings, log, controllerUrl, builderKey, undefined, stops);
+    await startBuilderRole(settings, log, controllerUrl, builderKey, undefined, stops, registry);
   } catch (error) {
     await stop();
     throw error;
@@ -167,11 +181,11 @@ export async function runRole(role: Role, settings: PlatformSettings, log: (line
         DEIS_CONTROLLER_HOST: roleSettings.controllerListen,
         DEIS_BUILDER_HTTP_UPSTREAM: roleSettings.builderHttpUpstream,
       };
-      await startControllerRole(settings, log, controllerEnv, roleSettings.containerKey(), stops);
+      await startControllerRole(settings, log, controllerEnv, roleSettings.containerKey(), stops, registryForRoles(settings, env));
     } else if (role === 'router') {
       await startRouterRole(settings, log, roleSettings.controllerUrl, builderKey, roleSettings.routerListen, stops);
     } else {
-      await startBuilderRole(settings, log, roleSettings.controllerUrl, builderKey, roleSettings.builderListen, stops);
+      await startBuilderRole(settings, log, roleSettings.controllerUrl, builderKey, roleSettings.builderListen, stops, registryForRoles(settings, env));
     }
   } catch (error) {
     await stop();
