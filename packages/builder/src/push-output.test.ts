@@ -32,6 +32,7 @@ describe('push output', () => {
   it('names images <app>:git-<sha8>', () => {
     const sha = '0123456789abcdef0123456789abcdef01234567';
     expect(imageName('myapp', sha)).toBe('myapp:git-01234567');
+    expect(imageName('myapp', sha, '100.124.0.11:5000')).toBe('100.124.0.11:5000/myapp:git-01234567');
   });
 
   it("keeps only the engine's words of an API error", () => {
