@@ -17,6 +17,7 @@ import { buildImage } from '@deis/builder/docker-build';
 import { ImagePushError, pushImage } from '@deis/builder/registry-push';
 import { checkLogin, DEFAULT_CERTS_DIR, deleteRegistryImage, forgetRegistryCa, manifestDigest, RegistryAuthError, trustRegistryCa } from '@deis/scheduler/registry/platform-registry';
 import type { PlatformRegistry } from '@deis/scheduler/registry/platform-registry';
+import { DockerScheduler } from '@deis/scheduler/docker/docker-scheduler';
 import { startRegistry } from './registry-role.ts';
 import type { RunningRegistry } from './registry-role.ts';
 import { loadRegistrySettings } from './registry-settings.ts';
@@ -74,7 +75,8 @@ describe('the registry role on this host', () => {
     await expect(checkLogin({ ...registry, login: { username: 'deis', password: 'wrong' } })).rejects.toBeInstanceOf(RegistryAuthError);
 
     const context = pack();
-    context.entry({ name: 'Dockerfile' }, `FROM deis/base:busybox\nRUN head -c 1500000 /dev/urandom > /payload && echo ${id} > /id\n`);
+    const dockerfile = `FROM deis/base:busybox\nRUN head -c 1500000 /dev/urandom > /payload && echo ${id} > /id\n`;
+    context.entry({ name: 'Dockerfile' }, dockerfile);
     context.finalize();
     await buildImage({ docker, context, tag: image, onLine: () => undefined });
 
@@ -87,14 +89,26 @@ describe('the registry role on this host', () => {
     const name = `regtest-${id}`;
     expect(await manifestDigest(registry, name, tag)).toMatch(/^sha256:/);
 
+    // The Docker backend given the registry pulls its images with the platform's login, and deletes them from it.
+    const scheduler = new DockerScheduler({ docker, platformName: `regtest-${id}`, networkName: `regtest-${id}`, networkSubnet: '100.125.30.0/24', containerKey: randomBytes(16).toString('hex'), registry });
+    await docker.getImage(image).remove();
+    expect(await scheduler.imagePorts(image)).toBeNull();
+    await scheduler.ensureImage(image);
+    expect(await scheduler.imagePorts(image)).toEqual([]);
     const storage = running.paths.storage;
     const before = bytesUnder(storage);
-    expect(await deleteRegistryImage(registry, image)).toBe('deleted');
+    await scheduler.removeImage(image);
+    expect(await scheduler.imagePorts(image)).toBeNull();
     expect(await manifestDigest(registry, name, tag)).toBeNull();
+    expect(await deleteRegistryImage(registry, image)).toBe('absent');
     const report = await running.collectGarbage();
     expect(report.blobs).toBeGreaterThanOrEqual(2);
     expect(bytesUnder(storage)).toBeLessThan(before - 1_000_000);
-    // Serving again, writable: the same image goes back in.
+    // Serving again, writable: the image (built again, from the cache) goes back in.
+    const again = pack();
+    again.entry({ name: 'Dockerfile' }, dockerfile);
+    again.finalize();
+    await buildImage({ docker, context: again, tag: image, onLine: () => undefined });
     await pushImage(docker, { address: running.address, username: 'deis', password }, image, () => undefined);
     expect(await manifestDigest(registry, name, tag)).toMatch(/^sha256:/);
     expect(logs.join('\n')).not.toContain(password);

@@ -35,7 +35,7 @@ export interface CreateSchedulerOptions {
    * the network (an attachable overlay) and the stack images are made on the manager.
    */
   swarmEngines?: string[];
-  /** swarm: the platform's registry, whose images each node pulls with its login (ADR 0019). */
+  /** The platform's registry (ADR 0019): its images are pulled with its login (swarm: by each node) and deleted from it when removed. */
   registry?: PlatformRegistry;
   /** swarm: other registries nodes may pull from, with an app's `deis registry` login. */
   pullRegistries?: string[];
@@ -63,6 +63,7 @@ export async function createScheduler(options: CreateSchedulerOptions): Promise<
     ...(options.defaultMemoryBytes !== undefined ? { defaultMemoryBytes: options.defaultMemoryBytes } : {}),
     ...(options.pidsLimit !== undefined ? { pidsLimit: options.pidsLimit } : {}),
     ...(options.blockLinkLocal !== undefined ? { blockLinkLocal: options.blockLinkLocal } : {}),
+    ...(options.registry ? { registry: options.registry } : {}),
   });
   if (options.stackImages ?? true) await ensureStackImages(docker);
   return scheduler;
