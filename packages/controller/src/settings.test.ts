@@ -42,6 +42,7 @@ describe('loadControllerSettings', () => {
       logLinesPerApp: 1500,
       drainsAllowPrivate: false,
       drainsCaFile: null,
+      registry: null,
     });
   });
 

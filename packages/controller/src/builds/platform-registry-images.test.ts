@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadControllerSettings } from '../settings.ts';
 import { startTestController } from '../testing/test-controller.ts';
 import type { TestController } from '../testing/test-controller.ts';
 
@@ -43,6 +44,11 @@ describe("the platform registry's images (DEIS_REGISTRY, ADR 0019)", () => {
     expect(await Promise.all(images.map(exists))).toEqual([false, false, true]);
     expect((await controller.call('DELETE', '/v2/apps/myapp/', { token: alice })).status).toBe(204);
     expect(await exists(images[2]!)).toBe(false);
+  });
+
+  it('reads the registry from DEIS_REGISTRY', () => {
+    expect(loadControllerSettings({ DEIS_BUILDER_KEY: 'k'.repeat(32), DEIS_REGISTRY: ` ${REGISTRY} ` }).registry).toBe(REGISTRY);
+    expect(loadControllerSettings({ DEIS_BUILDER_KEY: 'k'.repeat(32) }).registry).toBeNull();
   });
 
   it('without the setting, a name under a registry is not taken for a builder image', async () => {
