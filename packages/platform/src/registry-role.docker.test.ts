@@ -4,6 +4,7 @@
  * its manifest and collecting garbage (read-only meanwhile) frees its layers, and the registry serves again after.
  * @module
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -113,4 +114,20 @@ describe('the registry role on this host', () => {
     expect(await manifestDigest(registry, name, tag)).toMatch(/^sha256:/);
     expect(logs.join('\n')).not.toContain(password);
   }, 120_000);
+
+  it('starts the registry again when it dies', async () => {
+    // The registry child serving this test's configuration (its data directory is this test's own).
+    const pid = Number(execFileSync('pgrep', ['-f', `serve ${running.paths.config}`], { encoding: 'utf8' }).trim().split('\n')[0]);
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid, 'SIGKILL');
+    const deadline = Date.now() + 20_000;
+    while (!logs.some((line) => line.includes('docker-registry exited')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    let answered = false;
+    while (!answered && Date.now() < deadline) {
+      answered = await checkLogin(registry).then(() => true, () => false);
+      if (!answered) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(logs.some((line) => line.includes('docker-registry exited'))).toBe(true);
+    expect(answered).toBe(true);
+  }, 30_000);
 });

@@ -77,6 +77,8 @@ export async function startRegistry(settings: RegistrySettings, log: (line: stri
   const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
   let child: ChildProcess | undefined;
   let stopping = false;
+  // Started once: from then on a registry that dies is started again; one that fails at the first start is an error.
+  let serving = false;
   let restarts = 0;
   let collecting: Promise<GarbageReport> | undefined;
 
@@ -96,7 +98,7 @@ export async function startRegistry(settings: RegistrySettings, log: (line: stri
     started.stderr?.on('data', relay);
     const spawnFailure = new Promise<never>((_, reject) => started.once('error', (error) => reject(new Error(`cannot run ${settings.binary}: ${error.message} (install Debian's docker-registry package)`))));
     started.once('exit', (code, signal) => {
-      if (stopping || child !== started || collecting) return;
+      if (!serving || stopping || child !== started || collecting) return;
       restarts += 1;
       const delay = Math.min(30_000, 1_000 * 2 ** Math.min(restarts - 1, 5));
       log(`registry: docker-registry exited (${code ?? signal}); starting it again in ${delay / 1000} s`);
@@ -123,8 +125,8 @@ export async function startRegistry(settings: RegistrySettings, log: (line: stri
 
   const runGarbageCollection = async (): Promise<GarbageReport> => {
     await halt();
-    await launch(paths.readOnlyConfig);
     try {
+      await launch(paths.readOnlyConfig);
       const output = await new Promise<string>((resolve, reject) => {
         const gc = spawn(settings.binary, ['garbage-collect', paths.config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
         const chunks: Buffer[] = [];
@@ -145,6 +147,7 @@ export async function startRegistry(settings: RegistrySettings, log: (line: stri
   };
 
   await launch(paths.config);
+  serving = true;
   const address = `${settings.names[0] ?? settings.host}:${settings.port}`;
   return {
     address,
