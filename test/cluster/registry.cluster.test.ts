@@ -110,6 +110,8 @@ describe('images across hosts through the platform registry', () => {
   let forwarder: ChildProcess | undefined;
   let registry: PlatformRegistry;
   let scheduler: SwarmScheduler | undefined;
+  const containerKey = randomBytes(16).toString('hex');
+  const image2 = `${ADDRESS}/${app}:git-${randomBytes(4).toString('hex')}`;
   const originalCreateConnection = (globalAgent as unknown as { createConnection: unknown }).createConnection;
 
   beforeAll(async () => {
@@ -157,7 +159,9 @@ describe('images across hosts through the platform registry', () => {
         await new Promise((resolvePromise) => setTimeout(resolvePromise, 200));
       }
     }
-    for (const docker of [node1!, node2!, node3!]) await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+    for (const docker of [node1!, node2!, node3!]) {
+      for (const name of [image, image2]) await docker.getImage(name).remove({ force: true }).catch(() => undefined);
+    }
     await stopChild(forwarder);
     await stopChild(role);
     forgetRegistryCa(ADDRESS);
@@ -198,7 +202,7 @@ describe('images across hosts through the platform registry', () => {
     await expect(node2!.getImage(image).inspect()).rejects.toMatchObject({ statusCode: 404 });
 
     // Services of it on the swarm: the nodes pull it with the platform's login.
-    scheduler = await SwarmScheduler.create({ nodes: [node1!, node2!, node3!], platformName: app, networkName: app, networkSubnet: '100.125.30.0/24', containerKey: randomBytes(16).toString('hex'), registry });
+    scheduler = await SwarmScheduler.create({ nodes: [node1!, node2!, node3!], platformName: app, networkName: app, networkSubnet: '100.125.30.0/24', containerKey, registry });
     await scheduler.ensureImage(image);
     const nodeIds = await Promise.all([node2!, node3!].map(async (docker) => ((await docker.info()) as { Swarm: { NodeID: string } }).Swarm.NodeID));
     const placed = new Set<string>();
@@ -250,5 +254,47 @@ describe('images across hosts through the platform registry', () => {
     // The registry serves again, with its login, after the collection.
     await expect(manifestDigest(registry, app, 'latest')).resolves.toBeNull();
     expect(roleOutput.text()).not.toContain(password);
+  }, 240_000);
+
+  it("has nodes pull an image of a registry the operator allows with the app's login (deis pull), and none without it", async () => {
+    const context = pack();
+    context.entry({ name: 'Dockerfile' }, `FROM deis/base:busybox\nRUN echo second-${id} > /id\nCMD ["sh", "-c", "cat /id; exec sleep 3600"]\n`);
+    context.finalize();
+    await buildImage({ docker: node1!, context, tag: image2, onLine: () => undefined });
+    await pushImage(node1!, { address: ADDRESS, username: 'deis', password }, image2, () => undefined);
+    // Only the registry has it now: no engine can run it without pulling.
+    await node1!.getImage(image2).remove();
+    const base = { nodes: [node1!, node2!, node3!], platformName: app, networkName: app, networkSubnet: '100.125.30.0/24', containerKey, pullRegistries: [ADDRESS] };
+
+    // Without the app's login (no ensureImage gave one), the nodes are refused and the container never runs.
+    const withoutLogin = await SwarmScheduler.create(base);
+    await withoutLogin.start({ name: `${app}-nologin`, image: image2, env: {}, labels: { regtest: id, part: 'nologin' } });
+    const crashed = await eventually(() => withoutLogin.list({ part: 'nologin' }), (list) => list[0]?.state === 'crashed', 60_000);
+    expect(crashed[0]!.state).toBe('crashed');
+    await withoutLogin.stop(`${app}-nologin`, 0);
+    await withoutLogin.close();
+
+    // With it (the app's `deis registry` login, given to ensureImage by the deploy), each node pulls it.
+    const withLogin = await SwarmScheduler.create(base);
+    await expect(withLogin.ensureImage(image2, { username: 'deis', password: 'wrong' })).rejects.toBeInstanceOf(ImagePullDeniedError);
+    await withLogin.ensureImage(image2, { username: 'deis', password });
+    expect(await withLogin.imagePorts(image2)).toEqual([]);
+    const nodeIds = await Promise.all([node2!, node3!].map(async (docker) => ((await docker.info()) as { Swarm: { NodeID: string } }).Swarm.NodeID));
+    const placed = new Set<string>();
+    for (let n = 0; n < 8 && !nodeIds.every((node) => placed.has(node)); n++) {
+      const name = `${app}-login-${n}`;
+      await withLogin.start({ name, image: image2, env: {}, labels: { regtest: id, part: 'login' } });
+      const [task] = (await node1!.listTasks({ filters: { service: [name] } })) as Array<{ NodeID: string }>;
+      if (task) placed.add(task.NodeID);
+    }
+    expect(nodeIds.every((node) => placed.has(node))).toBe(true);
+    const running = await eventually(() => withLogin.list({ part: 'login' }), (list) => list.length > 0 && list.every((c) => c.state === 'up'), 60_000);
+    for (const docker of [node2!, node3!]) {
+      const info = (await docker.getImage(image2).inspect()) as { RepoDigests?: string[] };
+      expect(info.RepoDigests?.some((digest) => digest.startsWith(`${ADDRESS}/${app}@sha256:`))).toBe(true);
+    }
+    for (const container of running) await withLogin.stop(container.name, 0);
+    await withLogin.close();
+    await expect(deleteRegistryImage(registry, image2)).resolves.toBe('deleted');
   }, 240_000);
 });
