@@ -5,7 +5,7 @@
  * (`/etc/docker/certs.d/<host:port>/ca.crt`), which the builder's push and this host's pulls need.
  * @module
  */
-import { loadPlatformRegistry, trustRegistryCa } from '@deis/scheduler/registry/platform-registry';
+import { checkRegistryAddress, loadPlatformRegistry, trustRegistryCa } from '@deis/scheduler/registry/platform-registry';
 import type { PlatformRegistry } from '@deis/scheduler/registry/platform-registry';
 import type { PlatformSettings } from './platform-settings.ts';
 import { storedRegistryPassword } from './registry-settings.ts';
@@ -14,4 +14,23 @@ export function registryForRoles(settings: Pick<PlatformSettings, 'dataDir'>, en
   const registry = loadPlatformRegistry(env, () => storedRegistryPassword(settings.dataDir));
   if (registry?.ca) trustRegistryCa(registry.address, registry.ca, certsDir);
   return registry;
+}
+
+/**
+ * DEIS_SWARM_PULL_REGISTRIES: the registries besides the platform's (`host:port`, comma-separated) whose images the
+ * swarm's nodes pull themselves, with the app's `deis registry` login; images of any other are copied from the
+ * manager's engine, which pulls only from a registry on itself (ADR 0019).
+ */
+export function pullRegistriesFromEnv(env: Record<string, string | undefined>): string[] {
+  return (env.DEIS_SWARM_PULL_REGISTRIES ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      try {
+        return checkRegistryAddress(entry);
+      } catch (error) {
+        throw new Error(`DEIS_SWARM_PULL_REGISTRIES: ${(error as Error).message}`);
+      }
+    });
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadPlatformRegistry } from '@deis/scheduler/registry/platform-registry';
-import { registryForRoles } from './registry-clients.ts';
+import { pullRegistriesFromEnv, registryForRoles } from './registry-clients.ts';
 import { parseGarbageReport, worthLogging } from './registry-role.ts';
 import { loadRegistrySettings, storedRegistryPassword } from './registry-settings.ts';
 
@@ -73,6 +73,13 @@ describe('registry settings', () => {
     expect(registry?.ca).toBe(readFileSync(paths.caCert, 'utf8'));
     expect(readFileSync(join(certsDir, '127.0.0.1:5000', 'ca.crt'), 'utf8')).toBe(registry?.ca);
     expect(() => registryForRoles({ dataDir }, { DEIS_REGISTRY: '127.0.0.1:5000', DEIS_REGISTRY_PASSWORD: 'p', DEIS_REGISTRY_CA: paths.htpasswd }, certsDir)).toThrow(/no PEM certificate/);
+  });
+
+  it('reads the registries the nodes may pull apps\' images from', () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'registry-settings-'));
+    expect(pullRegistriesFromEnv({})).toEqual([]);
+    expect(pullRegistriesFromEnv({ DEIS_SWARM_PULL_REGISTRIES: ' registry.example.com , 10.0.0.5:5000,' })).toEqual(['registry.example.com', '10.0.0.5:5000']);
+    expect(() => pullRegistriesFromEnv({ DEIS_SWARM_PULL_REGISTRIES: 'https://registry.example.com' })).toThrow(/DEIS_SWARM_PULL_REGISTRIES: a registry address is host:port/);
   });
 
   it('reads what garbage collection freed, and keeps the challenges of logins out of the log', () => {

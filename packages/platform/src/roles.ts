@@ -19,7 +19,7 @@ import { startRouter } from '@deis/router/router';
 import { createScheduler } from '@deis/scheduler/create-scheduler';
 import type { PlatformRegistry } from '@deis/scheduler/registry/platform-registry';
 import type { PlatformSettings } from './platform-settings.ts';
-import { registryForRoles } from './registry-clients.ts';
+import { pullRegistriesFromEnv, registryForRoles } from './registry-clients.ts';
 import { loadRoleSettings } from './role-settings.ts';
 import type { Role } from './role-settings.ts';
 import { ensureBuilderKey, ensureContainerKey } from './secrets.ts';
@@ -70,6 +70,7 @@ async function startControllerRole(
     pidsLimit: settings.containerPidsLimit,
     blockLinkLocal: settings.blockLinkLocal,
     ...(registry ? { registry } : {}),
+    pullRegistries: pullRegistriesFromEnv(controllerEnv),
   });
 
   const controllerSettings = loadControllerSettings(controllerEnv);
