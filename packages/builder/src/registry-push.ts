@@ -29,10 +29,16 @@ interface PushEvent {
   errorDetail?: { message?: string };
 }
 
-/** What the engine's push error means to a pusher: a refused login is said plainly. */
-function pushFailure(registry: BuilderRegistry, image: string, message: string): ImagePushError {
+/**
+ * What the engine's push error means to a pusher: a refused login is said plainly, and so is the registry's read-only
+ * spell while its garbage collection runs (the engine words that 405 as an unparsable response body).
+ */
+export function pushFailure(registry: Pick<BuilderRegistry, 'address' | 'username'>, image: string, message: string): ImagePushError {
   if (/unauthorized|authentication required|denied|no basic auth credentials/i.test(message)) {
     return new ImagePushError(`The registry ${registry.address} refused the platform's login (user ${registry.username}) for ${image}: ${message}`);
+  }
+  if (/HTTP 405|method not allowed/i.test(message)) {
+    return new ImagePushError(`The registry ${registry.address} takes no pushes for the moment (read-only while its garbage collection runs); push again in a minute`);
   }
   return new ImagePushError(`Pushing ${image} to the registry ${registry.address} failed: ${message}`);
 }
