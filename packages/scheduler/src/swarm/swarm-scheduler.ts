@@ -7,8 +7,9 @@
  * The manager's engine holds the services; each node's engine holds its tasks' containers and its images. The
  * scheduler is given every node's engine so that it can do what only a node can: exec into a container (readiness
  * checks, probes), read and follow its log, attach to it (terminal runs), sample its stats, watch container events,
- * and copy an image the manager has to the nodes that lack it (no registry is needed to try the backend; with one,
- * nodes would pull). A restart is a new task of the service; the exited ones stay, with their output.
+ * and copy an image the manager has to the nodes that lack it (no registry is needed to try the backend). An image of
+ * the platform's registry is not copied: each node pulls it with the login the service carries (ADR 0019). A restart
+ * is a new task of the service; the exited ones stay, with their output.
  *
  * Like the Docker backend it trusts only what it made: services and their containers carry the platform's secret key.
  * A node the manager has lost takes its tasks with it, unannounced and never replaced by Swarm (restart `none`): they
