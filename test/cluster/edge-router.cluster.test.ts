@@ -1,0 +1,286 @@
+/**
+ * The router on a cluster (ADR 0020): app containers are swarm tasks spread over the nodes, a real controller serves
+ * their task addresses (on the overlay) in its routing table, and two routers in edge mode run nginx in sandboxes on
+ * node 2 and node 3. Requests come from the client machine (the hub) to each node's address: every task answers
+ * through either node, a task leaving the table is followed without a reload, a new host name is reloaded inside the
+ * sandbox, a sandbox removed or killed under a router is replaced, and a router started again adopts its sandbox.
+ * @module
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeTime } from '@deis/controller/clock';
+import { useUpstreamSource } from '@deis/controller/routing/routing-table';
+import { startTestController, TEST_BUILDER_KEY } from '@deis/controller/testing/test-controller';
+import type { TestController } from '@deis/controller/testing/test-controller';
+import { startRouter } from '@deis/router/router';
+import type { RunningRouter } from '@deis/router/router';
+import { eventually } from '@deis/scheduler/scheduler-contract';
+import { SwarmScheduler } from '@deis/scheduler/swarm/swarm-scheduler';
+import type { RouteUpstream } from '@deis/sdk/types';
+import { clusterEngines } from './cluster.ts';
+
+const sockets = (process.env.DEIS_TEST_CLUSTER_SOCKETS ?? '').split(',').filter(Boolean);
+const nodes = clusterEngines(sockets);
+const manager = nodes[0]!;
+const HUB = '/run/netns/deisc-hub';
+/** The edge routers run on node 2 and node 3 (index 1 and 2). */
+const EDGE_NODES = [
+  { index: 1, address: '100.124.0.12' },
+  { index: 2, address: '100.124.0.13' },
+];
+
+interface Answer {
+  status: number;
+  name?: string;
+  forwardedFor?: string;
+  error?: string;
+}
+
+/**
+ * `count` requests, one connection each, from the client machine to `address:port` with the Host header `host`.
+ * The test's own process has no route to the cluster: a Node child in the hub's network namespace sends them.
+ */
+async function fromClient(address: string, port: number, host: string, count: number): Promise<Answer[]> {
+  const script = `
+    const http = require('http');
+    const [address, port, host, count] = JSON.parse(process.argv[1]);
+    const one = () => new Promise((resolve) => {
+      const request = http.get({ host: address, port, path: '/', agent: false, headers: { host }, timeout: 5000 }, (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk) => (body += chunk));
+        response.on('end', () => {
+          let parsed = {};
+          try { parsed = JSON.parse(body); } catch {}
+          resolve({ status: response.statusCode, name: parsed.name, forwardedFor: parsed.forwardedFor });
+        });
+      });
+      request.on('timeout', () => request.destroy(new Error('timed out')));
+      request.on('error', (error) => resolve({ status: 0, error: error.message }));
+    });
+    (async () => {
+      const answers = [];
+      for (let i = 0; i < count; i++) answers.push(await one());
+      console.log(JSON.stringify(answers));
+    })();
+  `;
+  const { stdout } = await promisify(execFile)('nsenter', [`--net=${HUB}`, process.execPath, '-e', script, JSON.stringify([address, port, host, count])], { timeout: 60_000 });
+  return JSON.parse(stdout) as Answer[];
+}
+
+/** nginx's master (from its pid file) and its workers, to tell a reload (new workers) from none. */
+function nginxProcesses(dataDir: string): { master: number; workers: number[] } {
+  const master = Number(readFileSync(join(dataDir, 'nginx.pid'), 'utf8').trim());
+  const workers: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === master) workers.push(Number(entry));
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return { master, workers: workers.sort((a, b) => a - b) };
+}
+
+describe('the router on a cluster, in edge mode', () => {
+  const id = randomBytes(3).toString('hex');
+  const platformName = `deis-test-edge-${id}`;
+  const sandboxName = `${platformName}-edge-router`;
+  const labels = { 'edge-run': id };
+  // Ports of this test's own (not 80/443): another test's routers may run on the same nodes.
+  const httpPort = 20000 + 2 * Math.floor(Math.random() * 2000);
+  const httpsPort = httpPort + 1;
+  const appHost = `edgeapp.${id}.test`;
+  const names = [1, 2, 3].map((n) => `edge-${id}-${n}`);
+  let scheduler: SwarmScheduler;
+  let controller: TestController;
+  let controllerUrl: string;
+  let ownerId: number;
+  let appUuid: string;
+  let upstreams: RouteUpstream[] = [];
+  const routers: Array<RunningRouter | null> = [null, null];
+  const dataDirs: string[] = [];
+  const errors: Error[] = [];
+  let clock = Date.parse('2026-01-01T00:00:00.000Z');
+
+  const startEdgeRouter = (which: number) =>
+    startRouter({
+      controllerUrl,
+      builderKey: TEST_BUILDER_KEY,
+      dataDir: dataDirs[which]!,
+      httpPort,
+      httpsPort,
+      workerProcesses: 2,
+      pollSeconds: 5,
+      onError: (error) => errors.push(error),
+      edge: { engine: `unix://${sockets[EDGE_NODES[which]!.index]}`, network: platformName, name: sandboxName, platformName, checkIntervalMs: 500 },
+    });
+
+  /** Marks the table changed and resolves once both routers serve it. */
+  const applied = async () => {
+    const generation = controller.deps.routing.changed();
+    await eventually(
+      () => routers.map((router) => router?.generation() ?? 0),
+      (served) => served.every((g) => g >= generation),
+      20_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; router errors: ${errors.map((e) => e.message).join(' | ')}`);
+    });
+  };
+
+  const sandboxId = async (which: number) => ((await nodes[EDGE_NODES[which]!.index]!.getContainer(sandboxName).inspect()) as { Id: string }).Id;
+
+  beforeAll(async () => {
+    scheduler = await SwarmScheduler.create({ nodes, platformName, networkName: platformName, networkSubnet: '100.125.20.0/24', containerKey: randomBytes(16).toString('hex') });
+    for (const name of names) {
+      await scheduler.start({
+        name,
+        image: 'deis/node:20',
+        command: [
+          'node',
+          '-e',
+          "require('http').createServer((q, r) => r.end(JSON.stringify({ name: process.env.NAME, forwardedFor: q.headers['x-forwarded-for'] }))).listen(5000)",
+        ],
+        env: { NAME: name },
+        labels: { ...labels, n: name },
+        port: 5000,
+      });
+    }
+    for (const name of names) await scheduler.waitReady(name, { kind: 'http', port: 5000, path: '/' }, 60_000);
+    upstreams = (await scheduler.list(labels)).map((container) => container.address!);
+
+    controller = await startTestController({ platformDomain: `${id}.test` });
+    await controller.user('owner');
+    ownerId = (await controller.deps.db.selectFrom('users').select('id').where('username', '=', 'owner').executeTakeFirstOrThrow()).id;
+    appUuid = randomUUID();
+    const now = storeTime(new Date((clock += 1000)));
+    await controller.deps.db.insertInto('apps').values({ uuid: appUuid, id: 'edgeapp', owner_id: ownerId, structure: '{}', created: now, updated: now }).execute();
+    useUpstreamSource(controller.deps, async (_deps, app) => (app.id === 'edgeapp' ? upstreams : []));
+    await controller.app.listen({ host: '127.0.0.1', port: 0 });
+    controllerUrl = `http://127.0.0.1:${(controller.app.server.address() as AddressInfo).port}`;
+
+    for (let which = 0; which < EDGE_NODES.length; which++) {
+      dataDirs.push(mkdtempSync(join(tmpdir(), 'deis-edge-')));
+      routers[which] = await startEdgeRouter(which);
+    }
+  });
+
+  afterAll(async () => {
+    for (const router of routers) await router?.stop().catch(() => undefined);
+    for (const { index } of EDGE_NODES) await nodes[index]!.getContainer(sandboxName).remove({ force: true }).catch(() => undefined);
+    await controller?.close();
+    for (const container of await scheduler.list(labels).catch(() => [])) await scheduler.stop(container.name, 0).catch(() => undefined);
+    await scheduler?.close();
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const gone = await manager.getNetwork(platformName).remove().then(() => true, (error: { statusCode?: number }) => error.statusCode === 404);
+      if (gone) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('places the tasks on more than one node and makes a sandbox on each edge node, on the overlay', async () => {
+    const tasks = (await manager.listTasks({ filters: { label: [`edge-run=${id}`], 'desired-state': ['running'] } })) as Array<{ NodeID: string }>;
+    expect(new Set(tasks.map((t) => t.NodeID)).size).toBeGreaterThan(1);
+    for (const { index } of EDGE_NODES) {
+      const info = (await nodes[index]!.getContainer(sandboxName).inspect()) as { State: { Running: boolean }; NetworkSettings: { Networks: Record<string, { IPAddress: string }> }; Config: { Labels: Record<string, string> } };
+      expect(info.State.Running).toBe(true);
+      expect(info.NetworkSettings.Networks[platformName]?.IPAddress).toMatch(/^100\.125\.20\./);
+      expect(info.Config.Labels['io.deis.platform']).toBe(platformName);
+    }
+  });
+
+  it('sends the client\'s requests through either node to every task, in turn, keeping the client\'s address', async () => {
+    await applied();
+    for (const { address } of EDGE_NODES) {
+      const answers = await fromClient(address, httpPort, appHost, 12);
+      expect(answers.filter((a) => a.status !== 200), address).toEqual([]);
+      expect(new Set(answers.map((a) => a.name)), address).toEqual(new Set(names));
+      // Round robin: no task answers more than its share plus the workers' different starting points.
+      for (const name of names) expect(answers.filter((a) => a.name === name).length, `${address} ${name}`).toBeGreaterThanOrEqual(2);
+      expect(new Set(answers.map((a) => a.forwardedFor))).toEqual(new Set(['100.124.0.1']));
+      // Unknown host names get the default server's 404, from nginx in the sandbox.
+      expect((await fromClient(address, httpPort, `nobody.${id}.test`, 1))[0]?.status).toBe(404);
+    }
+  });
+
+  it('follows a task leaving the table without reloading nginx', async () => {
+    const before = dataDirs.map(nginxProcesses);
+    const [leaving, ...staying] = names;
+    upstreams = (await scheduler.list(labels)).filter((c) => c.name !== leaving).map((c) => c.address!);
+    await applied();
+    await scheduler.stop(leaving!, 0);
+    for (const { address } of EDGE_NODES) {
+      const answers = await fromClient(address, httpPort, appHost, 8);
+      expect(answers.filter((a) => a.status !== 200), address).toEqual([]);
+      expect(new Set(answers.map((a) => a.name)), address).toEqual(new Set(staying));
+    }
+    expect(dataDirs.map(nginxProcesses)).toEqual(before);
+  });
+
+  it('reloads nginx inside the sandbox for a new host name, and serves it', async () => {
+    const before = dataDirs.map(nginxProcesses);
+    const now = storeTime(new Date((clock += 1000)));
+    await controller.deps.db.insertInto('domains').values({ uuid: randomUUID(), app_uuid: appUuid, owner_id: ownerId, domain: `www.${appHost}`, cert_id: null, created: now, updated: now }).execute();
+    await applied();
+    for (const [which, { address }] of EDGE_NODES.entries()) {
+      const answers = await fromClient(address, httpPort, `www.${appHost}`, 4);
+      expect(answers.map((a) => a.status), address).toEqual([200, 200, 200, 200]);
+      const after = nginxProcesses(dataDirs[which]!);
+      expect(after.master).toBe(before[which]!.master);
+      expect(after.workers).not.toEqual(before[which]!.workers);
+    }
+  });
+
+  it('starts nginx again in a new sandbox when its sandbox is removed, and in the old one started again when it is killed', async () => {
+    const removedAt = Date.now();
+    const oldId = await sandboxId(0);
+    await nodes[EDGE_NODES[0]!.index]!.getContainer(sandboxName).remove({ force: true });
+    await eventually(() => fromClient(EDGE_NODES[0]!.address, httpPort, appHost, 1), (answers) => answers[0]?.status === 200, 30_000);
+    console.log(`a removed edge sandbox was replaced and served again ${((Date.now() - removedAt) / 1000).toFixed(1)} s later`);
+    expect(await sandboxId(0)).not.toBe(oldId);
+
+    const killedAt = Date.now();
+    const keptId = await sandboxId(1);
+    await nodes[EDGE_NODES[1]!.index]!.getContainer(sandboxName).kill();
+    await eventually(
+      async () => ((await nodes[EDGE_NODES[1]!.index]!.getContainer(sandboxName).inspect()) as { State: { StartedAt: string; Running: boolean } }).State,
+      (state) => state.Running && Date.parse(state.StartedAt) >= killedAt - 1000,
+      30_000,
+    );
+    await eventually(() => fromClient(EDGE_NODES[1]!.address, httpPort, appHost, 1), (answers) => answers[0]?.status === 200, 30_000);
+    console.log(`a killed edge sandbox was started again and served ${((Date.now() - killedAt) / 1000).toFixed(1)} s later`);
+    expect(await sandboxId(1)).toBe(keptId);
+
+    // Both serve every task left, with their peers written into the new nginx's zone.
+    for (const { address } of EDGE_NODES) {
+      const answers = await fromClient(address, httpPort, appHost, 6);
+      expect(answers.filter((a) => a.status !== 200), address).toEqual([]);
+      expect(new Set(answers.map((a) => a.name)).size, address).toBe(2);
+    }
+  });
+
+  it('keeps the sandbox when the router stops, and a router started again adopts it', async () => {
+    const kept = await sandboxId(0);
+    const { master } = nginxProcesses(dataDirs[0]!);
+    await routers[0]!.stop();
+    routers[0] = null;
+    await eventually(() => { try { process.kill(master, 0); return true; } catch { return false; } }, (alive) => !alive, 10_000);
+    expect(await sandboxId(0)).toBe(kept);
+    expect((await fromClient(EDGE_NODES[0]!.address, httpPort, appHost, 1))[0]?.status).not.toBe(200);
+
+    routers[0] = await startEdgeRouter(0);
+    expect(await sandboxId(0)).toBe(kept);
+    const answers = await fromClient(EDGE_NODES[0]!.address, httpPort, appHost, 6);
+    expect(answers.filter((a) => a.status !== 200)).toEqual([]);
+    expect(new Set(answers.map((a) => a.name)).size).toBe(2);
+  });
+});
