@@ -43,13 +43,15 @@ interface Answer {
 }
 
 /**
- * `count` requests, one connection each, from the client machine to `address:port` with the Host header `host`.
- * The test's own process has no route to the cluster: a Node child in the hub's network namespace sends them.
+ * `count` requests (and more until `forMs` have passed), one connection each, from the client machine to
+ * `address:port` with the Host header `host`. The test's own process has no route to the cluster: a Node child in
+ * the hub's network namespace sends them.
  */
-async function fromClient(address: string, port: number, host: string, count: number): Promise<Answer[]> {
+async function fromClient(address: string, port: number, host: string, count: number, forMs = 0): Promise<Answer[]> {
   const script = `
     const http = require('http');
-    const [address, port, host, count] = JSON.parse(process.argv[1]);
+    const [address, port, host, count, forMs] = JSON.parse(process.argv[1]);
+    const until = Date.now() + forMs;
     const one = () => new Promise((resolve) => {
       const request = http.get({ host: address, port, path: '/', agent: false, headers: { host }, timeout: 5000 }, (response) => {
         let body = '';
@@ -66,11 +68,11 @@ async function fromClient(address: string, port: number, host: string, count: nu
     });
     (async () => {
       const answers = [];
-      for (let i = 0; i < count; i++) answers.push(await one());
+      for (let i = 0; i < count || Date.now() < until; i++) answers.push(await one());
       console.log(JSON.stringify(answers));
     })();
   `;
-  const { stdout } = await promisify(execFile)('nsenter', [`--net=${HUB}`, process.execPath, '-e', script, JSON.stringify([address, port, host, count])], { timeout: 60_000 });
+  const { stdout } = await promisify(execFile)('nsenter', [`--net=${HUB}`, process.execPath, '-e', script, JSON.stringify([address, port, host, count, forMs])], { timeout: 60_000 });
   return JSON.parse(stdout) as Answer[];
 }
 
@@ -121,6 +123,8 @@ describe('the router on a cluster, in edge mode', () => {
       workerProcesses: 2,
       pollSeconds: 5,
       onError: (error) => errors.push(error),
+      // Node 3's router publishes on the node's address only; node 2's on all of its addresses.
+      ...(which === 1 ? { listenAddress: EDGE_NODES[which]!.address } : {}),
       edge: { engine: `unix://${sockets[EDGE_NODES[which]!.index]}`, network: platformName, name: sandboxName, platformName, checkIntervalMs: 500 },
     });
 
@@ -191,8 +195,15 @@ describe('the router on a cluster, in edge mode', () => {
     const tasks = (await manager.listTasks({ filters: { label: [`edge-run=${id}`], 'desired-state': ['running'] } })) as Array<{ NodeID: string }>;
     expect(new Set(tasks.map((t) => t.NodeID)).size).toBeGreaterThan(1);
     for (const { index } of EDGE_NODES) {
-      const info = (await nodes[index]!.getContainer(sandboxName).inspect()) as { State: { Running: boolean }; NetworkSettings: { Networks: Record<string, { IPAddress: string }> }; Config: { Labels: Record<string, string> } };
+      const info = (await nodes[index]!.getContainer(sandboxName).inspect()) as {
+        State: { Running: boolean };
+        NetworkSettings: { Networks: Record<string, { IPAddress: string }> };
+        Config: { Labels: Record<string, string> };
+        HostConfig: { PortBindings: Record<string, Array<{ HostIp: string; HostPort: string }>> };
+      };
       expect(info.State.Running).toBe(true);
+      expect(info.HostConfig.PortBindings[`${httpPort}/tcp`]).toEqual([{ HostIp: index === 2 ? '100.124.0.13' : '', HostPort: String(httpPort) }]);
+      expect(info.HostConfig.PortBindings[`${httpsPort}/tcp`]).toEqual([{ HostIp: index === 2 ? '100.124.0.13' : '', HostPort: String(httpsPort) }]);
       expect(info.NetworkSettings.Networks[platformName]?.IPAddress).toMatch(/^100\.125\.20\./);
       expect(info.Config.Labels['io.deis.platform']).toBe(platformName);
     }
@@ -215,9 +226,18 @@ describe('the router on a cluster, in edge mode', () => {
   it('follows a task leaving the table without reloading nginx', async () => {
     const before = dataDirs.map(nginxProcesses);
     const [leaving, ...staying] = names;
+    // Requests all along, as during a deploy: the task leaves the table first and stops only after that.
+    const loadMs = 6000;
+    const loadStarted = Date.now();
+    const load = EDGE_NODES.map(({ address }) => fromClient(address, httpPort, appHost, 1, loadMs));
     upstreams = (await scheduler.list(labels)).filter((c) => c.name !== leaving).map((c) => c.address!);
     await applied();
     await scheduler.stop(leaving!, 0);
+    // The load outlasted the change and the stop, so it covered both.
+    expect(Date.now() - loadStarted).toBeLessThan(loadMs);
+    const during = (await Promise.all(load)).flat();
+    expect(during.filter((a) => a.status !== 200)).toEqual([]);
+    expect(during.length).toBeGreaterThan(20);
     for (const { address } of EDGE_NODES) {
       const answers = await fromClient(address, httpPort, appHost, 8);
       expect(answers.filter((a) => a.status !== 200), address).toEqual([]);
@@ -238,6 +258,13 @@ describe('the router on a cluster, in edge mode', () => {
       expect(after.master).toBe(before[which]!.master);
       expect(after.workers).not.toEqual(before[which]!.workers);
     }
+    // An operator's `nginx -s reload`, from the host's own namespace, reaches the master by its pid file all the same.
+    const dir = dataDirs[0]!;
+    const before2 = nginxProcesses(dir);
+    await promisify(execFile)('/usr/sbin/nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', 'stderr', '-s', 'reload']);
+    await eventually(() => nginxProcesses(dir).workers, (workers) => workers.length === 2 && workers.every((pid) => !before2.workers.includes(pid)), 10_000);
+    const answers = await fromClient(EDGE_NODES[0]!.address, httpPort, `www.${appHost}`, 4);
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
   });
 
   it('starts nginx again in a new sandbox when its sandbox is removed, and in the old one started again when it is killed', async () => {
