@@ -221,6 +221,8 @@ describe('the router on a cluster, in edge mode', () => {
       // Unknown host names get the default server's 404, from nginx in the sandbox.
       expect((await fromClient(address, httpPort, `nobody.${id}.test`, 1))[0]?.status).toBe(404);
     }
+    // This test's controller listens on the host's loopback, which the sandboxes cannot reach: the operator is told.
+    expect(errors.map((e) => e.message).join('\n')).toMatch(/the controller's address 127\.0\.0\.1:\d+ is a loopback address, which nginx in the edge sandbox cannot reach/);
   });
 
   it('follows a task leaving the table without reloading nginx', async () => {

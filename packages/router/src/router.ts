@@ -152,6 +152,20 @@ function writePeers(socketPath: string, body: string): Promise<void> {
   });
 }
 
+/**
+ * The platform's upstreams on a loopback address: the node's own loopback, which nginx in an edge sandbox (a network
+ * namespace of its own) cannot reach. Said to the operator, since those routes fail while the apps' work.
+ */
+function loopbackUpstreams(table: RoutingTable): string[] {
+  const upstreams: Array<[string, RouteUpstream | null, string]> = [
+    ['controller', table.controller, 'DEIS_CONTROLLER_LISTEN'],
+    ['builder', table.builder, 'DEIS_BUILDER_HTTP_UPSTREAM'],
+  ];
+  return upstreams
+    .filter(([, upstream]) => upstream !== null && /^(127\.|::1$|localhost$|0\.0\.0\.0$)/.test(upstream.host))
+    .map(([what, upstream, setting]) => `the ${what}'s address ${upstream!.host}:${upstream!.port} is a loopback address, which nginx in the edge sandbox cannot reach; give it an address of its node (${setting})`);
+}
+
 interface ControllerAnswer {
   status: number;
   body: unknown;
@@ -245,8 +259,9 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
 
   const render = (table: RoutingTable, atRevision: number): RenderedNginxConfig => {
     const rendered = renderNginxConfig(table, { ...renderOptions, revision: atRevision, refusedCertificates });
-    const problems = rendered.problems.join('\n');
-    if (problems !== lastProblems && problems !== '') onError(new Error(`routing table generation ${table.generation}: ${rendered.problems.join('; ')}`));
+    const all = edge ? [...rendered.problems, ...loopbackUpstreams(table)] : rendered.problems;
+    const problems = all.join('\n');
+    if (problems !== lastProblems && problems !== '') onError(new Error(`routing table generation ${table.generation}: ${all.join('; ')}`));
     lastProblems = problems;
     return rendered;
   };
