@@ -6,17 +6,18 @@
  * sandbox, a sandbox removed or killed under a router is replaced, and a router started again adopts its sandbox.
  * @module
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeTime } from '@deis/controller/clock';
 import { useUpstreamSource } from '@deis/controller/routing/routing-table';
-import { startTestController, TEST_BUILDER_KEY } from '@deis/controller/testing/test-controller';
+import { startTestController } from '@deis/controller/testing/test-controller';
 import type { TestController } from '@deis/controller/testing/test-controller';
 import { startRouter } from '@deis/router/router';
 import type { RunningRouter } from '@deis/router/router';
@@ -29,6 +30,10 @@ const sockets = (process.env.DEIS_TEST_CLUSTER_SOCKETS ?? '').split(',').filter(
 const nodes = clusterEngines(sockets);
 const manager = nodes[0]!;
 const HUB = '/run/netns/deisc-hub';
+/** The built platform (`npm run build`), whose router role the last test runs. */
+const PLATFORM_JS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'platform.js');
+/** The platform's roles want a builder key of at least 32 characters. */
+const BUILDER_KEY = randomBytes(24).toString('hex');
 /** The edge routers run on node 2 and node 3 (index 1 and 2). */
 const EDGE_NODES = [
   { index: 1, address: '100.124.0.12' },
@@ -116,7 +121,7 @@ describe('the router on a cluster, in edge mode', () => {
   const startEdgeRouter = (which: number) =>
     startRouter({
       controllerUrl,
-      builderKey: TEST_BUILDER_KEY,
+      builderKey: BUILDER_KEY,
       dataDir: dataDirs[which]!,
       httpPort,
       httpsPort,
@@ -161,7 +166,7 @@ describe('the router on a cluster, in edge mode', () => {
     for (const name of names) await scheduler.waitReady(name, { kind: 'http', port: 5000, path: '/' }, 60_000);
     upstreams = (await scheduler.list(labels)).map((container) => container.address!);
 
-    controller = await startTestController({ platformDomain: `${id}.test` });
+    controller = await startTestController({ platformDomain: `${id}.test`, builderKey: BUILDER_KEY });
     await controller.user('owner');
     ownerId = (await controller.deps.db.selectFrom('users').select('id').where('username', '=', 'owner').executeTakeFirstOrThrow()).id;
     appUuid = randomUUID();
@@ -311,5 +316,46 @@ describe('the router on a cluster, in edge mode', () => {
     const answers = await fromClient(EDGE_NODES[0]!.address, httpPort, appHost, 6);
     expect(answers.filter((a) => a.status !== 200)).toEqual([]);
     expect(new Set(answers.map((a) => a.name)).size).toBe(2);
+  });
+
+  it('runs as the platform\'s router role, in edge mode when DEIS_ROUTER_EDGE_ENGINE names the node\'s engine', async () => {
+    expect(existsSync(PLATFORM_JS), `${PLATFORM_JS} (npm run build)`).toBe(true);
+    const kept = await sandboxId(0);
+    await routers[0]!.stop();
+    routers[0] = null;
+    const dataDir = mkdtempSync(join(tmpdir(), 'deis-edge-role-'));
+    dataDirs.push(dataDir);
+    const role = spawn(process.execPath, [PLATFORM_JS, 'router'], {
+      env: {
+        PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+        DEIS_DATA_DIR: dataDir,
+        DEIS_PLATFORM_NAME: platformName,
+        DEIS_NETWORK: platformName,
+        DEIS_ROUTER_HTTP_PORT: String(httpPort),
+        DEIS_ROUTER_HTTPS_PORT: String(httpsPort),
+        DEIS_CONTROLLER_URL: controllerUrl,
+        DEIS_BUILDER_KEY: BUILDER_KEY,
+        DEIS_ROUTER_EDGE_ENGINE: `unix://${sockets[EDGE_NODES[0]!.index]}`,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    role.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    role.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => role.once('exit', (code) => resolve(code)));
+    try {
+      await eventually(() => output, (text) => /\bready\b/.test(text) || role.exitCode !== null, 30_000);
+      expect(role.exitCode, output).toBeNull();
+      expect(output).toContain('in its edge sandbox on network');
+      // The role's sandbox is the one the other router made: same platform, ports and network.
+      expect(await sandboxId(0)).toBe(kept);
+      const answers = await fromClient(EDGE_NODES[0]!.address, httpPort, appHost, 6);
+      expect(answers.filter((a) => a.status !== 200), output).toEqual([]);
+      expect(new Set(answers.map((a) => a.name)).size).toBe(2);
+    } finally {
+      role.kill('SIGTERM');
+    }
+    expect(await exited, output).toBe(0);
+    expect(await sandboxId(0)).toBe(kept);
   });
 });
