@@ -1,9 +1,10 @@
 /**
- * The router on a cluster (ADR 0020): app containers are swarm tasks spread over the nodes, a real controller serves
+ * The router on a cluster (ADR 0020): three app containers are swarm tasks, one on each node, a real controller serves
  * their task addresses (on the overlay) in its routing table, and two routers in edge mode run nginx in sandboxes on
  * node 2 and node 3. Requests come from the client machine (the hub) to each node's address: every task answers
- * through either node, a task leaving the table is followed without a reload, a new host name is reloaded inside the
- * sandbox, a sandbox removed or killed under a router is replaced, and a router started again adopts its sandbox.
+ * through either node, over HTTP and HTTPS, a task leaving the table is followed without a reload and with no failed
+ * request, a new host name is reloaded inside the sandbox, a sandbox removed or killed under a router is replaced, a
+ * router started again adopts its sandbox, and so does the built platform's router role.
  * @module
  */
 import { execFile, spawn } from 'node:child_process';
@@ -52,13 +53,14 @@ interface Answer {
  * `address:port` with the Host header `host`. The test's own process has no route to the cluster: a Node child in
  * the hub's network namespace sends them.
  */
-async function fromClient(address: string, port: number, host: string, count: number, forMs = 0): Promise<Answer[]> {
+async function fromClient(address: string, port: number, host: string, count: number, forMs = 0, tls = false): Promise<Answer[]> {
   const script = `
-    const http = require('http');
-    const [address, port, host, count, forMs] = JSON.parse(process.argv[1]);
+    const [address, port, host, count, forMs, tls] = JSON.parse(process.argv[1]);
+    const client = require(tls ? 'https' : 'http');
     const until = Date.now() + forMs;
     const one = () => new Promise((resolve) => {
-      const request = http.get({ host: address, port, path: '/', agent: false, headers: { host }, timeout: 5000 }, (response) => {
+      const options = { host: address, port, path: '/', agent: false, headers: { host }, timeout: 5000, servername: host, rejectUnauthorized: false };
+      const request = client.get(options, (response) => {
         let body = '';
         response.setEncoding('utf8');
         response.on('data', (chunk) => (body += chunk));
@@ -77,8 +79,26 @@ async function fromClient(address: string, port: number, host: string, count: nu
       console.log(JSON.stringify(answers));
     })();
   `;
-  const { stdout } = await promisify(execFile)('nsenter', [`--net=${HUB}`, process.execPath, '-e', script, JSON.stringify([address, port, host, count, forMs])], { timeout: 60_000 });
+  const { stdout } = await promisify(execFile)('nsenter', [`--net=${HUB}`, process.execPath, '-e', script, JSON.stringify([address, port, host, count, forMs, tls])], { timeout: 60_000 });
   return JSON.parse(stdout) as Answer[];
+}
+
+/**
+ * Pins a container (a one-replica service) to a node: Swarm would place three services wherever the shared cluster has
+ * the fewest tasks, maybe all on one node. The changed spec makes Swarm replace the task there, and the scheduler's
+ * container is the service's newest task.
+ */
+async function placeOn(name: string, nodeIndex: number): Promise<void> {
+  const nodeId = ((await nodes[nodeIndex]!.info()) as { Swarm: { NodeID: string } }).Swarm.NodeID;
+  const onNode = async () =>
+    ((await manager.listTasks({ filters: { service: [name], 'desired-state': ['running'] } })) as Array<{ NodeID: string; Status: { State: string } }>).filter(
+      (task) => task.NodeID === nodeId && task.Status.State === 'running',
+    ).length === 1;
+  if (await onNode()) return;
+  const service = (await manager.getService(name).inspect()) as { ID: string; Version: { Index: number }; Spec: { TaskTemplate: Record<string, unknown> } };
+  const spec = { ...service.Spec, TaskTemplate: { ...service.Spec.TaskTemplate, Placement: { Constraints: [`node.id==${nodeId}`] } } };
+  await manager.getService(service.ID).update({ _query: { version: service.Version.Index }, _body: spec } as never);
+  await eventually(onNode, (placed) => placed, 60_000);
 }
 
 /** nginx's master (from its pid file) and its workers, to tell a reload (new workers) from none. */
@@ -163,6 +183,7 @@ describe('the router on a cluster, in edge mode', () => {
         port: 5000,
       });
     }
+    for (const [index, name] of names.entries()) await placeOn(name, index);
     for (const name of names) await scheduler.waitReady(name, { kind: 'http', port: 5000, path: '/' }, 60_000);
     upstreams = (await scheduler.list(labels)).map((container) => container.address!);
 
@@ -196,9 +217,10 @@ describe('the router on a cluster, in edge mode', () => {
     for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('places the tasks on more than one node and makes a sandbox on each edge node, on the overlay', async () => {
+  it('has a task on every node and a sandbox on each edge node, on the overlay', async () => {
     const tasks = (await manager.listTasks({ filters: { label: [`edge-run=${id}`], 'desired-state': ['running'] } })) as Array<{ NodeID: string }>;
-    expect(new Set(tasks.map((t) => t.NodeID)).size).toBeGreaterThan(1);
+    expect(tasks).toHaveLength(3);
+    expect(new Set(tasks.map((t) => t.NodeID)).size).toBe(3);
     for (const { index } of EDGE_NODES) {
       const info = (await nodes[index]!.getContainer(sandboxName).inspect()) as {
         State: { Running: boolean };
@@ -223,6 +245,9 @@ describe('the router on a cluster, in edge mode', () => {
       // Round robin: no task answers more than its share plus the workers' different starting points.
       for (const name of names) expect(answers.filter((a) => a.name === name).length, `${address} ${name}`).toBeGreaterThanOrEqual(2);
       expect(new Set(answers.map((a) => a.forwardedFor))).toEqual(new Set(['100.124.0.1']));
+      // HTTPS on the other published port (the default certificate: the app has none of its own).
+      const overTls = await fromClient(address, httpsPort, appHost, 3, 0, true);
+      expect(overTls.map((a) => a.status), address).toEqual([200, 200, 200]);
       // Unknown host names get the default server's 404, from nginx in the sandbox.
       expect((await fromClient(address, httpPort, `nobody.${id}.test`, 1))[0]?.status).toBe(404);
     }
