@@ -14,12 +14,12 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { ApiClient, ApiError, errorMessageOf } from '@deis/sdk/client';
 import type { RouteUpstream, RoutingTable } from '@deis/sdk/types';
+import { EdgeSandbox, sameRun } from './edge-sandbox.ts';
+import type { EdgeSandboxOptions, SandboxRun } from './edge-sandbox.ts';
 import { NginxConfigRefused, NginxError, NginxProcess, testNginxConfig } from './nginx-process.ts';
 import { DEFAULT_NGINX_MODULE_DIR, peersBody, refusedCertificateDigests, renderNginxConfig, REVISION_HEADER } from './render-nginx-config.ts';
 import type { RenderedNginxConfig, RenderOptions } from './render-nginx-config.ts';
 import { ensureFileContent, isUsableKeyPair } from './router-files.ts';
-import { EdgeSandbox, sameRun } from './edge-sandbox.ts';
-import type { EdgeSandboxOptions, SandboxRun } from './edge-sandbox.ts';
 
 export interface RouterOptions {
   /** e.g. `http://127.0.0.1:8000` */
