@@ -45,6 +45,8 @@ export interface RenderOptions {
   revision?: number;
   /** Holds ndk_http_module.so and ngx_http_lua_module.so. */
   moduleDir?: string;
+  /** How long nginx waits for an upstream to accept a connection before it tries the next; default 30. */
+  connectTimeoutSeconds?: number;
 }
 
 export interface NginxFile {
@@ -381,7 +383,7 @@ export function renderNginxConfig(table: RoutingTable, options: RenderOptions): 
     '    proxy_set_header Upgrade $http_upgrade;',
     // Empty unless upgrading, which lets nginx keep upstream connections alive.
     '    proxy_set_header Connection $connection_upgrade;',
-    '    proxy_connect_timeout 30s;',
+    `    proxy_connect_timeout ${options.connectTimeoutSeconds ?? 30}s;`,
     '    proxy_send_timeout 1200s;',
     '    proxy_read_timeout 1200s;',
     '    proxy_next_upstream error timeout;',
