@@ -49,38 +49,65 @@ interface Answer {
 }
 
 /**
- * `count` requests (and more until `forMs` have passed), one connection each, from the client machine to
- * `address:port` with the Host header `host`. The test's own process has no route to the cluster: a Node child in
- * the hub's network namespace sends them.
+ * The client machine's requests, one connection each, to `address:port` with the Host header `host`: `count` of them,
+ * and in load mode more until its stdin ends (it says `started` on stderr after its first answer). The test's own
+ * process has no route to the cluster: a Node child in the hub's network namespace sends them.
  */
-async function fromClient(address: string, port: number, host: string, count: number, forMs = 0, tls = false): Promise<Answer[]> {
-  const script = `
-    const [address, port, host, count, forMs, tls] = JSON.parse(process.argv[1]);
-    const client = require(tls ? 'https' : 'http');
-    const until = Date.now() + forMs;
-    const one = () => new Promise((resolve) => {
-      const options = { host: address, port, path: '/', agent: false, headers: { host }, timeout: 5000, servername: host, rejectUnauthorized: false };
-      const request = client.get(options, (response) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk) => (body += chunk));
-        response.on('end', () => {
-          let parsed = {};
-          try { parsed = JSON.parse(body); } catch {}
-          resolve({ status: response.statusCode, name: parsed.name, forwardedFor: parsed.forwardedFor });
-        });
+const CLIENT_SCRIPT = `
+  const [address, port, host, count, tls, load] = JSON.parse(process.argv[1]);
+  const client = require(tls ? 'https' : 'http');
+  let more = load;
+  if (load) {
+    process.stdin.on('end', () => (more = false));
+    process.stdin.resume();
+  }
+  const one = () => new Promise((resolve) => {
+    const options = { host: address, port, path: '/', agent: false, headers: { host }, timeout: 5000, servername: host, rejectUnauthorized: false };
+    const request = client.get(options, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk) => (body += chunk));
+      response.on('end', () => {
+        let parsed = {};
+        try { parsed = JSON.parse(body); } catch {}
+        resolve({ status: response.statusCode, name: parsed.name, forwardedFor: parsed.forwardedFor });
       });
-      request.on('timeout', () => request.destroy(new Error('timed out')));
-      request.on('error', (error) => resolve({ status: 0, error: error.message }));
     });
-    (async () => {
-      const answers = [];
-      for (let i = 0; i < count || Date.now() < until; i++) answers.push(await one());
-      console.log(JSON.stringify(answers));
-    })();
-  `;
-  const { stdout } = await promisify(execFile)('nsenter', [`--net=${HUB}`, process.execPath, '-e', script, JSON.stringify([address, port, host, count, forMs, tls])], { timeout: 60_000 });
+    request.on('timeout', () => request.destroy(new Error('timed out')));
+    request.on('error', (error) => resolve({ status: 0, error: error.message }));
+  });
+  (async () => {
+    const answers = [];
+    for (let i = 0; i < count || more; i++) {
+      answers.push(await one());
+      if (load && i === 0) process.stderr.write('started\\n');
+    }
+    console.log(JSON.stringify(answers));
+  })();
+`;
+
+async function fromClient(address: string, port: number, host: string, count: number, tls = false): Promise<Answer[]> {
+  const { stdout } = await promisify(execFile)('nsenter', [`--net=${HUB}`, process.execPath, '-e', CLIENT_SCRIPT, JSON.stringify([address, port, host, count, tls, false])], { timeout: 60_000 });
   return JSON.parse(stdout) as Answer[];
+}
+
+/** Requests one after the other until `stop`, which resolves with every answer; started once the first is in. */
+async function loadFromClient(address: string, port: number, host: string): Promise<{ stop: () => Promise<Answer[]> }> {
+  const child = spawn('nsenter', [`--net=${HUB}`, process.execPath, '-e', CLIENT_SCRIPT, JSON.stringify([address, port, host, 1, false, true])], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await eventually(() => stderr, (text) => text.includes('started') || child.exitCode !== null, 30_000);
+  return {
+    stop: async () => {
+      child.stdin.end();
+      const code = await exited;
+      if (code !== 0) throw new Error(`the load ended with ${code}: ${stderr}`);
+      return JSON.parse(stdout) as Answer[];
+    },
+  };
 }
 
 /**
@@ -248,7 +275,7 @@ describe('the router on a cluster, in edge mode', () => {
       for (const name of names) expect(answers.filter((a) => a.name === name).length, `${address} ${name}`).toBeGreaterThanOrEqual(2);
       expect(new Set(answers.map((a) => a.forwardedFor))).toEqual(new Set(['100.124.0.1']));
       // HTTPS on the other published port (the default certificate: the app has none of its own).
-      const overTls = await fromClient(address, httpsPort, appHost, 3, 0, true);
+      const overTls = await fromClient(address, httpsPort, appHost, 3, true);
       expect(overTls.map((a) => a.status), address).toEqual([200, 200, 200]);
       // Unknown host names get the default server's 404, from nginx in the sandbox.
       expect((await fromClient(address, httpPort, `nobody.${id}.test`, 1))[0]?.status).toBe(404);
@@ -261,15 +288,11 @@ describe('the router on a cluster, in edge mode', () => {
     const before = dataDirs.map(nginxProcesses);
     const [leaving, ...staying] = names;
     // Requests all along, as during a deploy: the task leaves the table first and stops only after that.
-    const loadMs = 6000;
-    const loadStarted = Date.now();
-    const load = EDGE_NODES.map(({ address }) => fromClient(address, httpPort, appHost, 1, loadMs));
+    const load = await Promise.all(EDGE_NODES.map(({ address }) => loadFromClient(address, httpPort, appHost)));
     upstreams = (await scheduler.list(labels)).filter((c) => c.name !== leaving).map((c) => c.address!);
     await applied();
     await scheduler.stop(leaving!, 0);
-    // The load outlasted the change and the stop, so it covered both.
-    expect(Date.now() - loadStarted).toBeLessThan(loadMs);
-    const during = (await Promise.all(load)).flat();
+    const during = (await Promise.all(load.map((l) => l.stop()))).flat();
     expect(during.filter((a) => a.status !== 200)).toEqual([]);
     expect(during.length).toBeGreaterThan(20);
     for (const { address } of EDGE_NODES) {
