@@ -234,8 +234,10 @@ describe('the router on a cluster, in edge mode', () => {
     for (const router of routers) await router?.stop().catch(() => undefined);
     for (const { index } of EDGE_NODES) await nodes[index]!.getContainer(sandboxName).remove({ force: true }).catch(() => undefined);
     await controller?.close();
-    for (const container of await scheduler.list(labels).catch(() => [])) await scheduler.stop(container.name, 0).catch(() => undefined);
-    await scheduler?.close();
+    if (scheduler) {
+      for (const container of await scheduler.list(labels).catch(() => [])) await scheduler.stop(container.name, 0).catch(() => undefined);
+      await scheduler.close();
+    }
     for (let attempt = 0; attempt < 50; attempt++) {
       const gone = await manager.getNetwork(platformName).remove().then(() => true, (error: { statusCode?: number }) => error.statusCode === 404);
       if (gone) break;
@@ -271,7 +273,7 @@ describe('the router on a cluster, in edge mode', () => {
       const answers = await fromClient(address, httpPort, appHost, 12);
       expect(answers.filter((a) => a.status !== 200), address).toEqual([]);
       expect(new Set(answers.map((a) => a.name)), address).toEqual(new Set(names));
-      // Round robin: no task answers more than its share plus the workers' different starting points.
+      // Round robin: each task gets its share, give or take the two workers' different starting points.
       for (const name of names) expect(answers.filter((a) => a.name === name).length, `${address} ${name}`).toBeGreaterThanOrEqual(2);
       expect(new Set(answers.map((a) => a.forwardedFor))).toEqual(new Set(['100.124.0.1']));
       // HTTPS on the other published port (the default certificate: the app has none of its own).
