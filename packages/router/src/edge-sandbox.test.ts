@@ -24,7 +24,10 @@ function fakeEngine() {
     container.State = { Running: true, Restarting: false, StartedAt: `2026-01-01T00:00:0${next}Z` };
     container.NetworkSettings.SandboxKey = `/run/netns/sandbox-${next}`;
   };
+  /** Containers that will not start again (their network was made anew since, say). */
+  const unstartable = new Set<string>();
   const engine = {
+    unstartable,
     containers,
     calls,
     getContainer(ref: string) {
@@ -38,6 +41,7 @@ function fakeEngine() {
           calls.push(`start ${ref}`);
           const container = find(ref);
           if (!container) throw notFound();
+          if (unstartable.has(container.Id)) throw Object.assign(new Error('network 1a2b3c not found'), { statusCode: 404 });
           start(container);
         },
         remove: async () => {
@@ -104,6 +108,27 @@ describe('the edge sandbox', () => {
     expect(restarted.id).toBe(first.id);
     // A new run of the same container: nginx of the old one must move.
     expect(sameRun(first, restarted)).toBe(false);
+  });
+
+  it('makes a stopped sandbox anew when it will not start again', async () => {
+    const engine = fakeEngine();
+    const first = await sandboxOn(engine).ensure();
+    engine.containers.get('deis-edge-router')!.State.Running = false;
+    engine.unstartable.add(first.id);
+    engine.calls.length = 0;
+    const again = await sandboxOn(engine).ensure();
+    expect(again.id).not.toBe(first.id);
+    expect(engine.calls).toEqual([`start ${first.id}`, 'remove deis-edge-router', 'create deis-edge-router', `start ${again.id}`]);
+    // One that will not start even when new: the error says why.
+    engine.containers.get('deis-edge-router')!.State.Running = false;
+    engine.unstartable.add(again.id);
+    const originalCreate = engine.createContainer.bind(engine);
+    engine.createContainer = async (spec) => {
+      const made = await originalCreate(spec);
+      engine.unstartable.add(engine.containers.get(spec.name)!.Id);
+      return made;
+    };
+    await expect(sandboxOn(engine).ensure()).rejects.toThrow(/the edge sandbox deis-edge-router would not start: network 1a2b3c not found/);
   });
 
   it('makes the sandbox anew when it was made for other ports or another network', async () => {

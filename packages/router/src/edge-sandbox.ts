@@ -136,18 +136,30 @@ export class EdgeSandbox {
       }
     }
     if (!info) info = await this.#create();
-    if (!this.#run(info)) {
+    else if (!this.#run(info)) {
       try {
-        await this.#docker.getContainer(info.Id).start();
-      } catch (error) {
-        // 304: it was started meanwhile (by its restart policy).
-        if (statusOf(error) !== 304) throw new Error(`the edge sandbox ${this.#options.name} would not start: ${messageOf(error)}`, { cause: error });
+        info = await this.#start(info);
+      } catch {
+        // A stopped sandbox may not start again, e.g. when its network was made anew under the same name (the
+        // container names the old one): a new sandbox is made for the network as it is now.
+        await this.remove();
+        info = await this.#create();
       }
-      info = (await this.#inspect()) ?? info;
     }
+    if (!this.#run(info)) info = await this.#start(info);
     const run = this.#run(info);
     if (!run) throw new Error(`the edge sandbox ${this.#options.name} is not running after its start`);
     return run;
+  }
+
+  async #start(info: ContainerInfo): Promise<ContainerInfo> {
+    try {
+      await this.#docker.getContainer(info.Id).start();
+    } catch (error) {
+      // 304: it was started meanwhile (by its restart policy).
+      if (statusOf(error) !== 304) throw new Error(`the edge sandbox ${this.#options.name} would not start: ${messageOf(error)}`, { cause: error });
+    }
+    return (await this.#inspect()) ?? info;
   }
 
   async #create(): Promise<ContainerInfo> {
