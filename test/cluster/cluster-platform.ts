@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newCliUser } from '../e2e/drivers/cli.ts';
@@ -97,13 +97,14 @@ async function answers(n: number, url: string): Promise<boolean> {
 /** A PostgreSQL of the test's own on node 1, listening on the node's address. */
 async function startPostgres(dir: string): Promise<() => Promise<void>> {
   const bin = (await runProgram('bash', ['-c', 'dirname "$(command -v initdb 2>/dev/null || ls /usr/lib/postgresql/*/bin/initdb | tail -n 1)"'])).stdout.trim();
-  mkdirSync(dir, { recursive: true });
   const postgres = (await runProgram('id', ['-u', 'postgres'])).stdout.trim();
   chownSync(dir, Number(postgres), Number(postgres));
   chmodSync(dir, 0o700);
   const asPostgres = (program: string, args: string[]) => onNode(1, 'runuser', ['-u', 'postgres', '--', join(bin, program), ...args]);
   const init = await asPostgres('initdb', ['-D', join(dir, 'data'), '-U', 'deis', '--auth=trust']);
   if (init.code !== 0) throw new Error(`initdb: ${init.stderr}`);
+  // The controllers connect from the nodes' addresses.
+  appendFileSync(join(dir, 'data', 'pg_hba.conf'), 'host all all 100.124.0.0/24 trust\n');
   const options = `-c listen_addresses=${nodeAddress(1)} -p ${POSTGRES_PORT} -k ${dir} -c fsync=off -c max_connections=200`;
   const started = await asPostgres('pg_ctl', ['-D', join(dir, 'data'), '-l', join(dir, 'log'), '-w', '-o', options, 'start']);
   if (started.code !== 0) throw new Error(`pg_ctl start: ${started.stderr}${started.stdout}`);
@@ -121,7 +122,9 @@ export async function startClusterPlatform(extraEnv: Record<string, string> = {}
   const name = `deis-cl-${id}`;
   const domain = 'cluster.test';
   const workDir = mkdtempSync(join(tmpdir(), `${name}-`));
-  const stopPostgres = await startPostgres(join(workDir, 'postgres'));
+  // A directory of its own: the work directory is root's alone, and PostgreSQL runs as its own user.
+  const postgresDir = mkdtempSync(join(tmpdir(), `${name}-pg-`));
+  const stopPostgres = await startPostgres(postgresDir);
   const engines = CLUSTER_SOCKETS.map((socket) => `unix://${socket}`).join(',');
   const common: Record<string, string> = {
     DEIS_PLATFORM_NAME: name,
@@ -138,6 +141,8 @@ export async function startClusterPlatform(extraEnv: Record<string, string> = {}
     DEIS_BUILDER_SSH_PORT: String(SSH_PORT),
     DEIS_BUILDER_HTTP_PORT: String(BUILDER_HTTP_PORT),
     DEIS_CONTROLLER_PORT: String(CONTROLLER_PORT),
+    // Developers sign themselves up, as on a team's own platform; the first user still registers on node 1.
+    REGISTRATION_MODE: 'enabled',
     DEIS_SCHEDULER: 'swarm',
     DEIS_SWARM_ENGINES: engines,
     ...extraEnv,
@@ -201,6 +206,7 @@ export async function startClusterPlatform(extraEnv: Record<string, string> = {}
     await removeClusterResources(name);
     await stopPostgres();
     rmSync(workDir, { recursive: true, force: true });
+    rmSync(postgresDir, { recursive: true, force: true });
   };
 
   try {
