@@ -4,12 +4,13 @@
  * services on the cluster's nodes and a scale spreads them over more than one node.
  * @module
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORM_LABEL } from '@deis/scheduler/docker/docker-scheduler';
 import { freePort, REPO_ROOT } from '../e2e/drivers/platform.ts';
@@ -23,6 +24,8 @@ const id = randomBytes(3).toString('hex');
 const platformName = `swp-${id}`;
 const image = `swp-app:${id}`;
 const app = `swp-${id}`;
+/** A node label of this file's own, put on node 2 and taken off after. */
+const labelKey = `swp-zone-${id}`;
 
 interface Task {
   NodeID: string;
@@ -94,6 +97,11 @@ async function runningTasks(): Promise<Array<{ service: string; node: string }>>
   return tasks.filter((task) => names.has(task.ServiceID) && task.Status.State === 'running').map((task) => ({ service: names.get(task.ServiceID)!, node: hostnames.get(task.NodeID) ?? task.NodeID }));
 }
 
+/** `docker node update` on the manager (dockerode would need the node's whole spec and version). */
+async function nodeUpdate(...args: string[]): Promise<void> {
+  await promisify(execFile)('docker', ['-H', `unix://${sockets[0]}`, 'node', 'update', ...args], { env: { ...process.env, DOCKER_API_VERSION: '1.41' } });
+}
+
 async function removeLeftovers(): Promise<void> {
   for (const service of (await manager.listServices({ filters: { label: [`${PLATFORM_LABEL}=${platformName}`] } })) as Array<{ ID: string }>) {
     await manager.getService(service.ID).remove().catch(() => undefined);
@@ -141,6 +149,7 @@ describe('the platform on the swarm backend', () => {
   });
 
   afterAll(async () => {
+    await nodeUpdate('--label-rm', labelKey, 'deisc-node2').catch(() => undefined);
     if (token) await api('DELETE', `/v2/apps/${app}/`).catch(() => undefined);
     if (controller && controller.exitCode === null) {
       const exited = new Promise((resolve) => controller!.once('exit', resolve));
@@ -168,5 +177,39 @@ describe('the platform on the swarm backend', () => {
 
     const pods = (await expectStatus('GET', `/v2/apps/${app}/pods/`, 200)) as { results: Array<{ type: string; state: string }> };
     expect(pods.results.filter((pod) => pod.type === 'web' && pod.state === 'up')).toHaveLength(3);
+  });
+
+  it('lists the swarm\'s three nodes to an admin, the manager first, with the app\'s containers on them', async () => {
+    type Listed = { hostname: string; role: string; state: string; availability: string; address: string; containers: number };
+    const page = (await expectStatus('GET', '/v2/nodes/', 200)) as { count: number; results: Listed[] };
+    expect(page.count).toBe(3);
+    expect(page.results.map((node) => [node.hostname, node.role, node.state, node.availability, node.address])).toEqual([
+      ['deisc-node1', 'manager', 'ready', 'active', '100.124.0.11'],
+      ['deisc-node2', 'worker', 'ready', 'active', '100.124.0.12'],
+      ['deisc-node3', 'worker', 'ready', 'active', '100.124.0.13'],
+    ]);
+    const counts = Object.fromEntries(page.results.map((node) => [node.hostname, node.containers]));
+    const placed: Record<string, number> = {};
+    for (const task of await runningTasks()) placed[task.node] = (placed[task.node] ?? 0) + 1;
+    // Only this platform's containers count, not the other tests' on the shared cluster.
+    expect(counts).toEqual({ 'deisc-node1': placed['deisc-node1'] ?? 0, 'deisc-node2': placed['deisc-node2'] ?? 0, 'deisc-node3': placed['deisc-node3'] ?? 0 });
+  });
+
+  it('places the containers of a tagged app only on the nodes with those labels, and refuses a tag no node has', async () => {
+    const refused = await api('POST', `/v2/apps/${app}/config/`, { tags: { [labelKey]: 'b' } });
+    expect(refused).toEqual({ status: 400, body: { detail: `No nodes matched the provided labels: ${labelKey}=b` } });
+
+    await nodeUpdate('--label-add', `${labelKey}=b`, 'deisc-node2');
+    await expectStatus('POST', `/v2/apps/${app}/config/`, 201, { tags: { [labelKey]: 'b' } });
+    const moved = await until('three running tasks of the tagged release', async () => {
+      const tasks = await runningTasks();
+      return tasks.length === 3 && tasks.every((task) => task.node === 'deisc-node2') ? tasks : undefined;
+    }, 60_000);
+    expect(new Set(moved.map((task) => task.node))).toEqual(new Set(['deisc-node2']));
+
+    const labels = await manager.listServices({ filters: { label: [`${PLATFORM_LABEL}=${platformName}`, `io.deis.app=${app}`] } });
+    for (const service of labels as Array<{ Spec: { TaskTemplate: { Placement?: { Constraints?: string[] } } } }>) {
+      expect(service.Spec.TaskTemplate.Placement?.Constraints).toEqual([`node.labels.${labelKey}==b`]);
+    }
   });
 });

@@ -57,6 +57,7 @@ async function startControllerRole(
   containerKey: string,
   stops: Stops,
 ): Promise<string> {
+  const controllerSettings = loadControllerSettings(controllerEnv);
   const engines = loadEngineSettings(controllerEnv);
   log(engines.scheduler === 'swarm' ? `starting the scheduler (Docker Swarm: ${engines.swarmEngines.join(', ')})` : 'starting the scheduler (Docker engine)');
   const scheduler = await createScheduler({
@@ -69,9 +70,9 @@ async function startControllerRole(
     ...(settings.containerMemoryBytes !== null ? { defaultMemoryBytes: settings.containerMemoryBytes } : {}),
     pidsLimit: settings.containerPidsLimit,
     blockLinkLocal: settings.blockLinkLocal,
+    nodeLabels: controllerSettings.nodeLabels,
   });
 
-  const controllerSettings = loadControllerSettings(controllerEnv);
   const controller = await startController(controllerSettings, scheduler);
   stops.push(() => controller.close());
   log(`controller listening on ${controller.url}`);
