@@ -20,7 +20,7 @@ import { createScheduler, engineClient } from '@deis/scheduler/create-scheduler'
 import { loadEngineSettings } from './engine-settings.ts';
 import type { PlatformSettings } from './platform-settings.ts';
 import { loadRoleSettings } from './role-settings.ts';
-import type { Role } from './role-settings.ts';
+import type { Role, RoleSettings } from './role-settings.ts';
 import { ensureBuilderKey, ensureContainerKey } from './secrets.ts';
 
 export interface RunningPlatform {
@@ -102,7 +102,15 @@ async function startControllerRole(
   return controller.url;
 }
 
-async function startRouterRole(settings: PlatformSettings, log: (line: string) => void, controllerUrl: string, builderKey: string, listenAddress: string | undefined, stops: Stops): Promise<void> {
+async function startRouterRole(
+  settings: PlatformSettings,
+  log: (line: string) => void,
+  controllerUrl: string,
+  builderKey: string,
+  listenAddress: string | undefined,
+  stops: Stops,
+  edge?: RoleSettings['routerEdge'],
+): Promise<void> {
   const router = await startRouter({
     controllerUrl,
     builderKey,
@@ -111,9 +119,10 @@ async function startRouterRole(settings: PlatformSettings, log: (line: string) =
     httpsPort: settings.routerHttpsPort,
     ...(listenAddress ? { listenAddress } : {}),
     onError: (error: unknown) => log(`router: ${error instanceof Error ? error.message : String(error)}`),
+    ...(edge ? { edge: { ...edge, name: `${settings.platformName}-edge-router`, platformName: settings.platformName } } : {}),
   });
   stops.push(() => router.stop());
-  log(`router listening on ports ${settings.routerHttpPort} and ${settings.routerHttpsPort}`);
+  log(`router listening on ports ${settings.routerHttpPort} and ${settings.routerHttpsPort}${edge ? ` of this node, in its edge sandbox on network ${edge.network}` : ''}`);
 }
 
 async function startBuilderRole(
@@ -183,7 +192,7 @@ export async function runRole(role: Role, settings: PlatformSettings, log: (line
       };
       await startControllerRole(settings, log, controllerEnv, roleSettings.containerKey(), stops);
     } else if (role === 'router') {
-      await startRouterRole(settings, log, roleSettings.controllerUrl, builderKey, roleSettings.routerListen, stops);
+      await startRouterRole(settings, log, roleSettings.controllerUrl, builderKey, roleSettings.routerListen, stops, roleSettings.routerEdge);
     } else {
       await startBuilderRole(settings, log, roleSettings.controllerUrl, builderKey, roleSettings.builderListen, stops, env);
     }

@@ -72,6 +72,8 @@ describe('renderNginxConfig', () => {
     const admin = config.split(/\n {4}server \{\n/).find((block) => block.includes('location = /peers'));
     expect(admin).toMatch(/^\s+listen unix:\/data\/admin\.sock;\n/);
     expect(admin).not.toMatch(/listen [^u]/);
+    // The revision a router whose nginx is in another network namespace checks after a reload.
+    expect(admin).toContain('deis_router.health("3", "X-Deis-Router-Generation", "X-Deis-Router-Revision")');
   });
 
   it('renders the same text whatever the generation and the containers, so deploys and scaling need no reload', () => {

@@ -411,6 +411,11 @@ export function renderNginxConfig(table: RoutingTable, options: RenderOptions): 
     '        location = /peers {',
     '            content_by_lua_block { deis_router.update() }',
     '        }',
+    // The revision check of a router whose nginx runs in another network namespace (ADR 0020), which cannot reach
+    // nginx's ports but shares its files.
+    '        location = /healthz {',
+    `            content_by_lua_block { deis_router.health("${options.revision ?? 0}", "${GENERATION_HEADER}", "${REVISION_HEADER}") }`,
+    '        }',
     '    }',
     '',
     '    server {',
