@@ -138,6 +138,8 @@ export async function startClusterPlatform(extraEnv: Record<string, string> = {}
     DEIS_CONTAINER_KEY: randomBytes(32).toString('hex'),
     DEIS_ROUTER_HTTP_PORT: String(ROUTER_PORT),
     DEIS_ROUTER_HTTPS_PORT: '443',
+    // A dead node's containers never refuse a connection: the routers try the next within 2 s.
+    DEIS_ROUTER_CONNECT_TIMEOUT: '2',
     DEIS_BUILDER_SSH_PORT: String(SSH_PORT),
     DEIS_BUILDER_HTTP_PORT: String(BUILDER_HTTP_PORT),
     DEIS_CONTROLLER_PORT: String(CONTROLLER_PORT),

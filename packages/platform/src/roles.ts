@@ -117,6 +117,7 @@ async function startRouterRole(
     dataDir: join(settings.dataDir, 'router'),
     httpPort: settings.routerHttpPort,
     httpsPort: settings.routerHttpsPort,
+    connectTimeoutSeconds: settings.routerConnectTimeoutSeconds,
     ...(listenAddress ? { listenAddress } : {}),
     onError: (error: unknown) => log(`router: ${error instanceof Error ? error.message : String(error)}`),
     ...(edge ? { edge: { ...edge, name: `${settings.platformName}-edge-router`, platformName: settings.platformName } } : {}),
