@@ -23,6 +23,7 @@ import { findReleaseByVersion, latestGoodRelease } from './formation-store.ts';
 import { formationState, withAppLock } from './formation-state.ts';
 import { loadReleaseContext } from './release-context.ts';
 import { executeRollout, stopContainers } from './rollout.ts';
+import { markDraining } from './rollout-marks.ts';
 
 /** Checks in flight at once, whatever the number of containers: the rest wait for the next tick. */
 export const MAX_PROBES_IN_FLIGHT = 64;
@@ -105,7 +106,7 @@ export async function replaceUnhealthy(deps: ControllerDeps, appId: string, name
     if (!container || container.state !== 'up' || (container.startedAt?.getTime() ?? 0) !== startedAt) return;
     const { draining } = formationState(deps);
     if (draining.has(name)) return;
-    draining.add(name);
+    await markDraining(deps, [name]);
     // The router lets go now, while the replacement starts.
     deps.routing.changed();
     const type = container.labels[LABEL.type] ?? '';
