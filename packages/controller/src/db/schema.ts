@@ -172,13 +172,14 @@ export interface LogDrainsTable {
 }
 
 /**
- * Containers a rollout keeps out of the routers' tables (ADR 0021): `not_ready` (started, readiness not passed) or
- * `draining` (being replaced). Written on PostgreSQL, where every controller builds its routers' tables from it;
+ * Containers kept out of the routers' tables (ADR 0021): `not_ready` (started by a rollout, readiness not passed),
+ * `draining` (being replaced) or `unready` (failing its readiness probe, or restarted and not passed yet: the health
+ * monitor's, container-health.ts). Written on PostgreSQL, where every controller builds its routers' tables from it;
  * on SQLite the one controller keeps them in memory (formation/rollout-marks.ts).
  */
 export interface RolloutMarksTable {
   name: string;
-  mark: 'not_ready' | 'draining';
+  mark: 'not_ready' | 'draining' | 'unready';
   created: Time;
 }
 

@@ -137,7 +137,7 @@ export async function reconcileApp(deps: ControllerDeps, appUuid: string, option
  */
 async function restartInPlace(deps: ControllerDeps, appUuid: string, container: Container): Promise<void> {
   const type = container.labels[LABEL.type] ?? '';
-  if (isRoutableType(type)) holdUntilReady(deps, container.name);
+  if (isRoutableType(type)) await holdUntilReady(deps, container.name);
   await deps.scheduler.restart(container.name);
   const restarts = noteRestarted(deps, container.name, container.labels[LABEL.app] ?? '');
   const how = container.state === 'down' ? 'exited' : `crashed with exit code ${container.exitCode ?? 'unknown'}`;

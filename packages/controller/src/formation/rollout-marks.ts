@@ -1,5 +1,6 @@
 /**
- * Which containers rollouts keep out of the routers' tables: new ones not ready yet, old ones draining (ADR 0021).
+ * Which containers rollouts keep out of the routers' tables: new ones not ready yet, old ones draining (ADR 0021),
+ * and, for the health monitor (container-health.ts, which keeps its own set in memory), those failing readiness.
  * Every controller keeps its own marks in memory (formation-state.ts), read at once by what runs on it. On PostgreSQL,
  * where several controllers serve one store and a router may poll any of them, each mark is also written to the
  * store (`rollout_marks`) before the change it makes is announced, and every routing table is built from the store's
@@ -9,6 +10,7 @@
  */
 import type { ControllerDeps } from '../deps.ts';
 import { storeTime } from '../clock.ts';
+import type { RolloutMarksTable } from '../db/schema.ts';
 import { formationState } from './formation-state.ts';
 
 type MarkDeps = Pick<ControllerDeps, 'scheduler' | 'db' | 'dialect'>;
@@ -16,11 +18,17 @@ type MarkDeps = Pick<ControllerDeps, 'scheduler' | 'db' | 'dialect'>;
 export interface RolloutMarks {
   readonly notReady: ReadonlySet<string>;
   readonly draining: ReadonlySet<string>;
+  /** The store's only: this controller's own are the health monitor's (container-health.ts). */
+  readonly unready: ReadonlySet<string>;
 }
+
+const NONE: ReadonlySet<string> = new Set();
+
+type Mark = RolloutMarksTable['mark'];
 
 const shared = (deps: MarkDeps): boolean => deps.dialect === 'postgres';
 
-async function writeMarks(deps: MarkDeps, names: string[], mark: 'not_ready' | 'draining'): Promise<void> {
+async function writeMarks(deps: MarkDeps, names: string[], mark: Mark): Promise<void> {
   if (!shared(deps) || names.length === 0) return;
   const created = storeTime();
   await deps.db
@@ -30,7 +38,7 @@ async function writeMarks(deps: MarkDeps, names: string[], mark: 'not_ready' | '
     .execute();
 }
 
-async function deleteMarks(deps: MarkDeps, names: string[], only?: 'not_ready'): Promise<void> {
+async function deleteMarks(deps: MarkDeps, names: string[], only?: Mark): Promise<void> {
   if (!shared(deps) || names.length === 0) return;
   let query = deps.db.deleteFrom('rollout_marks').where('name', 'in', names);
   if (only) query = query.where('mark', '=', only);
@@ -77,6 +85,15 @@ export async function markSwitch(deps: MarkDeps, ready: string[], leaving: strin
   });
 }
 
+/**
+ * The health monitor's marks, in the store only (it keeps its own set): a container failing readiness, or restarted
+ * in place, is out of every controller's tables until it passes again (`healthy`).
+ */
+export async function shareUnready(deps: MarkDeps, names: string[], healthy: boolean): Promise<void> {
+  if (healthy) await deleteMarks(deps, names, 'unready');
+  else await writeMarks(deps, names, 'unready');
+}
+
 /** Containers that are gone (stopped and removed): nothing to keep out any more. */
 export async function forgetMarks(deps: MarkDeps, names: string[]): Promise<void> {
   const { notReady, draining } = formationState(deps);
@@ -93,13 +110,13 @@ export async function forgetMarks(deps: MarkDeps, names: string[]): Promise<void
  */
 export async function allRolloutMarks(deps: MarkDeps): Promise<RolloutMarks> {
   const local = formationState(deps);
-  if (!shared(deps)) return local;
+  if (!shared(deps)) return { notReady: local.notReady, draining: local.draining, unready: NONE };
   const rows = await deps.db.selectFrom('rollout_marks').select(['name', 'mark']).execute();
-  if (rows.length === 0) return local;
   const notReady = new Set(local.notReady);
   const draining = new Set(local.draining);
-  for (const row of rows) (row.mark === 'draining' ? draining : notReady).add(row.name);
-  return { notReady, draining };
+  const unready = new Set<string>();
+  for (const row of rows) ({ not_ready: notReady, draining, unready })[row.mark].add(row.name);
+  return { notReady, draining, unready };
 }
 
 /**

@@ -16,9 +16,10 @@ import type { RolloutMarks } from './rollout-marks.ts';
 function serving(deps: ControllerDeps, marks: RolloutMarks, containers: Container[]): RouteUpstream[] {
   const { notReady, draining } = marks;
   const { unready } = healthState(deps);
+  const unreadyElsewhere = marks.unready;
   return containers
     .filter((c) => isRoutableType(c.labels[LABEL.type] ?? '') && c.state === 'up' && c.address !== null)
-    .filter((c) => !notReady.has(c.name) && !draining.has(c.name) && !unready.has(c.name))
+    .filter((c) => !notReady.has(c.name) && !draining.has(c.name) && !unready.has(c.name) && !unreadyElsewhere.has(c.name))
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((c) => ({ host: c.address!.host, port: c.address!.port }));
 }

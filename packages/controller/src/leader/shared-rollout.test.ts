@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RoutingTable } from '@deis/sdk/types';
 import { appLocksOf } from '../db/app-locks.ts';
+import { holdUntilReady } from '../formation/container-health.ts';
+import { shareUnready } from '../formation/rollout-marks.ts';
 import { whenAppIdle } from '../formation/formation-state.ts';
 import { startRoutingRelay } from '../routing/routing-relay.ts';
 import type { RoutingRelay } from '../routing/routing-relay.ts';
@@ -112,6 +114,19 @@ describe.skipIf(!process.env.DEIS_TEST_DATABASE_URL)('a rollout shared by two co
     await whenAppIdle(a.deps, 'demo');
     expect((await containers(a)).map((c) => c.name)).toEqual([fresh.name]);
     expect(await a.deps.db.selectFrom('rollout_marks').selectAll().execute()).toEqual([]);
+  });
+
+  it("keeps a container the health monitor holds on one controller out of the other's table until it passes", async () => {
+    const { a, b, alice } = await start();
+    expect((await push(a, alice, 'example/app:1')).status).toBe(201);
+    await whenAppIdle(a.deps, 'demo');
+    const [container] = await containers(a);
+    const tableOfB = async () => upstreamsOf((await b.call('GET', '/v2/hooks/routes?wait=0', { builder: true })).json as RoutingTable);
+    expect(await tableOfB()).toEqual([address(container!)]);
+    await holdUntilReady(a.deps, container!.name);
+    expect(await tableOfB()).toEqual([]);
+    await shareUnready(a.deps, [container!.name], true);
+    expect(await tableOfB()).toEqual([address(container!)]);
   });
 
   /** Leader loops with no loops: what matters is what a controller does on taking the lead. */
