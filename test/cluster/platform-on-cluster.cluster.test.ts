@@ -67,7 +67,8 @@ describe('the platform on a 3-node Swarm, through the CLI and git', () => {
     for (let i = 0; i < 12; i++) expect((await clientRequest(platform.routers[i % 2]!, `${APP}.${platform.domain}`)).body).toContain('Powered by Swarm\nRelease v3');
     expectOk(await deis(['rollback', 'v2', '-a', APP]));
     for (let i = 0; i < 12; i++) expect((await clientRequest(platform.routers[i % 2]!, `${APP}.${platform.domain}`)).body).toContain('Powered by Deis\nRelease v4');
-    expect(await webNodes()).toHaveLength(6);
+    // The old containers stop once the routers have let go of them, after the deploy has answered.
+    await until('the old containers stopped', async () => (await webNodes()).length === 6, 30_000, () => platform.outputs());
   }, 300_000);
 
   it('runs a one-off command and shows the logs', async () => {
