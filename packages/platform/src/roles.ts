@@ -16,7 +16,8 @@ import { startRoutingRelay } from '@deis/controller/routing/routing-relay';
 import { startController } from '@deis/controller/server';
 import { loadControllerSettings } from '@deis/controller/settings';
 import { startRouter } from '@deis/router/router';
-import { createScheduler } from '@deis/scheduler/create-scheduler';
+import { createScheduler, engineClient } from '@deis/scheduler/create-scheduler';
+import { loadEngineSettings } from './engine-settings.ts';
 import type { PlatformSettings } from './platform-settings.ts';
 import { loadRoleSettings } from './role-settings.ts';
 import type { Role, RoleSettings } from './role-settings.ts';
@@ -56,9 +57,12 @@ async function startControllerRole(
   containerKey: string,
   stops: Stops,
 ): Promise<string> {
-  log('starting the scheduler (Docker engine)');
+  const controllerSettings = loadControllerSettings(controllerEnv);
+  const engines = loadEngineSettings(controllerEnv);
+  log(engines.scheduler === 'swarm' ? `starting the scheduler (Docker Swarm: ${engines.swarmEngines.join(', ')})` : 'starting the scheduler (Docker engine)');
   const scheduler = await createScheduler({
-    kind: 'docker',
+    kind: engines.scheduler,
+    ...(engines.scheduler === 'swarm' ? { swarmEngines: engines.swarmEngines } : {}),
     platformName: settings.platformName,
     networkName: settings.networkName,
     networkSubnet: settings.networkSubnet,
@@ -66,9 +70,9 @@ async function startControllerRole(
     ...(settings.containerMemoryBytes !== null ? { defaultMemoryBytes: settings.containerMemoryBytes } : {}),
     pidsLimit: settings.containerPidsLimit,
     blockLinkLocal: settings.blockLinkLocal,
+    nodeLabels: controllerSettings.nodeLabels,
   });
 
-  const controllerSettings = loadControllerSettings(controllerEnv);
   const controller = await startController(controllerSettings, scheduler);
   stops.push(() => controller.close());
   log(`controller listening on ${controller.url}`);
@@ -113,6 +117,7 @@ async function startRouterRole(
     dataDir: join(settings.dataDir, 'router'),
     httpPort: settings.routerHttpPort,
     httpsPort: settings.routerHttpsPort,
+    connectTimeoutSeconds: settings.routerConnectTimeoutSeconds,
     ...(listenAddress ? { listenAddress } : {}),
     onError: (error: unknown) => log(`router: ${error instanceof Error ? error.message : String(error)}`),
     ...(edge ? { edge: { ...edge, name: `${settings.platformName}-edge-router`, platformName: settings.platformName } } : {}),
@@ -121,8 +126,18 @@ async function startRouterRole(
   log(`router listening on ports ${settings.routerHttpPort} and ${settings.routerHttpsPort}${edge ? ` of this node, in its edge sandbox on network ${edge.network}` : ''}`);
 }
 
-async function startBuilderRole(settings: PlatformSettings, log: (line: string) => void, controllerUrl: string, builderKey: string, listenAddress: string | undefined, stops: Stops): Promise<void> {
+async function startBuilderRole(
+  settings: PlatformSettings,
+  log: (line: string) => void,
+  controllerUrl: string,
+  builderKey: string,
+  listenAddress: string | undefined,
+  stops: Stops,
+  env: Record<string, string | undefined> = process.env,
+): Promise<void> {
+  const { builderEngine } = loadEngineSettings(env);
   const builder = await startBuilder({
+    docker: engineClient(builderEngine),
     controllerUrl,
     builderKey,
     dataDir: join(settings.dataDir, 'builder'),
@@ -151,7 +166,7 @@ export async function runPlatform(settings: PlatformSettings, log: (line: string
   try {
     const controllerUrl = await startControllerRole(settings, log, controllerEnvironment(settings, builderKey, env), ensureContainerKey(settings.dataDir), stops);
     await startRouterRole(settings, log, controllerUrl, builderKey, undefined, stops);
-    await startBuilderRole(settings, log, controllerUrl, builderKey, undefined, stops);
+    await startBuilderRole(settings, log, controllerUrl, builderKey, undefined, stops, env);
   } catch (error) {
     await stop();
     throw error;
@@ -180,7 +195,7 @@ export async function runRole(role: Role, settings: PlatformSettings, log: (line
     } else if (role === 'router') {
       await startRouterRole(settings, log, roleSettings.controllerUrl, builderKey, roleSettings.routerListen, stops, roleSettings.routerEdge);
     } else {
-      await startBuilderRole(settings, log, roleSettings.controllerUrl, builderKey, roleSettings.builderListen, stops);
+      await startBuilderRole(settings, log, roleSettings.controllerUrl, builderKey, roleSettings.builderListen, stops, env);
     }
   } catch (error) {
     await stop();

@@ -56,6 +56,11 @@ describe('renderNginxConfig', () => {
     expect(renderNginxConfig(table([]), { ...options, workerProcesses: 2 }).config).toContain('worker_processes 2;');
   });
 
+  it("connects to containers within Deis's 30 s, or the time given", () => {
+    expect(renderNginxConfig(table([]), options).config).toContain('proxy_connect_timeout 30s;');
+    expect(renderNginxConfig(table([]), { ...options, connectTimeoutSeconds: 2 }).config).toContain('proxy_connect_timeout 2s;');
+  });
+
   it('answers unknown hosts with 404 from a default server on both ports, and /healthz with the generation and revision', () => {
     const { config } = renderNginxConfig(table([]), options);
     const defaultServer = serverBlock(config, '_');

@@ -39,6 +39,12 @@ export interface RenderOptions {
   /** Serves HTTPS for every host name without a certificate of its own (the platform's names, unknown hosts). */
   defaultCertificate: { certificatePath: string; keyPath: string };
   workerProcesses?: number | 'auto';
+  /**
+   * Seconds nginx waits to connect to a container before trying the next; default 30 (Deis's). On one host a gone
+   * container refuses at once; on a cluster a dead node's containers do not answer at all, so a few seconds keep the
+   * requests that meet them short.
+   */
+  connectTimeoutSeconds?: number;
   /** Certificates (by `certificateDigest`) nginx would not load; left out, their names served with the default one. */
   refusedCertificates?: ReadonlySet<string>;
   /** Served in the revision header, so the router can tell when nginx has loaded this configuration. */

@@ -37,6 +37,8 @@ export interface RouterOptions {
   /** Where nginx's dynamic modules (ndk, lua) are; Debian's place when absent. */
   nginxModuleDir?: string;
   workerProcesses?: number | 'auto';
+  /** See RenderOptions.connectTimeoutSeconds. */
+  connectTimeoutSeconds?: number;
   /** How long the controller may hold a poll open, in seconds (at most 25). */
   pollSeconds?: number;
   /**
@@ -234,6 +236,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     paths: { pidFile, errorLog: join(logDir, 'error.log'), tempDir, certDir, adminSocket },
     defaultCertificate: await ensureDefaultCertificate(join(dataDir, 'default-tls')),
     workerProcesses: options.workerProcesses,
+    ...(options.connectTimeoutSeconds !== undefined ? { connectTimeoutSeconds: options.connectTimeoutSeconds } : {}),
     moduleDir: options.nginxModuleDir,
     // A task on a node that died answers nothing (its overlay address still resolves, the packets go nowhere): a
     // request that picked it waits this long before trying the next task, where one host's 30 s would hold it.

@@ -34,6 +34,8 @@ export interface CreateSchedulerOptions {
    * the network (an attachable overlay) and the stack images are made on the manager.
    */
   swarmEngines?: string[];
+  /** docker, fake: the labels of the one node (DEIS_NODE_LABELS); a swarm's nodes carry their own. */
+  nodeLabels?: Record<string, string>;
 }
 
 /** A client of one engine named by a unix socket path or a `tcp://host:port` URL. */
@@ -46,7 +48,7 @@ export function engineClient(endpoint: string): Docker {
 }
 
 export async function createScheduler(options: CreateSchedulerOptions): Promise<Scheduler> {
-  if (options.kind === 'fake') return new FakeScheduler();
+  if (options.kind === 'fake') return new FakeScheduler({ ...(options.nodeLabels ? { nodeLabels: options.nodeLabels } : {}) });
   if (options.kind === 'swarm') return createSwarmScheduler(options);
   const docker = options.docker ?? new Docker();
   const scheduler = await DockerScheduler.create({
@@ -58,6 +60,7 @@ export async function createScheduler(options: CreateSchedulerOptions): Promise<
     ...(options.defaultMemoryBytes !== undefined ? { defaultMemoryBytes: options.defaultMemoryBytes } : {}),
     ...(options.pidsLimit !== undefined ? { pidsLimit: options.pidsLimit } : {}),
     ...(options.blockLinkLocal !== undefined ? { blockLinkLocal: options.blockLinkLocal } : {}),
+    ...(options.nodeLabels ? { nodeLabels: options.nodeLabels } : {}),
   });
   if (options.stackImages ?? true) await ensureStackImages(docker);
   return scheduler;

@@ -63,7 +63,7 @@ function controllerUpstream(deps: ControllerDeps, options: RoutingTableOptions):
  * makes a newer generation, so the router asks again and never keeps a table older than the generation it reports.
  */
 export async function buildRoutingTable(deps: ControllerDeps, options: RoutingTableOptions = {}): Promise<RoutingTable> {
-  const generation = deps.routing.generation;
+  const generation = await deps.routing.tableGeneration();
   const { db } = deps;
   const platformDomain = deps.settings.platformDomain;
 
