@@ -51,8 +51,6 @@ export interface RenderOptions {
   revision?: number;
   /** Holds ndk_http_module.so and ngx_http_lua_module.so. */
   moduleDir?: string;
-  /** How long nginx waits for an upstream to accept a connection before it tries the next; default 30. */
-  connectTimeoutSeconds?: number;
 }
 
 export interface NginxFile {

@@ -63,8 +63,6 @@ export interface RunningRouter {
 /** Must match the controller's routing routes. */
 const INSTANCE_HEADER = 'x-deis-routing-instance';
 const MAX_BACKOFF_MS = 5000;
-/** In edge mode; a healthy task on the overlay accepts within milliseconds, and SYN retries come at 1 s and 3 s. */
-const EDGE_CONNECT_TIMEOUT_SECONDS = 5;
 /** A unix socket's path must fit in sockaddr_un (108 bytes with its terminating zero). */
 const MAX_SOCKET_PATH = 107;
 
@@ -238,9 +236,6 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     workerProcesses: options.workerProcesses,
     ...(options.connectTimeoutSeconds !== undefined ? { connectTimeoutSeconds: options.connectTimeoutSeconds } : {}),
     moduleDir: options.nginxModuleDir,
-    // A task on a node that died answers nothing (its overlay address still resolves, the packets go nowhere): a
-    // request that picked it waits this long before trying the next task, where one host's 30 s would hold it.
-    ...(edge ? { connectTimeoutSeconds: EDGE_CONNECT_TIMEOUT_SECONDS } : {}),
   };
   const client = new ApiClient({ baseUrl: options.controllerUrl, builderKey: options.builderKey, userAgent: 'deis-router' });
   const pollSeconds = Math.max(0, Math.min(options.pollSeconds ?? 25, 25));
