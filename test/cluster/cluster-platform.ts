@@ -157,8 +157,8 @@ export async function startClusterPlatform(extraEnv: Record<string, string> = {}
     DEIS_BUILDER_HTTP_UPSTREAM: `${nodeAddress(1)}:${BUILDER_HTTP_PORT}`,
   };
   const definitions: RoleDefinition[] = [
-    { name: 'controller1', role: 'controller', node: 1, env: controllerEnv },
-    { name: 'controller2', role: 'controller', node: 2, env: controllerEnv },
+    // Each routes `deis.<domain>` to itself, at its node's address, which the edge routers' sandboxes reach.
+    ...[1, 2].map((n) => ({ name: `controller${n}`, role: 'controller' as const, node: n, env: { ...controllerEnv, DEIS_CONTROLLER_UPSTREAM: `${nodeAddress(n)}:${CONTROLLER_PORT}` } })),
     // Builds on the manager's engine: without a registry, the scheduler copies images from the manager to the nodes.
     { name: 'builder', role: 'builder', node: 1, env: { ...common, DEIS_CONTROLLER_URL: controllerUrls[0]!, DEIS_BUILDER_LISTEN: '0.0.0.0', DEIS_BUILDER_ENGINE: `unix://${CLUSTER_SOCKETS[0]}` } },
     ...[1, 2].map((n) => ({
@@ -194,7 +194,7 @@ export async function startClusterPlatform(extraEnv: Record<string, string> = {}
       definition.role === 'controller'
         ? () => answers(definition.node, `http://127.0.0.1:${CONTROLLER_PORT}/healthz`)
         : definition.role === 'router'
-          ? async () => (await clientRequest(`${nodeAddress(definition.node)}:${ROUTER_PORT}`, `nothing.${domain}`)).status === 404
+          ? async () => (await clientRequest(`${nodeAddress(definition.node)}:${ROUTER_PORT}`, `deis.${domain}`, '/healthz')).status === 200
           : async () => (await onNode(definition.node, 'bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${SSH_PORT}`])).code === 0;
     await until(`${definition.name} ready`, async () => {
       if (role.child.exitCode !== null || role.child.signalCode !== null) throw new Error(`${definition.name} exited\n${outputs()}`);
