@@ -39,6 +39,8 @@ export interface CreateSchedulerOptions {
   registry?: PlatformRegistry;
   /** swarm: other registries nodes may pull from, with an app's `deis registry` login. */
   pullRegistries?: string[];
+  /** docker, fake: the labels of the one node (DEIS_NODE_LABELS); a swarm's nodes carry their own. */
+  nodeLabels?: Record<string, string>;
 }
 
 /** A client of one engine named by a unix socket path or a `tcp://host:port` URL. */
@@ -51,7 +53,7 @@ export function engineClient(endpoint: string): Docker {
 }
 
 export async function createScheduler(options: CreateSchedulerOptions): Promise<Scheduler> {
-  if (options.kind === 'fake') return new FakeScheduler();
+  if (options.kind === 'fake') return new FakeScheduler({ ...(options.nodeLabels ? { nodeLabels: options.nodeLabels } : {}) });
   if (options.kind === 'swarm') return createSwarmScheduler(options);
   const docker = options.docker ?? new Docker();
   const scheduler = await DockerScheduler.create({
@@ -64,6 +66,7 @@ export async function createScheduler(options: CreateSchedulerOptions): Promise<
     ...(options.pidsLimit !== undefined ? { pidsLimit: options.pidsLimit } : {}),
     ...(options.blockLinkLocal !== undefined ? { blockLinkLocal: options.blockLinkLocal } : {}),
     ...(options.registry ? { registry: options.registry } : {}),
+    ...(options.nodeLabels ? { nodeLabels: options.nodeLabels } : {}),
   });
   if (options.stackImages ?? true) await ensureStackImages(docker);
   return scheduler;

@@ -25,6 +25,7 @@ import Docker from 'dockerode';
 import type { ContainerCreateOptions, ContainerInspectInfo } from 'dockerode';
 import { ContainerNameInUseError, ImageInUseError, ImageNotFoundError, ImagePullDeniedError, NotReadyError, SchedulerUnavailableError } from '../scheduler.ts';
 import type {
+  ClusterNode,
   Container,
   ContainerEvent,
   ContainerStats,
@@ -105,6 +106,8 @@ export interface DockerSchedulerOptions {
    * it when removed.
    */
   registry?: PlatformRegistry;
+  /** The labels `listNodes` gives this host, the one node (DEIS_NODE_LABELS); default none. */
+  nodeLabels?: Record<string, string>;
 }
 
 interface EngineError {
@@ -207,6 +210,7 @@ export class DockerScheduler implements Scheduler {
   /** imageHasFile's answers, by image ID and path. */
   readonly #imageFiles = new Map<string, boolean>();
   #hostCpus: Promise<number> | undefined;
+  readonly #nodeLabels: Record<string, string>;
 
   constructor(options: DockerSchedulerOptions) {
     this.docker = options.docker ?? new Docker();
@@ -220,6 +224,7 @@ export class DockerScheduler implements Scheduler {
     this.#pidsLimit = options.pidsLimit;
     this.#blockLinkLocal = options.blockLinkLocal ?? true;
     this.#registry = options.registry;
+    this.#nodeLabels = { ...options.nodeLabels };
   }
 
   /** A scheduler whose network exists; fails if the engine is unreachable. */
@@ -860,6 +865,30 @@ export class DockerScheduler implements Scheduler {
     const info = await this.#inspect(name);
     if (!info) throw new NotReadyError(`container ${name} vanished right after it was restarted`, []);
     return this.#toContainer(info);
+  }
+
+  /** This host, the one node: placement is not the engine's to check (the controller checks tags against it). */
+  async listNodes(): Promise<ClusterNode[]> {
+    let info: { ID?: string; Name?: string };
+    let running: number;
+    try {
+      info = (await this.docker.info()) as { ID?: string; Name?: string };
+      running = (await this.docker.listContainers({ filters: { label: this.#labelFilter({}), status: ['running'] } })).length;
+    } catch (error) {
+      throw engineError(error, 'reading the engine\'s information');
+    }
+    return [
+      {
+        id: info.ID ?? '',
+        hostname: info.Name ?? '',
+        address: null,
+        state: 'ready',
+        availability: 'active',
+        role: 'manager',
+        labels: { ...this.#nodeLabels },
+        containers: running,
+      },
+    ];
   }
 }
 

@@ -27,6 +27,7 @@ import { isInsideCgnat } from '../docker/platform-network.ts';
 import { OutputTail } from '../output-tail.ts';
 import { ContainerNameInUseError, ImageInUseError, ImageNotFoundError, NotReadyError, SchedulerUnavailableError } from '../scheduler.ts';
 import type {
+  ClusterNode,
   Container,
   ContainerEvent,
   ContainerSpec,
@@ -45,6 +46,8 @@ import type {
 } from '../scheduler.ts';
 import { NODE_IMAGE } from '../stack-images.ts';
 import { Prober, execIn } from './swarm-probe.ts';
+import { placementConstraints, toClusterNodes } from './swarm-nodes.ts';
+import type { SwarmNodeInfo } from './swarm-nodes.ts';
 import { swarmTerminalRun } from './swarm-terminal-run.ts';
 
 const KEY_LABEL = 'io.deis.scheduler.key';
@@ -391,6 +394,7 @@ export class SwarmScheduler implements Scheduler {
           },
           Resources: { Limits: limits },
           RestartPolicy: { Condition: 'none' },
+          ...(spec.placement && Object.keys(spec.placement).length > 0 ? { Placement: { Constraints: placementConstraints(spec.placement) } } : {}),
           Networks: [{ Target: this.networkName }],
           LogDriver: { Name: 'json-file', Options: { 'max-size': '10m', 'max-file': '3' } },
         },
@@ -903,5 +907,20 @@ export class SwarmScheduler implements Scheduler {
       if (Date.now() > deadline) throw new SchedulerUnavailableError(`Swarm: service ${name} made no new task within 60 s of its restart`);
       await sleep(100);
     }
+  }
+
+  async listNodes(): Promise<ClusterNode[]> {
+    let nodes: SwarmNodeInfo[];
+    let services: Service[];
+    try {
+      [nodes, services] = await Promise.all([
+        this.manager.listNodes() as Promise<SwarmNodeInfo[]>,
+        this.manager.listServices({ filters: { label: this.#labelFilter({}) } }) as Promise<Service[]>,
+      ]);
+    } catch (error) {
+      throw engineError(error, 'listing nodes');
+    }
+    const own = services.filter((service) => this.#isOwn(service.Spec.Labels)).map((service) => service.ID);
+    return toClusterNodes(nodes, await this.#tasks(own));
   }
 }
