@@ -5,6 +5,7 @@
 import Docker from 'dockerode';
 import { DockerScheduler } from './docker/docker-scheduler.ts';
 import { FakeScheduler } from './fake/fake-scheduler.ts';
+import type { PlatformRegistry } from './registry/platform-registry.ts';
 import type { Scheduler } from './scheduler.ts';
 import { ensureStackImages } from './stack-images.ts';
 import { SwarmScheduler } from './swarm/swarm-scheduler.ts';
@@ -34,6 +35,10 @@ export interface CreateSchedulerOptions {
    * the network (an attachable overlay) and the stack images are made on the manager.
    */
   swarmEngines?: string[];
+  /** The platform's registry (ADR 0019): its images are pulled with its login (swarm: by each node) and deleted from it when removed. */
+  registry?: PlatformRegistry;
+  /** swarm: other registries nodes may pull from, with an app's `deis registry` login. */
+  pullRegistries?: string[];
   /** docker, fake: the labels of the one node (DEIS_NODE_LABELS); a swarm's nodes carry their own. */
   nodeLabels?: Record<string, string>;
 }
@@ -60,6 +65,7 @@ export async function createScheduler(options: CreateSchedulerOptions): Promise<
     ...(options.defaultMemoryBytes !== undefined ? { defaultMemoryBytes: options.defaultMemoryBytes } : {}),
     ...(options.pidsLimit !== undefined ? { pidsLimit: options.pidsLimit } : {}),
     ...(options.blockLinkLocal !== undefined ? { blockLinkLocal: options.blockLinkLocal } : {}),
+    ...(options.registry ? { registry: options.registry } : {}),
     ...(options.nodeLabels ? { nodeLabels: options.nodeLabels } : {}),
   });
   if (options.stackImages ?? true) await ensureStackImages(docker);
@@ -78,5 +84,7 @@ async function createSwarmScheduler(options: CreateSchedulerOptions): Promise<Sc
     networkSubnet: options.networkSubnet,
     containerKey: options.containerKey,
     ...(options.defaultMemoryBytes !== undefined ? { defaultMemoryBytes: options.defaultMemoryBytes } : {}),
+    ...(options.registry ? { registry: options.registry } : {}),
+    ...(options.pullRegistries ? { pullRegistries: options.pullRegistries } : {}),
   });
 }

@@ -221,12 +221,42 @@ function logDrains(): Migration {
   };
 }
 
+/**
+ * The rollout state routing depends on, shared by every controller of a store (ADR 0021): containers kept out of the
+ * routers' tables, the store-wide count of routing changes, and each controller's routers' confirmations.
+ */
+function sharedRollout(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('rollout_marks')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('mark', 'text', (c) => c.notNull())
+        .addColumn('created', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('routing_changes')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('count', 'bigint', (c) => c.notNull())
+        .execute();
+      await sql`INSERT INTO routing_changes (id, count) VALUES (1, 0)`.execute(db);
+      await db.schema
+        .createTable('router_confirmations')
+        .addColumn('controller', 'text', (c) => c.primaryKey())
+        .addColumn('change', 'bigint', (c) => c.notNull())
+        .addColumn('seen', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
 const migrations: Record<string, (dialect: Dialect) => Migration> = {
   '0001_initial_schema': initialSchema,
   '0002_token_per_login': tokenPerLogin,
   '0003_app_list_indexes': appListIndexes,
   '0004_release_deploying': releaseDeploying,
   '0005_log_drains': logDrains,
+  '0006_shared_rollout': sharedRollout,
 };
 
 /** Brings the store up to the newest migration; safe to call on every start. */

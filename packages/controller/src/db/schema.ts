@@ -171,6 +171,35 @@ export interface LogDrainsTable {
   created: Time;
 }
 
+/**
+ * Containers kept out of the routers' tables (ADR 0021): `not_ready` (started by a rollout, readiness not passed),
+ * `draining` (being replaced) or `unready` (failing its readiness probe, or restarted and not passed yet: the health
+ * monitor's, container-health.ts). Written on PostgreSQL, where every controller builds its routers' tables from it;
+ * on SQLite the one controller keeps them in memory (formation/rollout-marks.ts).
+ */
+export interface RolloutMarksTable {
+  name: string;
+  mark: 'not_ready' | 'draining' | 'unready';
+  created: Time;
+}
+
+/** One row (id 1): how many routing changes a rollout has waited on, store-wide; the number a confirmation reaches. */
+export interface RoutingChangesTable {
+  id: number;
+  count: number;
+}
+
+/**
+ * Per controller whose routers report what they applied: the routing change count the newest applied table covers,
+ * and when (the store's clock, epoch milliseconds) a router last polled or reported. A rollout on any controller
+ * waits until every controller with live routers has confirmed its change (routing/shared-routing.ts).
+ */
+export interface RouterConfirmationsTable {
+  controller: string;
+  change: number;
+  seen: number;
+}
+
 export interface Schema {
   users: UsersTable;
   tokens: TokensTable;
@@ -186,6 +215,9 @@ export interface Schema {
   tls: TlsTable;
   log_lines: LogLinesTable;
   log_drains: LogDrainsTable;
+  rollout_marks: RolloutMarksTable;
+  routing_changes: RoutingChangesTable;
+  router_confirmations: RouterConfirmationsTable;
 }
 
 export type Database = Kysely<Schema>;

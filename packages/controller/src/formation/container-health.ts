@@ -23,6 +23,7 @@ import { findReleaseByVersion, latestGoodRelease } from './formation-store.ts';
 import { formationState, withAppLock } from './formation-state.ts';
 import { loadReleaseContext } from './release-context.ts';
 import { executeRollout, stopContainers } from './rollout.ts';
+import { markDraining, shareUnready } from './rollout-marks.ts';
 
 /** Checks in flight at once, whatever the number of containers: the rest wait for the next tick. */
 export const MAX_PROBES_IN_FLIGHT = 64;
@@ -42,9 +43,13 @@ export function healthState(deps: Pick<ControllerDeps, 'scheduler'>): HealthStat
   return state;
 }
 
-/** Keeps a running container out of the router until the health monitor sees it pass its readiness check. */
-export function holdUntilReady(deps: Pick<ControllerDeps, 'scheduler'>, name: string): void {
+/**
+ * Keeps a running container out of the router until the health monitor sees it pass its readiness check; on a
+ * shared store, out of every controller's routers (rollout-marks.ts).
+ */
+export async function holdUntilReady(deps: Pick<ControllerDeps, 'scheduler' | 'db' | 'dialect'>, name: string): Promise<void> {
   healthState(deps).unready.add(name);
+  await shareUnready(deps, [name], false);
 }
 
 /** One running container the monitor checks. */
@@ -105,7 +110,7 @@ export async function replaceUnhealthy(deps: ControllerDeps, appId: string, name
     if (!container || container.state !== 'up' || (container.startedAt?.getTime() ?? 0) !== startedAt) return;
     const { draining } = formationState(deps);
     if (draining.has(name)) return;
-    draining.add(name);
+    await markDraining(deps, [name]);
     // The router lets go now, while the replacement starts.
     deps.routing.changed();
     const type = container.labels[LABEL.type] ?? '';
@@ -259,6 +264,7 @@ export function startHealthMonitor(deps: ControllerDeps, options: HealthMonitorO
       entry.readinessSuccesses += 1;
       if (unready.has(entry.name) && entry.readinessSuccesses >= readiness.successThreshold) {
         unready.delete(entry.name);
+        await shareUnready(deps, [entry.name], true).catch((error: unknown) => report(entry.appId, error));
         deps.routing.changed();
         if (entry.readiness) await eventFor(entry, `${entry.name} passes its readiness probe again; it gets traffic again`);
       }
@@ -268,6 +274,7 @@ export function startHealthMonitor(deps: ControllerDeps, options: HealthMonitorO
     entry.readinessFailures += 1;
     if (!unready.has(entry.name) && entry.readinessFailures >= readiness.failureThreshold) {
       unready.add(entry.name);
+      await shareUnready(deps, [entry.name], false).catch((error: unknown) => report(entry.appId, error));
       deps.routing.changed();
       await eventFor(entry, `${entry.name} failed its readiness probe ${entry.readinessFailures} times in a row (${why}); it gets no traffic until it passes again`);
     }

@@ -10,7 +10,9 @@ import { appContainers } from './app-containers.ts';
 import { buildType, defaultStructure, LABEL, RELEASE_TYPE } from './container-spec.ts';
 import type { ReleaseBuild } from './container-spec.ts';
 import { findAppByUuid, findBuild, findConfig, findReleaseByVersion, latestGoodRelease, markReleaseFailed, parseStructure, saveStructure } from './formation-store.ts';
-import { formationState, withAppLock } from './formation-state.ts';
+import { withAppLock } from './formation-state.ts';
+import type { AppLock } from './formation-state.ts';
+import { markDraining } from './rollout-marks.ts';
 import { loadReleaseContext, toReleaseBuild } from './release-context.ts';
 import { runReleasePhase } from './release-phase.ts';
 import type { ReleaseOutputSink } from './release-phase.ts';
@@ -74,50 +76,54 @@ export interface DeployOutcome {
 export async function deployRelease(deps: ControllerDeps, request: DeployRequest): Promise<DeployOutcome> {
   const found = await findAppByUuid(deps.db, request.appUuid);
   if (!found) throw NotFoundError.of('App');
-  return withAppLock(deps, found.id, async (lock): Promise<DeployOutcome> => {
-    const outcome: DeployOutcome = { notReadyNotice: null };
-    const app = (await findAppByUuid(deps.db, request.appUuid)) ?? found;
-    const release = await findReleaseByVersion(deps.db, app.uuid, request.version);
-    if (!release) throw NotFoundError.of('Release');
-    if (release.build_uuid === null) return outcome;
-    // A newer release stored meanwhile (a config change racing a push) supersedes this one: rolling this one out now
-    // would put the older build or config back. The newer one's own deploy follows.
-    const newest = await latestGoodRelease(deps.db, app.uuid);
-    if (newest && newest.version > release.version && newest.build_uuid !== null) return outcome;
-    try {
-      // An image pulled with `deis pull` may not be on the engine yet; one no registry has fails the release here.
-      const buildRow = await findBuild(deps.db, release.build_uuid);
-      if (buildRow) await deps.scheduler.ensureImage(buildRow.image, registryLogin((await findConfig(deps.db, release.config_uuid))?.registry));
-      const context = await loadReleaseContext(deps, app, release);
-      if (!context) throw new Error(`the build of release v${release.version} does not exist`);
-      const previousRelease = await latestGoodRelease(deps.db, app.uuid, release.version);
-      const previousBuildRow = previousRelease?.build_uuid ? await findBuild(deps.db, previousRelease.build_uuid) : undefined;
-      const previousBuild = previousBuildRow ? toReleaseBuild(previousBuildRow) : null;
-      const structure = nextStructure(parseStructure(app), context.build, previousBuild, deps.settings.procfileMissingRemove);
-      const start = Object.fromEntries(Object.entries(structure).filter(([, count]) => count > 0));
-      // Before any container of the release starts: a failing release command leaves the previous release serving.
-      await runReleasePhase(deps, context, request.onReleaseOutput);
-      // The pusher hears of success once the router has switched; the old containers' grace period runs on, and
-      // the app stays locked until they are gone.
-      let waiting: Container[] = [];
-      await executeRollout(
-        deps,
-        { context, start, stop: await appContainers(deps, app.id) },
-        { onStopping: (stopped) => lock.holdUntil(stopped), onStillStarting: (notYet) => (waiting = notYet) },
-      );
-      if (JSON.stringify(structure) !== app.structure) await saveStructure(deps.db, app.uuid, structure);
-      if (waiting.length > 0) {
-        outcome.notReadyNotice = notReadyNotice(release.version, waiting.map((c) => c.name), rolloutTimings(deps, context).timeoutMs);
-        await recordEvent(deps.db, app.uuid, outcome.notReadyNotice);
-        watchStillStarting(deps, context, waiting);
-      }
-      return outcome;
-    } catch (error) {
-      const summary = `${request.username} deployed ${(release.build_uuid ?? release.uuid).slice(0, 7)} which failed`;
-      await markReleaseFailed(deps.db, release.uuid, summary, `error: ${rolloutErrorMessage(error)}`);
-      throw rolloutError(error);
+  return withAppLock(deps, found.id, (lock) => deployHoldingLock(deps, request, lock));
+}
+
+/** `deployRelease` for a caller that holds the app's lock already (a deploy resumed by another controller). */
+export async function deployHoldingLock(deps: ControllerDeps, request: DeployRequest, lock: AppLock): Promise<DeployOutcome> {
+  const outcome: DeployOutcome = { notReadyNotice: null };
+  const app = await findAppByUuid(deps.db, request.appUuid);
+  if (!app) throw NotFoundError.of('App');
+  const release = await findReleaseByVersion(deps.db, app.uuid, request.version);
+  if (!release) throw NotFoundError.of('Release');
+  if (release.build_uuid === null) return outcome;
+  // A newer release stored meanwhile (a config change racing a push) supersedes this one: rolling this one out now
+  // would put the older build or config back. The newer one's own deploy follows.
+  const newest = await latestGoodRelease(deps.db, app.uuid);
+  if (newest && newest.version > release.version && newest.build_uuid !== null) return outcome;
+  try {
+    // An image pulled with `deis pull` may not be on the engine yet; one no registry has fails the release here.
+    const buildRow = await findBuild(deps.db, release.build_uuid);
+    if (buildRow) await deps.scheduler.ensureImage(buildRow.image, registryLogin((await findConfig(deps.db, release.config_uuid))?.registry));
+    const context = await loadReleaseContext(deps, app, release);
+    if (!context) throw new Error(`the build of release v${release.version} does not exist`);
+    const previousRelease = await latestGoodRelease(deps.db, app.uuid, release.version);
+    const previousBuildRow = previousRelease?.build_uuid ? await findBuild(deps.db, previousRelease.build_uuid) : undefined;
+    const previousBuild = previousBuildRow ? toReleaseBuild(previousBuildRow) : null;
+    const structure = nextStructure(parseStructure(app), context.build, previousBuild, deps.settings.procfileMissingRemove);
+    const start = Object.fromEntries(Object.entries(structure).filter(([, count]) => count > 0));
+    // Before any container of the release starts: a failing release command leaves the previous release serving.
+    await runReleasePhase(deps, context, request.onReleaseOutput);
+    // The pusher hears of success once the router has switched; the old containers' grace period runs on, and
+    // the app stays locked until they are gone.
+    let waiting: Container[] = [];
+    await executeRollout(
+      deps,
+      { context, start, stop: await appContainers(deps, app.id) },
+      { onStopping: (stopped) => lock.holdUntil(stopped), onStillStarting: (notYet) => (waiting = notYet) },
+    );
+    if (JSON.stringify(structure) !== app.structure) await saveStructure(deps.db, app.uuid, structure);
+    if (waiting.length > 0) {
+      outcome.notReadyNotice = notReadyNotice(release.version, waiting.map((c) => c.name), rolloutTimings(deps, context).timeoutMs);
+      await recordEvent(deps.db, app.uuid, outcome.notReadyNotice);
+      watchStillStarting(deps, context, waiting);
     }
-  });
+    return outcome;
+  } catch (error) {
+    const summary = `${request.username} deployed ${(release.build_uuid ?? release.uuid).slice(0, 7)} which failed`;
+    await markReleaseFailed(deps.db, release.uuid, summary, `error: ${rolloutErrorMessage(error)}`);
+    throw rolloutError(error);
+  }
 }
 
 /** Stops and removes every container of an app (on apps:destroy), one-off runs included. */
@@ -125,8 +131,7 @@ export async function removeAppContainers(deps: ControllerDeps, appId: string): 
   await withAppLock(deps, appId, async () => {
     const containers = await deps.scheduler.list({ [LABEL.platform]: deps.settings.platformName, [LABEL.app]: appId });
     if (containers.length === 0) return;
-    const { draining } = formationState(deps);
-    for (const container of containers) draining.add(container.name);
+    await markDraining(deps, containers.map((c) => c.name));
     // The router must have let go of the containers before they stop: a removed container's address answers nothing,
     // and a request sent there would wait for the connect to time out.
     await switchRouter(deps);

@@ -11,6 +11,7 @@ import { appContainers } from './app-containers.ts';
 import { rolloutError } from './rollout-errors.ts';
 import { restartCount } from './crash-restarts.ts';
 import { formationState, withAppLock } from './formation-state.ts';
+import { allRolloutMarks } from './rollout-marks.ts';
 import { currentReleaseContext } from './release-context.ts';
 import { executeRollout } from './rollout.ts';
 
@@ -62,7 +63,7 @@ export async function listPods(deps: ControllerDeps, appId: string, filter: PodF
   } catch (error) {
     throw rolloutError(error, 'could not list the containers: ');
   }
-  const { draining, notReady } = formationState(deps);
+  const { draining, notReady } = await allRolloutMarks(deps);
   return matching(appId, containers, filter)
     .filter((c) => !draining.has(c.name))
     .sort(byStartDescending)

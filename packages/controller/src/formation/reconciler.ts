@@ -25,6 +25,7 @@ import { loadReleaseContext } from './release-context.ts';
 import { planFormation } from './formation-plan.ts';
 import { executeRollout } from './rollout.ts';
 import { isStillStarting } from './still-starting.ts';
+import { pruneRolloutMarks } from './rollout-marks.ts';
 
 /** New containers one app gets per pass, so a crash-looping app cannot flood the engine. */
 const MAX_STARTS_PER_PASS = 10;
@@ -35,6 +36,8 @@ const MAX_RETRY_DELAY_MS = 10 * 60 * 1000;
  * limits, but minutes still); one at a time, one slow app would hold every other app's pass back.
  */
 export const PARALLEL_APPS = 4;
+/** How old a store mark of a container the engine does not list must be to go: a rollout marks before it starts. */
+const STALE_MARK_MS = 10 * 60 * 1000;
 
 export interface ReconcilerOptions {
   intervalMs: number;
@@ -134,7 +137,7 @@ export async function reconcileApp(deps: ControllerDeps, appUuid: string, option
  */
 async function restartInPlace(deps: ControllerDeps, appUuid: string, container: Container): Promise<void> {
   const type = container.labels[LABEL.type] ?? '';
-  if (isRoutableType(type)) holdUntilReady(deps, container.name);
+  if (isRoutableType(type)) await holdUntilReady(deps, container.name);
   await deps.scheduler.restart(container.name);
   const restarts = noteRestarted(deps, container.name, container.labels[LABEL.app] ?? '');
   const how = container.state === 'down' ? 'exited' : `crashed with exit code ${container.exitCode ?? 'unknown'}`;
@@ -185,6 +188,9 @@ export function startReconciler(deps: ControllerDeps, options: ReconcilerOptions
       report(WHOLE_PASS, error);
       return;
     }
+    // Marks a dead controller left on containers since removed (ADR 0021); nothing reads them but the table.
+    const existing = new Set([...listing.byApp.values()].flatMap((containers) => containers.map((c) => c.name)));
+    await pruneRolloutMarks(deps, existing, STALE_MARK_MS).catch((error: unknown) => report(WHOLE_PASS, error));
     const work = apps.map((app) => {
       const running = inFlight.get(app.id);
       // A pass asked for waits for an app still busy, then converges it again: its caller expects everything

@@ -11,7 +11,8 @@ import type { Container, ContainerSpec } from '@deis/scheduler/scheduler';
 import type { ControllerDeps } from '../deps.ts';
 import { containerSpec, isRoutableType, LABEL, readinessCheck } from './container-spec.ts';
 import type { ReleaseContext } from './container-spec.ts';
-import { formationState, noteStopping } from './formation-state.ts';
+import { noteStopping } from './formation-state.ts';
+import { forgetMarks, markDraining, markNotReady, markReady, markSwitch } from './rollout-marks.ts';
 import { newPodName, podTemplateHash } from './pod-names.ts';
 
 /** How long a rollout waits for the router to apply the switch before it stops old containers anyway. */
@@ -103,16 +104,10 @@ async function settleEach<T, R>(items: T[], work: (item: T) => Promise<R>): Prom
 
 /** Stops containers, keeping any the engine failed to stop out of traffic so the reconciler can try again. */
 export async function stopContainers(deps: ControllerDeps, names: string[], graceSeconds: number): Promise<void> {
-  const { draining } = formationState(deps);
-  for (const name of names) draining.add(name);
+  await markDraining(deps, names);
   noteStopping(deps, names);
   const results = await settleEach(names, (name) => deps.scheduler.stop(name, graceSeconds));
-  const { notReady } = formationState(deps);
-  results.forEach((result, i) => {
-    if (result.status !== 'fulfilled') return;
-    draining.delete(names[i]!);
-    notReady.delete(names[i]!);
-  });
+  await forgetMarks(deps, names.filter((_, i) => results[i]!.status === 'fulfilled'));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }
@@ -127,8 +122,7 @@ async function lastLinesOf(deps: ControllerDeps, name: string): Promise<string[]
 
 /** Switches the router to the current containers and waits, bounded, until it has applied the switch. */
 export async function switchRouter(deps: ControllerDeps): Promise<void> {
-  const generation = deps.routing.changed();
-  await deps.routing.waitApplied(generation, ROUTER_SWITCH_WAIT_MS);
+  await deps.routing.switched(ROUTER_SWITCH_WAIT_MS);
 }
 
 /**
@@ -137,7 +131,6 @@ export async function switchRouter(deps: ControllerDeps): Promise<void> {
  */
 export async function executeRollout(deps: ControllerDeps, plan: RolloutPlan, options: RolloutOptions = {}): Promise<Container[]> {
   const { context } = plan;
-  const state = formationState(deps);
   const { graceSeconds, timeoutMs } = rolloutTimings(deps, context);
   const specs: ContainerSpec[] = [];
   for (const [type, count] of Object.entries(plan.start)) {
@@ -145,12 +138,13 @@ export async function executeRollout(deps: ControllerDeps, plan: RolloutPlan, op
     for (let i = 0; i < count; i++) specs.push(containerSpec(deps.settings.platformName, context, type, newPodName(context.appId, type, hash)));
   }
   if (specs.length === 0 && plan.stop.length === 0) return [];
-  for (const spec of specs) state.notReady.add(spec.name);
+  // Marked before they start: a router polling any controller must never see one of them ready before it is.
+  await markNotReady(deps, specs.map((s) => s.name));
 
   const started: Container[] = [];
   const undo = async () => {
     await stopContainers(deps, specs.map((s) => s.name), 0).catch(() => undefined);
-    for (const spec of specs) state.notReady.delete(spec.name);
+    await forgetMarks(deps, specs.map((s) => s.name)).catch(() => undefined);
   };
   const waiting: Container[] = [];
   const checkReady = async (container: Container): Promise<void> => {
@@ -204,15 +198,14 @@ export async function executeRollout(deps: ControllerDeps, plan: RolloutPlan, op
     // No switch: the new containers that passed join the old ones, which stay; the rest stay out of traffic.
     const notYet = new Set(waiting.map((c) => c.name));
     const joining = specs.filter((s) => !notYet.has(s.name));
-    for (const spec of joining) state.notReady.delete(spec.name);
+    await markReady(deps, joining.map((s) => s.name));
     if (joining.some((s) => serves(s.labels[LABEL.type]))) await switchRouter(deps);
     options.onStillStarting(waiting);
     return started;
   }
 
   // The switch: new containers in, old ones out, in one routing generation.
-  for (const spec of specs) state.notReady.delete(spec.name);
-  for (const old of plan.stop) state.draining.add(old.name);
+  await markSwitch(deps, specs.map((s) => s.name), plan.stop.map((c) => c.name));
   // The router must have moved on before serving containers stop, and should have before the caller hears that new
   // ones serve (`deis scale` then a request); exited containers are out of the upstreams already.
   const joining = specs.some((s) => serves(s.labels[LABEL.type]));

@@ -16,6 +16,7 @@ import type { ReleaseContext } from './container-spec.ts';
 import { latestGoodRelease } from './formation-store.ts';
 import { formationState, withAppLock } from './formation-state.ts';
 import { rolloutTimings, stopContainers, switchRouter } from './rollout.ts';
+import { markDraining, markReady } from './rollout-marks.ts';
 
 /** How long one round of probing a waiting container lasts before the next begins. */
 const PROBE_ROUND_MS = 2_000;
@@ -94,9 +95,8 @@ async function probeUntilReady(deps: ControllerDeps, watch: Watch, name: string,
 async function retirePrevious(deps: ControllerDeps, watch: Watch, context: ReleaseContext): Promise<boolean> {
   return withAppLock(deps, watch.appId, async (lock) => {
     if (watch.abort.signal.aborted || !(await isCurrent(deps, watch))) return false;
-    const { draining } = formationState(deps);
     const previous = (await appContainers(deps, watch.appId)).filter((c) => c.labels[LABEL.release] !== `v${watch.version}`);
-    for (const container of previous) draining.add(container.name);
+    await markDraining(deps, previous.map((c) => c.name));
     if (previous.some((c) => isRoutableType(c.labels[LABEL.type] ?? '') && c.state === 'up')) await switchRouter(deps);
     const stopping = stopContainers(deps, previous.map((c) => c.name), rolloutTimings(deps, context).graceSeconds).catch(() => undefined);
     lock.holdUntil(stopping);
@@ -105,19 +105,19 @@ async function retirePrevious(deps: ControllerDeps, watch: Watch, context: Relea
 }
 
 async function follow(deps: ControllerDeps, watch: Watch, context: ReleaseContext, waiting: Container[]): Promise<void> {
-  const { notReady, draining } = formationState(deps);
+  const { draining } = formationState(deps);
   await Promise.all(
     waiting.map(async (container) => {
       const check = readinessCheck(context, container.labels[LABEL.type] ?? '');
       const ready = check === null || (await probeUntilReady(deps, watch, container.name, check));
       // A container of a release no longer current never serves; the newer release's rollout stops it.
       if (ready && !draining.has(container.name) && (await isCurrent(deps, watch))) {
-        notReady.delete(container.name);
+        await markReady(deps, [container.name]);
         deps.routing.changed();
       } else {
         watch.lost = true;
         // An exited container serves nothing anyway; leaving it out of notReady lets the reconciler replace it.
-        if (!ready) notReady.delete(container.name);
+        if (!ready) await markReady(deps, [container.name]);
       }
       watch.waiting.delete(container.name);
     }),

@@ -1,11 +1,12 @@
 /**
  * The controller's background loops that must run once per cluster (the reconciler, the autoscaler) run on the elected
  * leader only (ADR 0016): started when this controller begins to lead, stopped when it ceases to. On becoming leader
- * of a shared store it first fails the deploys a dead controller left half done, as a lone controller does at start.
+ * of a shared store it first takes over the deploys a dead controller left half done, which then complete here
+ * (ADR 0021); a lone controller on SQLite instead fails those its own previous run left, at start.
  * @module
  */
 import type { ControllerDeps } from '../deps.ts';
-import { failOrphanedDeploys } from '../formation/deploy-recovery.ts';
+import { resumeOrphanedDeploys } from '../formation/deploy-recovery.ts';
 import { startLeaderElection } from './leader-election.ts';
 import type { LeaderElection } from './leader-election.ts';
 
@@ -22,7 +23,7 @@ export interface LeaderLoopsOptions {
   retryMs?: number;
 }
 
-export function startLeaderLoops(deps: Pick<ControllerDeps, 'db' | 'dialect'>, options: LeaderLoopsOptions): LeaderElection {
+export function startLeaderLoops(deps: ControllerDeps, options: LeaderLoopsOptions): LeaderElection {
   let running: LeaderLoop[] = [];
   return startLeaderElection({
     databaseUrl: options.databaseUrl,
@@ -30,8 +31,10 @@ export function startLeaderLoops(deps: Pick<ControllerDeps, 'db' | 'dialect'>, o
     ...(options.retryMs !== undefined ? { retryMs: options.retryMs } : {}),
     onLead: async () => {
       if (deps.dialect === 'postgres') {
-        const failed = await failOrphanedDeploys(deps.db);
-        options.log(`leading: the reconciler and the autoscaler run here${failed > 0 ? `; ${failed} interrupted deploy(s) marked failed` : ''}`);
+        const resumed = await resumeOrphanedDeploys(deps, (appId, error) =>
+          options.log(`resumed deploy of ${appId} ${error === null ? 'completed' : `failed: ${error instanceof Error ? error.message : String(error)}`}`),
+        );
+        options.log(`leading: the reconciler and the autoscaler run here${resumed.apps.length > 0 ? `; resuming the interrupted deploy(s) of ${resumed.apps.join(', ')}` : ''}`);
       }
       running = options.loops.map((start) => start());
     },

@@ -45,6 +45,7 @@ export async function routingRoutes(app: FastifyInstance, deps: ControllerDeps):
       const waitSeconds = Math.min(wholeNumber('wait', request.query.wait, ROUTES_POLL_MAX_SECONDS), ROUTES_POLL_MAX_SECONDS);
       const sameRun = request.query.instance === undefined || request.query.instance === instance;
       reply.header(ROUTING_INSTANCE_HEADER, instance);
+      deps.routing.markPolled();
 
       if (sameRun && deps.routing.generation <= after && waitSeconds > 0) {
         const gone = new AbortController();

@@ -2,13 +2,15 @@
  * Tells the other controllers on a PostgreSQL store when this one changed the routing table, and hears when they did
  * (LISTEN/NOTIFY on a connection of its own, ADR 0016): a router polling any controller then gets a table with what
  * another controller deployed, scaled or routed at once, rather than when its poll times out. Only the fact of a change
- * travels; each controller reads the table itself. Per-process routing facts (containers not ready yet, or draining)
- * are not shared by this.
+ * travels; each controller reads the table itself (rollouts' marks included, formation/rollout-marks.ts). It also
+ * joins the controller to the store-wide confirmations of routing changes (shared-routing.ts, ADR 0021) and wakes
+ * this controller's rollouts waiting for them when another controller's routers confirm.
  * @module
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { RoutingState } from './routing-state.ts';
+import { APPLIED_CHANNEL, startStoreRouting } from './shared-routing.ts';
 
 const CHANNEL = 'deis_routing_changed';
 
@@ -20,6 +22,8 @@ export interface RoutingRelay {
 export function startRoutingRelay(routing: RoutingState, databaseUrl: string, onError: (error: unknown) => void = () => undefined): RoutingRelay {
   if (!/^postgres(ql)?:\/\//.test(databaseUrl)) return { stop: async () => undefined };
   const me = randomUUID();
+  const shared = startStoreRouting(databaseUrl, onError);
+  routing.share(shared);
   let client: pg.Client | null = null;
   let schema = '';
   let stopped = false;
@@ -33,6 +37,10 @@ export function startRoutingRelay(routing: RoutingState, databaseUrl: string, on
       if (client === fresh) reconnect();
     });
     fresh.on('notification', (message) => {
+      if (message.channel === APPLIED_CHANNEL) {
+        if (message.payload === schema) shared.wake();
+        return;
+      }
       const [from, inSchema] = (message.payload ?? '').split(' ');
       if (from === me || inSchema !== schema) return;
       relaying = true;
@@ -45,8 +53,11 @@ export function startRoutingRelay(routing: RoutingState, databaseUrl: string, on
     await fresh.connect();
     schema = (await fresh.query<{ schema: string }>('SELECT current_schema() AS schema')).rows[0]?.schema ?? '';
     await fresh.query(`LISTEN ${CHANNEL}`);
+    await fresh.query(`LISTEN ${APPLIED_CHANNEL}`);
     client = fresh;
-    // A change made elsewhere while this one was not listening: read the table again (here only).
+    // A change made elsewhere while this one was not listening: read the table again (here only); a confirmation
+    // missed meanwhile: look again.
+    shared.wake();
     relaying = true;
     try {
       routing.changed();
@@ -77,6 +88,8 @@ export function startRoutingRelay(routing: RoutingState, databaseUrl: string, on
       stopped = true;
       unsubscribe();
       if (retry) clearTimeout(retry);
+      routing.share(null);
+      await shared.close();
       await client?.end().catch(() => undefined);
       client = null;
     },

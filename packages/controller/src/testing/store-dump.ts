@@ -22,6 +22,9 @@ const TABLES = {
   tls: true,
   log_lines: true,
   log_drains: true,
+  rollout_marks: true,
+  routing_changes: true,
+  router_confirmations: true,
 } as const satisfies Record<keyof Schema, true>;
 
 export type StoreDump = Record<string, string[]>;

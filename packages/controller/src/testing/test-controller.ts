@@ -60,6 +60,11 @@ async function freshPostgresSchema(baseUrl: string): Promise<{ url: string; drop
 /** The store each test controller opened, for a second controller on the same one. */
 const storeUrls = new WeakMap<TestController, string>();
 
+/** Where a test controller's store is (a PostgreSQL URL with its schema), for what opens connections of its own. */
+export function storeUrlOf(controller: TestController): string | undefined {
+  return storeUrls.get(controller);
+}
+
 /**
  * Another controller's view of the same engine: the same containers, but an object of its own, so that what a
  * controller keeps per scheduler (formation-state.ts) is its own, as in another process.
