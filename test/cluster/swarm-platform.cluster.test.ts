@@ -191,6 +191,9 @@ describe('the platform on the swarm backend', () => {
     const deployed = await runningTasks();
     expect(deployed).toHaveLength(1);
     expect(deployed[0]!.service).toMatch(new RegExp(`^${app}-web-`));
+    // DEIS_CONTAINER_PIDS_LIMIT (1024 by default) holds on the swarm too.
+    const spec = (await manager.getService(deployed[0]!.service).inspect()) as { Spec: { TaskTemplate: { Resources?: { Limits?: { Pids?: number } } } } };
+    expect(spec.Spec.TaskTemplate.Resources?.Limits?.Pids).toBe(1024);
 
     await expectStatus('POST', `/v2/apps/${app}/scale/`, 204, { web: 3 });
     const scaled = await until('three running tasks', async () => {

@@ -22,7 +22,7 @@ export interface CreateSchedulerOptions {
   containerKey: string;
   /** docker: the memory limit of containers whose spec sets none. */
   defaultMemoryBytes?: number;
-  /** docker: the most processes one container may have. */
+  /** docker, swarm: the most processes one container may have. */
   pidsLimit?: number;
   /** docker: install the firewall rule that keeps containers off link-local addresses; default true. */
   blockLinkLocal?: boolean;
@@ -86,5 +86,6 @@ async function createSwarmScheduler(options: CreateSchedulerOptions): Promise<Sc
     ...(options.defaultMemoryBytes !== undefined ? { defaultMemoryBytes: options.defaultMemoryBytes } : {}),
     ...(options.registry ? { registry: options.registry } : {}),
     ...(options.pullRegistries ? { pullRegistries: options.pullRegistries } : {}),
+    ...(options.pidsLimit !== undefined ? { pidsLimit: options.pidsLimit } : {}),
   });
 }

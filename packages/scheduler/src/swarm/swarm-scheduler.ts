@@ -72,6 +72,8 @@ export interface SwarmSchedulerOptions {
   registry?: PlatformRegistry;
   /** Other registries (`host:port`) nodes may pull from, with an app's `deis registry` login; default none. */
   pullRegistries?: string[];
+  /** The most processes (threads included) one container may have (`Resources.Limits.Pids`); absent: unlimited. */
+  pidsLimit?: number;
 }
 
 export interface Task {
@@ -179,6 +181,7 @@ export class SwarmScheduler implements Scheduler {
   readonly #containerKey: string;
   readonly #defaultMemoryBytes: number | undefined;
   readonly #probeImage: string;
+  readonly #pidsLimit: number | undefined;
   /** Each node's engine as a one-engine scheduler, for what concerns one engine's images and containers. */
   readonly #engines: DockerScheduler[];
   /** A node's engine by its swarm node ID. */
@@ -215,6 +218,7 @@ export class SwarmScheduler implements Scheduler {
     this.#containerKey = options.containerKey;
     this.#defaultMemoryBytes = options.defaultMemoryBytes;
     this.#probeImage = options.probeImage ?? NODE_IMAGE;
+    this.#pidsLimit = options.pidsLimit;
     this.#registry = options.registry;
     this.#pullRegistries = new Set(options.pullRegistries ?? []);
     this.#engines = options.nodes.map(
@@ -374,6 +378,7 @@ export class SwarmScheduler implements Scheduler {
     const limits: Record<string, number> = {};
     if (memory !== undefined) limits.MemoryBytes = memory;
     if (spec.cpuMillis !== undefined && spec.cpuMillis > 0) limits.NanoCPUs = Math.max(10_000_000, Math.round(spec.cpuMillis * 1_000_000));
+    if (this.#pidsLimit !== undefined) limits.Pids = this.#pidsLimit;
     // Swarm's Command replaces the entrypoint and Args the CMD; an entrypoint given alone drops the image's CMD.
     const command = spec.entrypoint ? { Command: spec.entrypoint, Args: spec.command ?? [] } : spec.command ? { Args: spec.command } : {};
     try {
