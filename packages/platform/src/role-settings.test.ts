@@ -56,4 +56,10 @@ describe('loadRoleSettings', () => {
     expect(message).toContain('DEIS_BUILDER_KEY must be a secret of at least 32 characters');
     expect(message).not.toContain('short-secret');
   });
+
+  it('takes several controller URLs separated by commas, for the builder and the router to fail over between', () => {
+    const key = { DEIS_BUILDER_KEY: 'b'.repeat(64), DEIS_CONTAINER_KEY: 'c'.repeat(64) };
+    expect(loadRoleSettings(platform(), { ...key, DEIS_CONTROLLER_URL: 'http://10.0.0.5:8000/, http://10.0.0.7:8000' }).controllerUrl).toBe('http://10.0.0.5:8000,http://10.0.0.7:8000');
+    expect(() => loadRoleSettings(platform(), { ...key, DEIS_CONTROLLER_URL: 'http://10.0.0.5:8000,ftp://10.0.0.7' })).toThrow('DEIS_CONTROLLER_URL must be');
+  });
 });

@@ -223,4 +223,41 @@ describe.skipIf(!process.env.DEIS_TEST_DATABASE_URL)('a rollout shared by two co
     await whenAppIdle(b.deps, 'demo');
     expect((await containers(b)).map((c) => c.name)).toEqual([old!.name]);
   });
+
+  it("finishes, through the other controller, the release of a build hook it is retried with: one build, one release", async () => {
+    const { a, b, alice } = await start();
+    expect((await push(a, alice, 'example/app:1')).status).toBe(201);
+    await whenAppIdle(a.deps, 'demo');
+    const [old] = await containers(a);
+    const hook = { receive_user: 'alice', receive_repo: 'demo', image: 'example/app:2', sha: 'abc1234', procfile: { web: 'serve' }, dockerfile: 'true', request_id: 'push-1' };
+
+    // a's deploy hangs in the new container's readiness check and never comes back: a dies there.
+    const hung = new Set<string>();
+    const waitReady = a.scheduler.waitReady.bind(a.scheduler);
+    vi.spyOn(a.scheduler, 'waitReady').mockImplementation(async (name, check, timeout) => (hung.has(name) ? new Promise<void>(() => undefined) : waitReady(name, check, timeout)));
+    const start0 = a.scheduler.start.bind(a.scheduler);
+    let aDead = false;
+    vi.spyOn(a.scheduler, 'start').mockImplementation(async (spec) => {
+      if (!aDead && spec.image === 'example/app:2') hung.add(spec.name);
+      return start0(spec);
+    });
+    void a.call('POST', '/v2/hooks/build/', { builder: true, body: hook });
+    await expect.poll(() => hung.size).toBe(1);
+    aDead = true;
+    appLocksOf(a.deps.db).abandon();
+
+    // The builder retries the same call on b: b finishes v3, the build a stored.
+    const retried = await b.call('POST', '/v2/hooks/build/', { builder: true, body: hook });
+    expect(retried.status).toBe(200);
+    expect(retried.json).toEqual({ release: { version: 3 } });
+    expect((await releases(b)).map((r) => [r.version, r.failed, r.deploying])).toEqual([[1, 0, 0], [2, 0, 0], [3, 0, 0]]);
+    expect(await b.deps.db.selectFrom('builds').select('image').where('request_id', '=', 'push-1').execute()).toEqual([{ image: 'example/app:2' }]);
+    await whenAppIdle(b.deps, 'demo');
+    const serving = await containers(b);
+    expect(serving.map((c) => c.labels['io.deis.release'])).toEqual(['v3']);
+    expect(serving.map((c) => c.name)).not.toContain(old!.name);
+    // Once more (the builder did not hear b either): the same answer, nothing new.
+    expect((await b.call('POST', '/v2/hooks/build/', { builder: true, body: hook })).json).toEqual({ release: { version: 3 } });
+    expect(await releases(b)).toHaveLength(3);
+  });
 });
