@@ -183,5 +183,7 @@ describe.skipIf(!postgresUrl)('a controller killed during a deploy', () => {
     expect(served).toBeGreaterThan(10);
     const { rows } = await store.query<{ version: number; failed: number }>("SELECT version, failed FROM releases r JOIN apps a ON a.uuid = r.app_uuid WHERE a.id = 'failover' ORDER BY version");
     expect(rows.map((r) => [r.version, r.failed])).toEqual([[1, 0], [2, 0], [3, 0]]);
+    // The one left leads (it started first, so it led all along).
+    expect(controller1.output()).toContain('platform: leading:');
   });
 });
