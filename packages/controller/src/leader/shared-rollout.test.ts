@@ -4,6 +4,8 @@ import { appLocksOf } from '../db/app-locks.ts';
 import { holdUntilReady } from '../formation/container-health.ts';
 import { shareUnready } from '../formation/rollout-marks.ts';
 import { whenAppIdle } from '../formation/formation-state.ts';
+import { reconcileApp } from '../formation/reconciler.ts';
+import { stopWatchingStillStarting } from '../formation/still-starting.ts';
 import { startRoutingRelay } from '../routing/routing-relay.ts';
 import type { RoutingRelay } from '../routing/routing-relay.ts';
 import { startTestController, storeUrlOf } from '../testing/test-controller.ts';
@@ -261,5 +263,36 @@ describe.skipIf(!process.env.DEIS_TEST_DATABASE_URL)('a rollout shared by two co
     // Once more (the builder did not hear b either): the same answer, nothing new.
     expect((await b.call('POST', '/v2/hooks/build/', { builder: true, body: hook })).json).toEqual({ release: { version: 3 } });
     expect(await releases(b)).toHaveLength(3);
+  });
+
+  it("takes over, on the leader's reconciler, the still-starting containers of a controller that died: the old ones serve until they pass", async () => {
+    const a = await startTestController({ deployTimeoutMs: 500 });
+    const b = await startTestController({ deployTimeoutMs: 500 }, { sharing: a });
+    stops.push(() => a.close(), () => b.close());
+    const alice = await a.user('alice');
+    expect((await b.call('POST', '/v2/apps/', { token: alice, body: { id: 'demo' } })).status).toBe(201);
+    let newOnesListen = false;
+    a.scheduler.behaviour = (spec) => (spec.image === 'example/app:2' ? { ready: () => newOnesListen } : {});
+    expect((await push(a, alice, 'example/app:1')).status).toBe(201);
+    await whenAppIdle(a.deps, 'demo');
+    const [old] = await containers(a);
+    // The deploy answers with its new container still starting; a probes it in the background, then dies.
+    const deploy = await push(a, alice, 'example/app:2');
+    expect(deploy.status).toBe(201);
+    expect(JSON.stringify(deploy.headers)).toContain('not ready yet');
+    await stopWatchingStillStarting(a.deps);
+    appLocksOf(a.deps.db).abandon();
+    const fresh = (await containers(b)).find((c) => c.name !== old!.name)!;
+    const tableOfB = async () => upstreamsOf((await b.call('GET', '/v2/hooks/routes?wait=0', { builder: true })).json as RoutingTable);
+
+    const app = await b.deps.db.selectFrom('apps').select('uuid').where('id', '=', 'demo').executeTakeFirstOrThrow();
+    await reconcileApp(b.deps, app.uuid);
+    expect(await tableOfB()).toEqual([address(old!)]);
+    expect((await containers(b)).map((c) => c.name).sort()).toEqual([old!.name, fresh.name].sort());
+
+    newOnesListen = true;
+    await expect.poll(tableOfB, { timeout: 10_000 }).toEqual([address(fresh)]);
+    await expect.poll(async () => (await containers(b)).map((c) => c.name), { timeout: 10_000 }).toEqual([fresh.name]);
+    expect(await b.deps.db.selectFrom('rollout_marks').selectAll().execute()).toEqual([]);
   });
 });
