@@ -27,6 +27,10 @@ ensure_packages() {
   command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || missing+=(debootstrap)
   # The end-to-end test of `deis run` on a terminal drives the CLI through a pseudo-terminal.
   command -v tmux >/dev/null || missing+=(tmux)
+  # The registry role (`platform.js registry`, ADR 0019) runs Debian's Distribution registry; one static binary of
+  # about 20 MB, installed always: the role's tests need it on every test host, and a host that runs the role.
+  local new_registry=0
+  command -v docker-registry >/dev/null || { missing+=(docker-registry); new_registry=1; }
   if [ "${NEED_POSTGRES:-0}" = 1 ] && ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     missing+=(postgresql)
   fi
@@ -34,6 +38,11 @@ ensure_packages() {
     log "Installing Debian packages: ${missing[*]}"
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  # The package's own service would serve /etc/docker/registry/config.yml on every address, with no login; the
+  # platform runs the registry under its role with its own configuration instead.
+  if [ "$new_registry" = 1 ] && [ -d /run/systemd/system ]; then
+    as_root systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
   fi
   local major
   major=$(node -p 'process.versions.node.split(".")[0]')

@@ -4,9 +4,11 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -392,5 +394,114 @@ describe('git push to the builder', () => {
     // Well before the interrupted build's 60 seconds: it was stopped, not waited for.
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(controller.builds.slice(buildsBefore).map((b) => b.sha)).toEqual([quick.sha.slice(0, 8)]);
+  });
+});
+
+describe('git push to a builder with the platform registry (ADR 0019)', () => {
+  const password = randomBytes(18).toString('base64url');
+  let registryRole: ReturnType<typeof spawn> | undefined;
+  let address: string;
+  let ca: string;
+  let certsDir: string;
+  const builders: RunningBuilder[] = [];
+
+  /** HEAD of a manifest with the login: the registry's status for it. */
+  const manifestStatus = (name: string, tag: string): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const [host, port] = address.split(':');
+      const req = httpsRequest(
+        { host, port: Number(port), method: 'HEAD', path: `/v2/${name}/manifests/${tag}`, ca, headers: { authorization: `Basic ${Buffer.from(`deis:${password}`).toString('base64')}`, accept: 'application/vnd.docker.distribution.manifest.v2+json' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+
+  const builderWith = async (registryPassword: string): Promise<RunningBuilder> => {
+    const dataDir = join(work, `data-registry-${builders.length}`);
+    const started = await startBuilder({
+      controllerUrl: `http://127.0.0.1:${(controller.server.address() as AddressInfo).port}`,
+      builderKey: BUILDER_KEY,
+      dataDir,
+      sshPort: 0,
+      httpPort: 0,
+      hostKeyPath: join(dataDir, 'ssh_host_ed25519_key'),
+      docker,
+      registry: { address, username: 'deis', password: registryPassword },
+      log: () => undefined,
+    });
+    builders.push(started);
+    return started;
+  };
+
+  beforeAll(async () => {
+    const probe = createNetServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    address = `127.0.0.1:${port}`;
+    const dataDir = join(work, 'registry-role');
+    // The registry role as the platform runs it (the built bundle), on loopback.
+    registryRole = spawn(process.execPath, [join(import.meta.dirname, '..', '..', '..', 'dist', 'platform.js'), 'registry'], {
+      env: { PATH: process.env.PATH, DEIS_DATA_DIR: dataDir, DEIS_REGISTRY_LISTEN: address, DEIS_REGISTRY_PASSWORD: password, DEIS_REGISTRY_GC_INTERVAL: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const take = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('platform: ready')) resolve();
+      };
+      registryRole!.stdout!.on('data', take);
+      registryRole!.stderr!.on('data', take);
+      registryRole!.once('exit', (code) => reject(new Error(`the registry role exited (${code}): ${output}`)));
+    });
+    ca = readFileSync(join(dataDir, 'registry', 'tls', 'ca.crt'), 'utf8');
+    // This host's engine trusts the platform's CA for the registry's address.
+    certsDir = join('/etc/docker/certs.d', address);
+    mkdirSync(certsDir, { recursive: true });
+    writeFileSync(join(certsDir, 'ca.crt'), ca);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const started of builders) await started.stop();
+    if (registryRole && registryRole.exitCode === null) {
+      const exited = new Promise((resolve) => registryRole!.once('exit', resolve));
+      registryRole.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(certsDir, { recursive: true, force: true });
+    try {
+      rmdirSync('/etc/docker/certs.d');
+    } catch {
+      // another registry's trust lives there
+    }
+  });
+
+  it('pushes the image under the registry with the login before reporting that name to the controller', async () => {
+    const withRegistry = await builderWith(password);
+    const repo = await appRepo({ Dockerfile: dockerfile() });
+    const pushed = await run('git', ['push', `http://alice:${TOKEN}@127.0.0.1:${withRegistry.httpPort}/${app('registry')}.git`, 'main'], { cwd: repo.dir, env: { GIT_TERMINAL_PROMPT: '0' } });
+    expect(pushed.output).toContain(`remote: Pushing to registry ${address}`);
+    expect(pushed.output).toMatch(/remote: git-[0-9a-f]{8}: digest: sha256:[0-9a-f]{64}/);
+    expect(pushed.output).toContain(`remote: Done, ${app('registry')}:v`);
+    expect(pushed.code).toBe(0);
+    const tag = `git-${repo.sha.slice(0, 8)}`;
+    expect(controller.builds.at(-1)).toMatchObject({ receive_repo: app('registry'), image: `${address}/${app('registry')}:${tag}` });
+    expect(await manifestStatus(app('registry'), tag)).toBe(200);
+  });
+
+  it('fails the push, saying so, when the registry refuses the login; the controller hears nothing', async () => {
+    const wrong = await builderWith('not-the-password');
+    const repo = await appRepo({ Dockerfile: dockerfile('RUN echo other\n') });
+    const buildsBefore = controller.builds.length;
+    const pushed = await run('git', ['push', `http://alice:${TOKEN}@127.0.0.1:${wrong.httpPort}/${app('registry2')}.git`, 'main'], { cwd: repo.dir, env: { GIT_TERMINAL_PROMPT: '0' } });
+    expect(pushed.code).not.toBe(0);
+    expect(pushed.output).toContain(`The registry ${address} refused the platform's login (user deis) for ${address}/${app('registry2')}:git-${repo.sha.slice(0, 8)}`);
+    expect(controller.builds.length).toBe(buildsBefore);
+    expect(await manifestStatus(app('registry2'), `git-${repo.sha.slice(0, 8)}`)).toBe(404);
   });
 });

@@ -16,6 +16,7 @@ import { startHttpServer } from './http-server.ts';
 import { PushSessions } from './push-sessions.ts';
 import { DEFAULT_PUSH_SIZE_LIMIT_BYTES } from './push-size-limit.ts';
 import { buildAndRelease } from './receive-build.ts';
+import type { BuilderRegistry } from './registry-push.ts';
 import { ensureRepository, removeRepository, repositoryPath } from './repositories.ts';
 import { startSshServer } from './ssh-server.ts';
 
@@ -51,6 +52,8 @@ export interface BuilderOptions {
   pushSizeLimitBytes?: number;
   /** Operational messages; never receives secrets. Defaults to stderr. */
   log?: (message: string) => void;
+  /** Every image is pushed there and released under its name (DEIS_REGISTRY, ADR 0019); absent: none. */
+  registry?: BuilderRegistry;
 }
 
 export interface RunningBuilder {
@@ -93,7 +96,7 @@ export async function startBuilder(options: BuilderOptions): Promise<RunningBuil
     sessions,
     repositoryPath: (app) => repositoryPath(reposDir, app),
     build: async (session, commit, out) => {
-      const released = await buildAndRelease({ hooks, docker, buildpacks }, { app: session.app, user: session.user, commit, signal: session.signal, out });
+      const released = await buildAndRelease({ hooks, docker, buildpacks, ...(options.registry ? { registry: options.registry } : {}) }, { app: session.app, user: session.user, commit, signal: session.signal, out });
       log(`${session.user} released ${session.app} v${released.version} from ${released.image}`);
     },
   });

@@ -4,6 +4,7 @@ import { parseProcfile } from './procfile.ts';
 import { deployedLines, LineSplitter } from './push-output.ts';
 import { parseRefUpdates, updateToBuild } from './ref-updates.ts';
 import { imageName } from './receive-build.ts';
+import { pushFailure } from './registry-push.ts';
 import { engineMessage } from './docker-build.ts';
 
 describe('push output', () => {
@@ -32,6 +33,11 @@ describe('push output', () => {
   it('names images <app>:git-<sha8>', () => {
     const sha = '0123456789abcdef0123456789abcdef01234567';
     expect(imageName('myapp', sha)).toBe('myapp:git-01234567');
+    expect(imageName('myapp', sha, '100.124.0.11:5000')).toBe('100.124.0.11:5000/myapp:git-01234567');
+    const registry = { address: '100.124.0.11:5000', username: 'deis' };
+    expect(pushFailure(registry, 'x', 'unauthorized: authentication required').message).toBe("The registry 100.124.0.11:5000 refused the platform's login (user deis) for x: unauthorized: authentication required");
+    expect(pushFailure(registry, 'x', 'error parsing HTTP 405 response body: invalid character \'M\' looking for beginning of value: "Method not allowed\n"').message).toMatch(/takes no pushes for the moment \(read-only while its garbage collection runs\)/);
+    expect(pushFailure(registry, 'x', 'connection refused').message).toBe('Pushing x to the registry 100.124.0.11:5000 failed: connection refused');
   });
 
   it("keeps only the engine's words of an API error", () => {

@@ -18,6 +18,8 @@ import { archiveTo, readFileAt } from './git-objects.ts';
 import type { PushedCommit } from './git-objects.ts';
 import { parseProcfile, ProcfileError } from './procfile.ts';
 import { BUILD_COMPLETE, deployedLines, LAUNCHING, LineSplitter, STARTING_BUILD } from './push-output.ts';
+import { ImagePushError, pushImage } from './registry-push.ts';
+import type { BuilderRegistry } from './registry-push.ts';
 
 /** A push that must be rejected; the message is what the pusher reads. */
 export class PushFailure extends Error {
@@ -32,6 +34,8 @@ export interface ReceiveBuildDeps {
   docker: Dockerode;
   /** How pushes without a Dockerfile are built (ADR 0010). */
   buildpacks: BuildpackSettings;
+  /** Images are pushed there and released under its name (ADR 0019); absent: they stay on this engine (ADR 0007). */
+  registry?: BuilderRegistry;
 }
 
 export interface ReceivedPush {
@@ -49,9 +53,10 @@ export interface ReleasedBuild {
 
 const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
 
-/** The image name of a git build: `<app>:git-<sha8>`, on the local engine (ADR 0007). */
-export function imageName(app: string, sha: string): string {
-  return `${app}:git-${sha.slice(0, 8)}`;
+/** The image name of a git build: `<app>:git-<sha8>`, on the local engine (ADR 0007), or under the platform's registry (ADR 0019). */
+export function imageName(app: string, sha: string, registry?: string): string {
+  const name = `${app}:git-${sha.slice(0, 8)}`;
+  return registry ? `${registry}/${name}` : name;
 }
 
 async function fromController<T>(call: Promise<T>): Promise<T> {
@@ -67,9 +72,18 @@ export async function buildAndRelease(deps: ReceiveBuildDeps, push: ReceivedPush
   const { app, user, commit, out } = push;
   out(STARTING_BUILD);
   const config = await fromController(deps.hooks.config(user, app));
-  const image = imageName(app, commit.sha);
+  const image = imageName(app, commit.sha, deps.registry?.address);
   const dockerfile = await readFileAt(commit, 'Dockerfile');
   const procfile = dockerfile === null ? await slugBuild(deps, push, image, config.values) : await dockerfileBuild(deps, push, image, config.values, dockerfile);
+  if (deps.registry) {
+    out(`Pushing to registry ${deps.registry.address}`);
+    try {
+      await pushImage(deps.docker, deps.registry, image, out, push.signal);
+    } catch (error) {
+      if (error instanceof ImagePushError) throw new PushFailure(error.message);
+      throw error;
+    }
+  }
   out(BUILD_COMPLETE);
 
   out(LAUNCHING);

@@ -18,6 +18,7 @@ import { healthcheckCommands } from './commands/healthchecks.ts';
 import { keyCommands } from './commands/keys.ts';
 import { labelCommands } from './commands/labels.ts';
 import { metaCommands } from './commands/meta.ts';
+import { nodeCommands } from './commands/nodes.ts';
 import { permCommands } from './commands/perms.ts';
 import { psCommands } from './commands/ps.ts';
 import { releaseCommands } from './commands/releases.ts';
@@ -48,6 +49,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...toggleCommands.filter((spec) => spec.name.startsWith('tls:')),
   ...permCommands.filter((spec) => spec.name.startsWith('users:')),
   ...whitelistCommands,
+  ...nodeCommands,
   ...metaCommands,
 ];
 

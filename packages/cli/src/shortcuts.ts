@@ -43,4 +43,5 @@ export const SHORTCUTS: Readonly<Record<string, string>> = {
   tls: 'tls:info',
   users: 'users:list',
   whitelist: 'whitelist:list',
+  nodes: 'nodes:list',
 };

@@ -30,6 +30,7 @@ import { routingRoutes } from './routing/routes.ts';
 import { settingsRoutes } from './settings/routes.ts';
 import { tlsRoutes } from './tls/routes.ts';
 import { userRoutes } from './users/routes.ts';
+import { nodeRoutes } from './nodes/routes.ts';
 import { installWebSockets } from './http/websocket-upgrade.ts';
 import { runRoutes } from './formation/run-routes.ts';
 
@@ -93,6 +94,7 @@ export async function buildControllerApp(
     routingRoutes,
     runRoutes,
     drainRoutes,
+    nodeRoutes,
   ]) {
     await routes(app, deps);
   }

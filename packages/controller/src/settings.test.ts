@@ -37,11 +37,13 @@ describe('loadControllerSettings', () => {
       nodeLabels: {},
       logLevel: 'info',
       builderHttpUpstream: null,
+      controllerUpstream: null,
       limits: DEFAULT_LIMITS,
       logDir: '/var/lib/deis/logs',
       logLinesPerApp: 1500,
       drainsAllowPrivate: false,
       drainsCaFile: null,
+      registry: null,
     });
   });
 
@@ -158,6 +160,8 @@ describe('loadControllerSettings', () => {
       expect(problemsOf({ DEIS_BUILDER_HTTP_UPSTREAM: bad })).toContain(`DEIS_BUILDER_HTTP_UPSTREAM must be host:port, not "${bad}"`);
     }
     expect(loadControllerSettings({ DEIS_BUILDER_KEY: KEY, DEIS_BUILDER_HTTP_UPSTREAM: 'builder.internal:8001' }).builderHttpUpstream).toEqual({ host: 'builder.internal', port: 8001 });
+    expect(loadControllerSettings({ DEIS_BUILDER_KEY: KEY, DEIS_CONTROLLER_UPSTREAM: '100.124.0.11:8000' }).controllerUpstream).toEqual({ host: '100.124.0.11', port: 8000 });
+    expect(problemsOf({ DEIS_CONTROLLER_UPSTREAM: 'nowhere' })).toContain('DEIS_CONTROLLER_UPSTREAM must be host:port, not "nowhere"');
   });
 
   it('needs a builder key of at least 16 characters, and never shows it', () => {

@@ -45,6 +45,11 @@ export interface ControllerSettings {
   releasesKeptPerApp?: number;
   /** Where the router sends `deis-builder.<platformDomain>` (git over HTTP), `host:port` in DEIS_BUILDER_HTTP_UPSTREAM; absent: no builder route. */
   builderHttpUpstream?: { host: string; port: number } | null;
+  /**
+   * Where the router sends `deis.<platformDomain>`, `host:port` in DEIS_CONTROLLER_UPSTREAM; absent: this controller's
+   * own address (loopback when it listens on every address), which only a router on its host reaches.
+   */
+  controllerUpstream?: { host: string; port: number } | null;
   limits: Readonly<TenantLimits>;
   /** How long a release's Procfile `release:` command may run before the release fails (DEIS_RELEASE_PHASE_TIMEOUT, seconds). Absent: 600 s. */
   releasePhaseTimeoutMs?: number;
@@ -56,6 +61,11 @@ export interface ControllerSettings {
   drainsAllowPrivate?: boolean;
   /** A PEM file of certificates TLS and HTTPS log drains trust besides the system's (DEIS_LOG_DRAINS_CA_FILE). */
   drainsCaFile?: string | null;
+  /**
+   * The platform's registry (DEIS_REGISTRY, `host:port`) the builder pushes to (ADR 0019): the builder's images are
+   * named `<registry>/<app>:git-<sha8>`, and a reference into it is another app's image. Absent: none (ADR 0007).
+   */
+  registry?: string | null;
 }
 
 /**
@@ -196,6 +206,7 @@ export function loadControllerSettings(env: Record<string, string | undefined> =
     imagesKeptPerApp: integer('DEIS_IMAGES_KEPT', DEFAULT_IMAGES_KEPT, 1, 10_000),
     releasesKeptPerApp: integer('DEIS_RELEASES_KEPT', DEFAULT_RELEASES_KEPT, 2, 1_000_000),
     builderHttpUpstream: parseUpstream('DEIS_BUILDER_HTTP_UPSTREAM', env.DEIS_BUILDER_HTTP_UPSTREAM ?? '', problems),
+    controllerUpstream: parseUpstream('DEIS_CONTROLLER_UPSTREAM', env.DEIS_CONTROLLER_UPSTREAM ?? '', problems),
     limits: Object.freeze({
       scalePerType: integer('DEIS_LIMIT_SCALE_PER_TYPE', DEFAULT_LIMITS.scalePerType, 1, 10_000),
       containersPerApp: integer('DEIS_LIMIT_CONTAINERS_PER_APP', DEFAULT_LIMITS.containersPerApp, 1, 10_000),
@@ -213,6 +224,7 @@ export function loadControllerSettings(env: Record<string, string | undefined> =
     logLinesPerApp: integer('DEIS_LOG_LINES', 1_500, 1, 1_000_000),
     drainsAllowPrivate: flag('DEIS_LOG_DRAINS_ALLOW_PRIVATE', false),
     drainsCaFile: env.DEIS_LOG_DRAINS_CA_FILE || null,
+    registry: env.DEIS_REGISTRY?.trim() || null,
   };
   if (problems.length > 0) throw new SettingsError(problems);
   return Object.freeze(settings);

@@ -3,7 +3,8 @@
  * foreground (what end-to-end tests start on ports of their own); `supervise` runs `run` and starts it again when it
  * dies (what `up` starts); `stacks` makes the buildpack stack images (what `up` does first, and `./platform test`
  * before the tests). `controller`, `builder` and `router` run one role each in the foreground, configured by the
- * environment, for a platform whose roles run apart (ADR 0016, docs/multi-host.md).
+ * environment, for a platform whose roles run apart (ADR 0016, docs/multi-host.md); `registry` runs the image
+ * registry the builder pushes to and the nodes pull from (ADR 0019).
  * @module
  */
 import { resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { platformDown, platformStatus, platformUp } from './lifecycle.ts';
 import { loadPlatformSettings } from './platform-settings.ts';
 import { ROLES } from './role-settings.ts';
 import type { Role } from './role-settings.ts';
+import { runRegistryRole } from './registry-role.ts';
 import { runPlatform, runRole } from './roles.ts';
 import type { RunningPlatform } from './roles.ts';
 import { READY_MESSAGE, startSupervisor } from './supervisor.ts';
@@ -74,6 +76,9 @@ async function main(argv: string[]): Promise<number> {
       await run((settings) => runRole(role, settings, log));
       return -1;
     }
+    case 'registry':
+      await run((settings) => runRegistryRole(settings, log));
+      return -1;
     case 'supervise':
       return supervise();
     case 'up':
@@ -91,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      process.stderr.write(`Usage: platform.js up|down|status|run|supervise|stacks|${ROLES.join('|')}\n`);
+      process.stderr.write(`Usage: platform.js up|down|status|run|supervise|stacks|${ROLES.join('|')}|registry\n`);
       return 2;
   }
 }

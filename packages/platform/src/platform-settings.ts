@@ -15,6 +15,8 @@ export interface PlatformSettings {
   controllerPort: number;
   routerHttpPort: number;
   routerHttpsPort: number;
+  /** How long nginx waits to connect to a container before it tries the next (DEIS_ROUTER_CONNECT_TIMEOUT). */
+  routerConnectTimeoutSeconds: number;
   builderSshPort: number;
   builderHttpPort: number;
   networkName: string;
@@ -129,6 +131,7 @@ export function loadPlatformSettings(env: Record<string, string | undefined> = p
     controllerPort: port(env, 'DEIS_CONTROLLER_PORT', 8000, problems),
     routerHttpPort: port(env, 'DEIS_ROUTER_HTTP_PORT', 80, problems),
     routerHttpsPort: port(env, 'DEIS_ROUTER_HTTPS_PORT', 443, problems),
+    routerConnectTimeoutSeconds: seconds(env, 'DEIS_ROUTER_CONNECT_TIMEOUT', 30, 1, problems),
     builderSshPort: port(env, 'DEIS_BUILDER_SSH_PORT', 2222, problems),
     builderHttpPort: port(env, 'DEIS_BUILDER_HTTP_PORT', 8001, problems),
     networkName: env.DEIS_NETWORK || 'deis',

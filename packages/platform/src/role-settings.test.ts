@@ -62,4 +62,21 @@ describe('loadRoleSettings', () => {
     expect(loadRoleSettings(platform(), { ...key, DEIS_CONTROLLER_URL: 'http://10.0.0.5:8000/, http://10.0.0.7:8000' }).controllerUrl).toBe('http://10.0.0.5:8000,http://10.0.0.7:8000');
     expect(() => loadRoleSettings(platform(), { ...key, DEIS_CONTROLLER_URL: 'http://10.0.0.5:8000,ftp://10.0.0.7' })).toThrow('DEIS_CONTROLLER_URL must be');
   });
+
+  it('puts the router in edge mode only when given its node\'s engine, on the platform\'s network unless told another', () => {
+    expect(loadRoleSettings(platform(), {}).routerEdge).toBeUndefined();
+    expect(loadRoleSettings(platform({ DEIS_NETWORK: 'apps' }), { DEIS_ROUTER_EDGE_ENGINE: 'unix:///run/docker.sock' }).routerEdge).toEqual({ engine: 'unix:///run/docker.sock', network: 'apps' });
+    expect(loadRoleSettings(platform(), { DEIS_ROUTER_EDGE_ENGINE: 'tcp://100.124.0.12:2375', DEIS_ROUTER_EDGE_NETWORK: 'overlay-1' }).routerEdge).toEqual({ engine: 'tcp://100.124.0.12:2375', network: 'overlay-1' });
+    const bad = (env: Record<string, string>) => {
+      try {
+        loadRoleSettings(platform(), env);
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    expect(bad({ DEIS_ROUTER_EDGE_ENGINE: 'docker.sock' })).toContain('DEIS_ROUTER_EDGE_ENGINE must be');
+    expect(bad({ DEIS_ROUTER_EDGE_ENGINE: '/run/docker.sock', DEIS_ROUTER_EDGE_NETWORK: 'a b' })).toContain('DEIS_ROUTER_EDGE_NETWORK must be');
+    expect(bad({ DEIS_ROUTER_EDGE_NETWORK: 'overlay-1' })).toContain('DEIS_ROUTER_EDGE_NETWORK needs DEIS_ROUTER_EDGE_ENGINE');
+  });
 });

@@ -28,6 +28,11 @@ export interface RoleSettings {
   builderKey: () => string;
   /** The controllers' container key (DEIS_CONTAINER_KEY), or the data directory's. */
   containerKey: () => string;
+  /**
+   * The router's edge mode on a cluster (ADR 0020): this node's engine (DEIS_ROUTER_EDGE_ENGINE) and the apps'
+   * overlay network (DEIS_ROUTER_EDGE_NETWORK, default the platform's network). Absent unless the engine is set.
+   */
+  routerEdge: { engine: string; network: string } | undefined;
 }
 
 function secret(env: Record<string, string | undefined>, name: string, fallback: () => string, problems: string[]): () => string {
@@ -66,6 +71,25 @@ function address(env: Record<string, string | undefined>, name: string, fallback
   return raw;
 }
 
+/** A Docker engine's endpoint: `unix:///path`, an absolute socket path, or `tcp://host:port`. */
+function engineEndpoint(raw: string, name: string, problems: string[]): string {
+  if (/^(unix:\/\/)?\/\S+$/.test(raw)) return raw;
+  if (/^tcp:\/\/[^\s/:]+(:\d{1,5})?\/?$/.test(raw)) return raw.replace(/\/$/, '');
+  problems.push(`${name} must be this node's Docker engine, like unix:///var/run/docker.sock or tcp://10.0.0.5:2375, not "${raw}"`);
+  return raw;
+}
+
+function routerEdge(env: Record<string, string | undefined>, platform: PlatformSettings, problems: string[]): RoleSettings['routerEdge'] {
+  const engine = env.DEIS_ROUTER_EDGE_ENGINE;
+  const network = env.DEIS_ROUTER_EDGE_NETWORK || platform.networkName;
+  if (engine === undefined || engine === '') {
+    if (env.DEIS_ROUTER_EDGE_NETWORK) problems.push('DEIS_ROUTER_EDGE_NETWORK needs DEIS_ROUTER_EDGE_ENGINE, the engine of the node the router runs on');
+    return undefined;
+  }
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(network)) problems.push(`DEIS_ROUTER_EDGE_NETWORK must be a Docker network's name, not "${network}"`);
+  return { engine: engineEndpoint(engine, 'DEIS_ROUTER_EDGE_ENGINE', problems), network };
+}
+
 export function loadRoleSettings(platform: PlatformSettings, env: Record<string, string | undefined> = process.env): Readonly<RoleSettings> {
   const problems: string[] = [];
   const settings: RoleSettings = {
@@ -76,6 +100,7 @@ export function loadRoleSettings(platform: PlatformSettings, env: Record<string,
     builderHttpUpstream: env.DEIS_BUILDER_HTTP_UPSTREAM || `127.0.0.1:${platform.builderHttpPort}`,
     builderKey: secret(env, 'DEIS_BUILDER_KEY', () => ensureBuilderKey(platform.dataDir), problems),
     containerKey: secret(env, 'DEIS_CONTAINER_KEY', () => ensureContainerKey(platform.dataDir), problems),
+    routerEdge: routerEdge(env, platform, problems),
   };
   if (problems.length > 0) throw new Error(`invalid role settings:\n  ${problems.join('\n  ')}`);
   return Object.freeze(settings);

@@ -16,10 +16,13 @@ import { startRoutingRelay } from '@deis/controller/routing/routing-relay';
 import { startController } from '@deis/controller/server';
 import { loadControllerSettings } from '@deis/controller/settings';
 import { startRouter } from '@deis/router/router';
-import { createScheduler } from '@deis/scheduler/create-scheduler';
+import { createScheduler, engineClient } from '@deis/scheduler/create-scheduler';
+import type { PlatformRegistry } from '@deis/scheduler/registry/platform-registry';
+import { loadEngineSettings } from './engine-settings.ts';
 import type { PlatformSettings } from './platform-settings.ts';
+import { pullRegistriesFromEnv, registryForRoles } from './registry-clients.ts';
 import { loadRoleSettings } from './role-settings.ts';
-import type { Role } from './role-settings.ts';
+import type { Role, RoleSettings } from './role-settings.ts';
 import { ensureBuilderKey, ensureContainerKey } from './secrets.ts';
 
 export interface RunningPlatform {
@@ -55,10 +58,14 @@ async function startControllerRole(
   controllerEnv: Record<string, string | undefined>,
   containerKey: string,
   stops: Stops,
+  registry: PlatformRegistry | null = null,
 ): Promise<string> {
-  log('starting the scheduler (Docker engine)');
+  const controllerSettings = loadControllerSettings(controllerEnv);
+  const engines = loadEngineSettings(controllerEnv);
+  log(engines.scheduler === 'swarm' ? `starting the scheduler (Docker Swarm: ${engines.swarmEngines.join(', ')})` : 'starting the scheduler (Docker engine)');
   const scheduler = await createScheduler({
-    kind: 'docker',
+    kind: engines.scheduler,
+    ...(engines.scheduler === 'swarm' ? { swarmEngines: engines.swarmEngines } : {}),
     platformName: settings.platformName,
     networkName: settings.networkName,
     networkSubnet: settings.networkSubnet,
@@ -66,9 +73,11 @@ async function startControllerRole(
     ...(settings.containerMemoryBytes !== null ? { defaultMemoryBytes: settings.containerMemoryBytes } : {}),
     pidsLimit: settings.containerPidsLimit,
     blockLinkLocal: settings.blockLinkLocal,
+    nodeLabels: controllerSettings.nodeLabels,
+    ...(registry ? { registry } : {}),
+    pullRegistries: pullRegistriesFromEnv(controllerEnv),
   });
 
-  const controllerSettings = loadControllerSettings(controllerEnv);
   const controller = await startController(controllerSettings, scheduler);
   stops.push(() => controller.close());
   log(`controller listening on ${controller.url}`);
@@ -98,22 +107,43 @@ async function startControllerRole(
   return controller.url;
 }
 
-async function startRouterRole(settings: PlatformSettings, log: (line: string) => void, controllerUrl: string, builderKey: string, listenAddress: string | undefined, stops: Stops): Promise<void> {
+async function startRouterRole(
+  settings: PlatformSettings,
+  log: (line: string) => void,
+  controllerUrl: string,
+  builderKey: string,
+  listenAddress: string | undefined,
+  stops: Stops,
+  edge?: RoleSettings['routerEdge'],
+): Promise<void> {
   const router = await startRouter({
     controllerUrl,
     builderKey,
     dataDir: join(settings.dataDir, 'router'),
     httpPort: settings.routerHttpPort,
     httpsPort: settings.routerHttpsPort,
+    connectTimeoutSeconds: settings.routerConnectTimeoutSeconds,
     ...(listenAddress ? { listenAddress } : {}),
     onError: (error: unknown) => log(`router: ${error instanceof Error ? error.message : String(error)}`),
+    ...(edge ? { edge: { ...edge, name: `${settings.platformName}-edge-router`, platformName: settings.platformName } } : {}),
   });
   stops.push(() => router.stop());
-  log(`router listening on ports ${settings.routerHttpPort} and ${settings.routerHttpsPort}`);
+  log(`router listening on ports ${settings.routerHttpPort} and ${settings.routerHttpsPort}${edge ? ` of this node, in its edge sandbox on network ${edge.network}` : ''}`);
 }
 
-async function startBuilderRole(settings: PlatformSettings, log: (line: string) => void, controllerUrl: string, builderKey: string, listenAddress: string | undefined, stops: Stops): Promise<void> {
+async function startBuilderRole(
+  settings: PlatformSettings,
+  log: (line: string) => void,
+  controllerUrl: string,
+  builderKey: string,
+  listenAddress: string | undefined,
+  stops: Stops,
+  env: Record<string, string | undefined> = process.env,
+  registry: PlatformRegistry | null = null,
+): Promise<void> {
+  const { builderEngine } = loadEngineSettings(env);
   const builder = await startBuilder({
+    docker: engineClient(builderEngine),
     controllerUrl,
     builderKey,
     dataDir: join(settings.dataDir, 'builder'),
@@ -129,6 +159,7 @@ async function startBuilderRole(settings: PlatformSettings, log: (line: string) 
     buildLimits: { memoryBytes: settings.buildMemoryBytes, cpus: settings.buildCpus, pidsLimit: settings.buildPidsLimit },
     preferBundledBuildpacks: settings.preferBundledBuildpacks,
     ...(settings.stackPull ? { stackPull: settings.stackPull } : {}),
+    ...(registry ? { registry: { address: registry.address, username: registry.login.username, password: registry.login.password } } : {}),
   });
   stops.push(() => builder.stop());
   log(`builder listening on SSH port ${builder.sshPort} and HTTP port ${builder.httpPort}`);
@@ -139,10 +170,11 @@ export async function runPlatform(settings: PlatformSettings, log: (line: string
   const builderKey = ensureBuilderKey(settings.dataDir);
   const stops: Stops = [];
   const stop = stopper(stops, log);
+  const registry = registryForRoles(settings, env);
   try {
-    const controllerUrl = await startControllerRole(settings, log, controllerEnvironment(settings, builderKey, env), ensureContainerKey(settings.dataDir), stops);
+    const controllerUrl = await startControllerRole(settings, log, controllerEnvironment(settings, builderKey, env), ensureContainerKey(settings.dataDir), stops, registry);
     await startRouterRole(settings, log, controllerUrl, builderKey, undefined, stops);
-    await startBuilderRole(settings, log, controllerUrl, builderKey, undefined, stops);
+    await startBuilderRole(settings, log, controllerUrl, builderKey, undefined, stops, env, registry);
   } catch (error) {
     await stop();
     throw error;
@@ -167,11 +199,11 @@ export async function runRole(role: Role, settings: PlatformSettings, log: (line
         DEIS_CONTROLLER_HOST: roleSettings.controllerListen,
         DEIS_BUILDER_HTTP_UPSTREAM: roleSettings.builderHttpUpstream,
       };
-      await startControllerRole(settings, log, controllerEnv, roleSettings.containerKey(), stops);
+      await startControllerRole(settings, log, controllerEnv, roleSettings.containerKey(), stops, registryForRoles(settings, env));
     } else if (role === 'router') {
-      await startRouterRole(settings, log, roleSettings.controllerUrl, builderKey, roleSettings.routerListen, stops);
+      await startRouterRole(settings, log, roleSettings.controllerUrl, builderKey, roleSettings.routerListen, stops, roleSettings.routerEdge);
     } else {
-      await startBuilderRole(settings, log, roleSettings.controllerUrl, builderKey, roleSettings.builderListen, stops);
+      await startBuilderRole(settings, log, roleSettings.controllerUrl, builderKey, roleSettings.builderListen, stops, env, registryForRoles(settings, env));
     }
   } catch (error) {
     await stop();

@@ -1,7 +1,8 @@
 /**
  * nginx as a child process: started in the foreground (`daemon off`) so it lives and dies with the router, checked
  * with `nginx -t` before any reload, reloaded gracefully with SIGHUP (old workers finish their requests), stopped with
- * SIGQUIT (graceful) and, if that takes too long, SIGTERM then SIGKILL.
+ * SIGQUIT (graceful) and, if that takes too long, SIGTERM then SIGKILL. It may run in another network namespace
+ * (the edge sandbox's, ADR 0020), entered through nsenter.
  * @module
  */
 import { spawn } from 'node:child_process';
@@ -9,6 +10,8 @@ import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 
 export const DEFAULT_NGINX_PATH = '/usr/sbin/nginx';
+/** util-linux's, on every Debian system. */
+const NSENTER_PATH = 'nsenter';
 
 export class NginxError extends Error {
   /** What nginx printed, for the operator. */
@@ -117,6 +120,12 @@ export interface NginxProcessOptions extends NginxLocation {
   /** Called when nginx exits without being asked to. */
   onExit?: (error: NginxError) => void;
   startTimeoutMs?: number;
+  /**
+   * Run nginx in this network namespace (a path such as a container's SandboxKey) by way of `nsenter --net`, which
+   * enters it and then executes nginx itself: the child's pid is nginx's, so signals, the pid file and `nginx -s`
+   * work as without it. Absent: the router's own namespace.
+   */
+  netns?: string;
 }
 
 export class NginxProcess {
@@ -135,9 +144,10 @@ export class NginxProcess {
   static async start(options: NginxProcessOptions): Promise<NginxProcess> {
     await stopLeftover(options.pidFile, options.configPath);
     for (const file of [options.pidFile, ...(options.staleFiles ?? [])]) rmSync(file, { force: true });
-    const child = spawn(options.nginxPath ?? DEFAULT_NGINX_PATH, [...baseArguments(options), '-g', 'daemon off;'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const nginxArguments = [...baseArguments(options), '-g', 'daemon off;'];
+    const nginxPath = options.nginxPath ?? DEFAULT_NGINX_PATH;
+    const [command, args] = options.netns ? [NSENTER_PATH, [`--net=${options.netns}`, '--', nginxPath, ...nginxArguments]] : [nginxPath, nginxArguments];
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     const output = tail(child.stderr);
     let exitedEarly: NginxError | null = null;
     let process_: NginxProcess | null = null;

@@ -56,6 +56,11 @@ describe('renderNginxConfig', () => {
     expect(renderNginxConfig(table([]), { ...options, workerProcesses: 2 }).config).toContain('worker_processes 2;');
   });
 
+  it("connects to containers within Deis's 30 s, or the time given", () => {
+    expect(renderNginxConfig(table([]), options).config).toContain('proxy_connect_timeout 30s;');
+    expect(renderNginxConfig(table([]), { ...options, connectTimeoutSeconds: 2 }).config).toContain('proxy_connect_timeout 2s;');
+  });
+
   it('answers unknown hosts with 404 from a default server on both ports, and /healthz with the generation and revision', () => {
     const { config } = renderNginxConfig(table([]), options);
     const defaultServer = serverBlock(config, '_');
@@ -72,6 +77,8 @@ describe('renderNginxConfig', () => {
     const admin = config.split(/\n {4}server \{\n/).find((block) => block.includes('location = /peers'));
     expect(admin).toMatch(/^\s+listen unix:\/data\/admin\.sock;\n/);
     expect(admin).not.toMatch(/listen [^u]/);
+    // The revision a router whose nginx is in another network namespace checks after a reload.
+    expect(admin).toContain('deis_router.health("3", "X-Deis-Router-Generation", "X-Deis-Router-Revision")');
   });
 
   it('renders the same text whatever the generation and the containers, so deploys and scaling need no reload', () => {

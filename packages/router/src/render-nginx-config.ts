@@ -39,6 +39,12 @@ export interface RenderOptions {
   /** Serves HTTPS for every host name without a certificate of its own (the platform's names, unknown hosts). */
   defaultCertificate: { certificatePath: string; keyPath: string };
   workerProcesses?: number | 'auto';
+  /**
+   * Seconds nginx waits to connect to a container before trying the next; default 30 (Deis's). On one host a gone
+   * container refuses at once; on a cluster a dead node's containers do not answer at all, so a few seconds keep the
+   * requests that meet them short.
+   */
+  connectTimeoutSeconds?: number;
   /** Certificates (by `certificateDigest`) nginx would not load; left out, their names served with the default one. */
   refusedCertificates?: ReadonlySet<string>;
   /** Served in the revision header, so the router can tell when nginx has loaded this configuration. */
@@ -381,7 +387,7 @@ export function renderNginxConfig(table: RoutingTable, options: RenderOptions): 
     '    proxy_set_header Upgrade $http_upgrade;',
     // Empty unless upgrading, which lets nginx keep upstream connections alive.
     '    proxy_set_header Connection $connection_upgrade;',
-    '    proxy_connect_timeout 30s;',
+    `    proxy_connect_timeout ${options.connectTimeoutSeconds ?? 30}s;`,
     '    proxy_send_timeout 1200s;',
     '    proxy_read_timeout 1200s;',
     '    proxy_next_upstream error timeout;',
@@ -410,6 +416,11 @@ export function renderNginxConfig(table: RoutingTable, options: RenderOptions): 
     '        client_body_buffer_size 16m;',
     '        location = /peers {',
     '            content_by_lua_block { deis_router.update() }',
+    '        }',
+    // The revision check of a router whose nginx runs in another network namespace (ADR 0020), which cannot reach
+    // nginx's ports but shares its files.
+    '        location = /healthz {',
+    `            content_by_lua_block { deis_router.health("${options.revision ?? 0}", "${GENERATION_HEADER}", "${REVISION_HEADER}") }`,
     '        }',
     '    }',
     '',

@@ -4,7 +4,8 @@
  * check it, swaps it in with a graceful reload and waits until nginx serves it. Then it reports the generation it
  * applied (deploys wait for that before they stop old containers). Deploys and scaling change only the peers, so they
  * never reload nginx (ADR 0009). A table nginx refuses leaves the last good configuration serving; a controller that
- * is away is retried with backoff while nginx keeps serving.
+ * is away is retried with backoff while nginx keeps serving. In edge mode (a node of a cluster, ADR 0020) nginx runs
+ * in the network namespace of a sandbox container on the apps' overlay network, and moves with it when it restarts.
  * @module
  */
 import { spawn } from 'node:child_process';
@@ -14,6 +15,8 @@ import { join } from 'node:path';
 import { ApiClient, ApiError, errorMessageOf } from '@deis/sdk/client';
 import { controllerUrls } from '@deis/sdk/controller-urls';
 import type { RouteUpstream, RoutingTable } from '@deis/sdk/types';
+import { EdgeSandbox, sameRun } from './edge-sandbox.ts';
+import type { EdgeSandboxOptions, SandboxRun } from './edge-sandbox.ts';
 import { NginxConfigRefused, NginxError, NginxProcess, testNginxConfig } from './nginx-process.ts';
 import { DEFAULT_NGINX_MODULE_DIR, peersBody, refusedCertificateDigests, renderNginxConfig, REVISION_HEADER } from './render-nginx-config.ts';
 import type { RenderedNginxConfig, RenderOptions } from './render-nginx-config.ts';
@@ -35,8 +38,21 @@ export interface RouterOptions {
   /** Where nginx's dynamic modules (ndk, lua) are; Debian's place when absent. */
   nginxModuleDir?: string;
   workerProcesses?: number | 'auto';
+  /** See RenderOptions.connectTimeoutSeconds. */
+  connectTimeoutSeconds?: number;
   /** How long the controller may hold a poll open, in seconds (at most 25). */
   pollSeconds?: number;
+  /**
+   * Edge mode (ADR 0020): nginx runs in the network namespace of a sandbox container on this node's engine, attached
+   * to the apps' overlay network and publishing `httpPort` and `httpsPort` on the node (on `listenAddress` when
+   * given). Absent: nginx listens on this host's own network, as on one host.
+   */
+  edge?: EdgeRouterOptions;
+}
+
+export interface EdgeRouterOptions extends Omit<EdgeSandboxOptions, 'ports' | 'hostAddress'> {
+  /** How often the router checks that the sandbox nginx runs in is still the running one; default 1000 ms. */
+  checkIntervalMs?: number;
 }
 
 export interface RunningRouter {
@@ -104,10 +120,13 @@ function probeHost(listenAddress: string | undefined): string {
   return listenAddress;
 }
 
-/** The revision nginx serves now, read on a fresh connection (a kept-alive one may still reach an old worker). */
-function servedRevision(host: string, port: number): Promise<number | null> {
+/**
+ * The revision nginx serves now, read on a fresh connection (a kept-alive one may still reach an old worker): on its
+ * HTTP port, or on its unix socket when nginx's ports are in another network namespace (edge mode).
+ */
+function servedRevision(target: { host: string; port: number } | { socketPath: string }): Promise<number | null> {
   return new Promise((resolve) => {
-    const request = httpRequest({ host, port, path: '/healthz', agent: false, headers: { host: 'deis-router-probe.invalid', connection: 'close' }, timeout: 1000 }, (response) => {
+    const request = httpRequest({ ...target, path: '/healthz', agent: false, headers: { host: 'deis-router-probe.invalid', connection: 'close' }, timeout: 1000 }, (response) => {
       response.resume();
       const value = Number(response.headers[REVISION_HEADER.toLowerCase()]);
       resolve(Number.isInteger(value) ? value : null);
@@ -134,6 +153,20 @@ function writePeers(socketPath: string, body: string): Promise<void> {
     request.once('error', reject);
     request.end(body);
   });
+}
+
+/**
+ * The platform's upstreams on a loopback address: the node's own loopback, which nginx in an edge sandbox (a network
+ * namespace of its own) cannot reach. Said to the operator, since those routes fail while the apps' work.
+ */
+function loopbackUpstreams(table: RoutingTable): string[] {
+  const upstreams: Array<[string, RouteUpstream | null, string]> = [
+    ['controller', table.controller, 'DEIS_CONTROLLER_LISTEN'],
+    ['builder', table.builder, 'DEIS_BUILDER_HTTP_UPSTREAM'],
+  ];
+  return upstreams
+    .filter(([, upstream]) => upstream !== null && /^(127\.|::1$|localhost$|0\.0\.0\.0$)/.test(upstream.host))
+    .map(([what, upstream, setting]) => `the ${what}'s address ${upstream!.host}:${upstream!.port} is a loopback address, which nginx in the edge sandbox cannot reach; give it an address of its node (${setting})`);
 }
 
 interface ControllerAnswer {
@@ -188,16 +221,21 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const pidFile = join(dataDir, 'nginx.pid');
   const adminSocket = join(dataDir, 'admin.sock');
   if (Buffer.byteLength(adminSocket) > MAX_SOCKET_PATH) throw new Error(`the router's data directory ${dataDir} is too long a path for its socket ${adminSocket}; choose a shorter one`);
+  const edge = options.edge
+    ? new EdgeSandbox({ ...options.edge, ports: [options.httpPort, options.httpsPort], ...(options.listenAddress ? { hostAddress: options.listenAddress } : {}) })
+    : null;
   const luaModule = join(options.nginxModuleDir ?? DEFAULT_NGINX_MODULE_DIR, 'ngx_http_lua_module.so');
   if (!existsSync(luaModule)) throw new Error(`nginx's Lua module is missing (${luaModule}); install Debian's libnginx-mod-http-lua, as ./platform up does`);
   const location = { nginxPath: options.nginxPath, prefix: dataDir };
   const renderOptions: Omit<RenderOptions, 'revision'> = {
     httpPort: options.httpPort,
     httpsPort: options.httpsPort,
-    listenAddress: options.listenAddress,
+    // In edge mode the listen address is where the node publishes the ports; inside the sandbox nginx takes them all.
+    listenAddress: edge ? undefined : options.listenAddress,
     paths: { pidFile, errorLog: join(logDir, 'error.log'), tempDir, certDir, adminSocket },
     defaultCertificate: await ensureDefaultCertificate(join(dataDir, 'default-tls')),
     workerProcesses: options.workerProcesses,
+    ...(options.connectTimeoutSeconds !== undefined ? { connectTimeoutSeconds: options.connectTimeoutSeconds } : {}),
     moduleDir: options.nginxModuleDir,
   };
   // Several controllers (DEIS_CONTROLLER_URL with commas): polled one at a time, the next once one stops answering.
@@ -225,11 +263,14 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   let lastProblems = '';
   const refusedCertificates = new Set<string>();
   let nginx: NginxProcess | null = null;
+  /** Edge mode: the sandbox run nginx was started in. */
+  let nginxSandbox: SandboxRun | null = null;
 
   const render = (table: RoutingTable, atRevision: number): RenderedNginxConfig => {
     const rendered = renderNginxConfig(table, { ...renderOptions, revision: atRevision, refusedCertificates });
-    const problems = rendered.problems.join('\n');
-    if (problems !== lastProblems && problems !== '') onError(new Error(`routing table generation ${table.generation}: ${rendered.problems.join('; ')}`));
+    const all = edge ? [...rendered.problems, ...loopbackUpstreams(table)] : rendered.problems;
+    const problems = all.join('\n');
+    if (problems !== lastProblems && problems !== '') onError(new Error(`routing table generation ${table.generation}: ${all.join('; ')}`));
     lastProblems = problems;
     return rendered;
   };
@@ -280,8 +321,9 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     writtenConfig = candidate.config;
   };
 
-  const startNginx = async (): Promise<NginxProcess> =>
-    NginxProcess.start({
+  const startNginx = async (): Promise<NginxProcess> => {
+    const sandbox = edge ? await edge.ensure() : null;
+    const started = await NginxProcess.start({
       ...location,
       configPath,
       pidFile,
@@ -292,12 +334,17 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         onError(error);
         restarting ??= restartNginx().finally(() => (restarting = null));
       },
+      ...(sandbox ? { netns: sandbox.netns } : {}),
     });
+    nginxSandbox = sandbox;
+    return started;
+  };
 
-  const restartNginx = async () => {
+  const restartNginx = async (firstDelayMs = 500) => {
     let backoff = 500;
+    let delay = firstDelayMs;
     while (!stopping.signal.aborted) {
-      await sleep(backoff, stopping.signal);
+      await sleep(delay, stopping.signal);
       if (stopping.signal.aborted) return;
       try {
         const started = await startNginx();
@@ -313,6 +360,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       } catch (error) {
         onError(asError(error));
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+        delay = backoff;
       }
     }
   };
@@ -344,9 +392,9 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       return;
     }
     await nginx.reload();
-    const host = probeHost(options.listenAddress);
+    const target = edge ? { socketPath: adminSocket } : { host: probeHost(options.listenAddress), port: options.httpPort };
     const deadline = Date.now() + 15_000;
-    while ((await servedRevision(host, options.httpPort)) !== candidate.revision) {
+    while ((await servedRevision(target)) !== candidate.revision) {
       if (Date.now() > deadline) throw new NginxError(`nginx did not take the configuration of generation ${table.generation} within 15 s`, nginx.output());
       await sleep(10, stopping.signal);
       if (stopping.signal.aborted) return;
@@ -459,11 +507,44 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     }
   })();
 
+  // Edge mode: an nginx whose sandbox run ended (the container removed, stopped or restarted, the node's engine
+  // restarted) serves nobody, though it runs on; it is stopped and started again in the sandbox's new run.
+  const sandboxWatch = (async () => {
+    if (!edge) return;
+    const intervalMs = options.edge?.checkIntervalMs ?? 1000;
+    let lastProblem = '';
+    while (!stopping.signal.aborted) {
+      await sleep(intervalMs, stopping.signal);
+      if (stopping.signal.aborted || restarting) continue;
+      let run: SandboxRun | null;
+      try {
+        run = await edge.current();
+        lastProblem = '';
+      } catch (error) {
+        // The engine away (restarting, say): nginx goes on as it is; the sandbox's next run is found when it answers.
+        const problem = asError(error).message;
+        if (problem !== lastProblem) onError(asError(error));
+        lastProblem = problem;
+        continue;
+      }
+      if (sameRun(run, nginxSandbox) || restarting || stopping.signal.aborted) continue;
+      onError(new Error(`the edge sandbox ${edge.name} ${run ? 'runs again in a new network namespace' : 'is not running'}; starting nginx in its new run`));
+      const old = nginx;
+      restarting = (async () => {
+        // Its connections died with the namespace: nothing to drain.
+        await old?.stop(500);
+        await restartNginx(0);
+      })().finally(() => (restarting = null));
+    }
+  })();
+
   return {
     generation: () => servedGeneration,
+    /** Stops nginx; an edge sandbox stays, for the router's next start on this node to adopt (ADR 0020). */
     async stop() {
       stopping.abort();
       await loop;
+      await sandboxWatch;
       await restarting;
       await nginx?.stop();
     },

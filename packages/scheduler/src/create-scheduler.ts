@@ -5,6 +5,7 @@
 import Docker from 'dockerode';
 import { DockerScheduler } from './docker/docker-scheduler.ts';
 import { FakeScheduler } from './fake/fake-scheduler.ts';
+import type { PlatformRegistry } from './registry/platform-registry.ts';
 import type { Scheduler } from './scheduler.ts';
 import { ensureStackImages } from './stack-images.ts';
 import { SwarmScheduler } from './swarm/swarm-scheduler.ts';
@@ -34,6 +35,12 @@ export interface CreateSchedulerOptions {
    * the network (an attachable overlay) and the stack images are made on the manager.
    */
   swarmEngines?: string[];
+  /** The platform's registry (ADR 0019): its images are pulled with its login (swarm: by each node) and deleted from it when removed. */
+  registry?: PlatformRegistry;
+  /** swarm: other registries nodes may pull from, with an app's `deis registry` login. */
+  pullRegistries?: string[];
+  /** docker, fake: the labels of the one node (DEIS_NODE_LABELS); a swarm's nodes carry their own. */
+  nodeLabels?: Record<string, string>;
 }
 
 /** A client of one engine named by a unix socket path or a `tcp://host:port` URL. */
@@ -46,7 +53,7 @@ export function engineClient(endpoint: string): Docker {
 }
 
 export async function createScheduler(options: CreateSchedulerOptions): Promise<Scheduler> {
-  if (options.kind === 'fake') return new FakeScheduler();
+  if (options.kind === 'fake') return new FakeScheduler({ ...(options.nodeLabels ? { nodeLabels: options.nodeLabels } : {}) });
   if (options.kind === 'swarm') return createSwarmScheduler(options);
   const docker = options.docker ?? new Docker();
   const scheduler = await DockerScheduler.create({
@@ -58,6 +65,8 @@ export async function createScheduler(options: CreateSchedulerOptions): Promise<
     ...(options.defaultMemoryBytes !== undefined ? { defaultMemoryBytes: options.defaultMemoryBytes } : {}),
     ...(options.pidsLimit !== undefined ? { pidsLimit: options.pidsLimit } : {}),
     ...(options.blockLinkLocal !== undefined ? { blockLinkLocal: options.blockLinkLocal } : {}),
+    ...(options.registry ? { registry: options.registry } : {}),
+    ...(options.nodeLabels ? { nodeLabels: options.nodeLabels } : {}),
   });
   if (options.stackImages ?? true) await ensureStackImages(docker);
   return scheduler;
@@ -75,5 +84,7 @@ async function createSwarmScheduler(options: CreateSchedulerOptions): Promise<Sc
     networkSubnet: options.networkSubnet,
     containerKey: options.containerKey,
     ...(options.defaultMemoryBytes !== undefined ? { defaultMemoryBytes: options.defaultMemoryBytes } : {}),
+    ...(options.registry ? { registry: options.registry } : {}),
+    ...(options.pullRegistries ? { pullRegistries: options.pullRegistries } : {}),
   });
 }

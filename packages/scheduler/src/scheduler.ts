@@ -23,6 +23,11 @@ export interface ContainerSpec {
   cpuMillis?: number;
   /** The port the process listens on, when it serves traffic; the address `list` reports uses it. */
   port?: number;
+  /**
+   * Node labels the container requires (an app's `deis tags`): it runs only on a node carrying every one of them.
+   * Absent or empty: any node. Backends of one node leave the check to whoever set them (the controller's tags:set).
+   */
+  placement?: Record<string, string>;
 }
 
 /** `starting`: created, not yet running. `up`: running. `down`: exited with 0 or stopped. `crashed`: exited otherwise. */
@@ -263,6 +268,27 @@ export interface Scheduler {
    * container.
    */
   restart(name: string): Promise<Container>;
+
+  /** The nodes containers run on, in the backend's order (the manager first on a swarm); one on a one-host backend. */
+  listNodes(): Promise<ClusterNode[]>;
+}
+
+/** A machine the backend runs containers on, as an administrator sees it (`deis nodes`). */
+export interface ClusterNode {
+  /** The backend's ID of the node (Swarm's node ID; the engine's ID on one host). */
+  id: string;
+  hostname: string;
+  /** The address the node is reached at by the other nodes; null when the backend does not know one. */
+  address: string | null;
+  /** `down`: the manager has lost it (or its engine does not answer). */
+  state: 'ready' | 'down';
+  /** Whether new containers may be placed on it: `active`, or `pause`/`drain` as an administrator set it. */
+  availability: 'active' | 'pause' | 'drain';
+  role: 'manager' | 'worker';
+  /** What an app's tags are matched against (ContainerSpec.placement). */
+  labels: Record<string, string>;
+  /** The platform's containers running on it. */
+  containers: number;
 }
 
 export interface ProbeOptions {

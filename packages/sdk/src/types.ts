@@ -253,3 +253,18 @@ export interface RoutingTable {
   builder: RouteUpstream | null;
   apps: AppRoute[];
 }
+
+/** `GET /v2/nodes/` (admins; an extension, Deis v2 had none): a machine the platform runs containers on. */
+export interface PlatformNode {
+  id: string;
+  hostname: string;
+  /** null when the scheduler does not know one (the one host of the docker backend). */
+  address: string | null;
+  state: 'ready' | 'down';
+  availability: 'active' | 'pause' | 'drain';
+  role: 'manager' | 'worker';
+  /** What an app's tags (`deis tags:set`) are matched against. */
+  labels: Record<string, string>;
+  /** The platform's containers running on it. */
+  containers: number;
+}

@@ -37,9 +37,9 @@ const mapTopics: MapTopic[] = [
     applying: 'Applying tags... ',
     removing: 'Applying tags... ',
     setDetails: [
-      'Tags say which nodes the app may run on; every tag must match a label of a node, or nothing changes.',
-      'The platform has one node, labelled by its DEIS_NODE_LABELS setting: tags that match it are stored and shown,',
-      'and they place nothing, as every container runs on that node.',
+      'Tags say which nodes the app may run on; every tag must match a label of one node, or nothing changes.',
+      'On a Docker Swarm (DEIS_SCHEDULER=swarm) the app\'s containers run only on nodes with all of its tags as labels',
+      '(`deis nodes` lists them). On one host, that host is the one node, labelled by its DEIS_NODE_LABELS setting.',
     ].join('\n'),
   },
   {

@@ -20,12 +20,16 @@ function familiarName(reference: string): string {
  * are the only record of them.
  *
  * A build is the builder's when it has a commit sha and its image is the name the builder gives that commit. `deis
- * pull` sends no sha, so a pulled image is never taken for one, whatever its name. The builder pushes to no registry
- * (ADR 0007), so its names never carry a registry host.
+ * pull` sends no sha, so a pulled image is never taken for one, whatever its name. On one host the builder pushes to
+ * no registry (ADR 0007); when it pushes to the platform's (`registry`, ADR 0019) its names carry that host.
  */
-export async function builderImagesOf(db: Database, app: { uuid: string; id: string }): Promise<string[]> {
+export async function builderImagesOf(db: Database, app: { uuid: string; id: string }, registry?: string | null): Promise<string[]> {
   const builds = await db.selectFrom('builds').select(['image', 'sha']).where('app_uuid', '=', app.uuid).execute();
-  const images = new Set(builds.filter((b) => SHA.test(b.sha) && b.image === `${app.id}:git-${b.sha.slice(0, 8)}`).map((b) => b.image));
+  const builderName = (sha: string): string[] => {
+    const name = `${app.id}:git-${sha.slice(0, 8)}`;
+    return registry ? [name, `${registry}/${name}`] : [name];
+  };
+  const images = new Set(builds.filter((b) => SHA.test(b.sha) && builderName(b.sha).includes(b.image)).map((b) => b.image));
   if (images.size === 0) return [];
   // Someone who may use both apps can have `deis pull`ed one of them into another app (pullable-image.ts), maybe
   // under a longer form of its name; that app still deploys it. App ids hold no LIKE wildcards (app-names.ts).

@@ -54,7 +54,7 @@ export async function appRoutes(app: FastifyInstance, deps: ControllerDeps): Pro
 
   app.delete<AppParams>('/v2/apps/:id/', async (request, reply) => {
     const { app: row } = await loadApp(db, request, request.params.id);
-    const images = await builderImagesOf(db, row);
+    const images = await builderImagesOf(db, row, deps.settings.registry);
     await removeAppContainers(deps, row.id);
     await deleteAppRows(db, row.uuid);
     deps.logs.forget(row.id);

@@ -20,8 +20,8 @@ function localRepository(repository: string): string {
 }
 
 /** Throws unless a build of the app `appId` by `user` may read `reference`. */
-export async function checkBuildImage(db: Database, reference: string, appId: string, user: UserRow): Promise<void> {
-  await checkPullableImage(db, reference, appId, user);
+export async function checkBuildImage(db: Database, reference: string, appId: string, user: UserRow, registry?: string | null): Promise<void> {
+  await checkPullableImage(db, reference, appId, user, registry);
   const { repository: named, tag, digest } = parseImageReference(reference);
   const repository = localRepository(named);
   const refused = (): PermissionDeniedError =>

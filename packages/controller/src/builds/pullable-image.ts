@@ -36,8 +36,21 @@ export function parseImageReference(reference: string): ImageReference {
   return colon === -1 ? { repository: named, tag: null, digest } : { repository: named.slice(0, colon), tag: named.slice(colon + 1), digest };
 }
 
-/** Throws unless `user` may deploy `reference` to the app `appId`. */
-export async function checkPullableImage(db: Database, reference: string, appId: string, user: UserRow): Promise<void> {
+/**
+ * Throws unless `user` may deploy `reference` to the app `appId`. The platform's `registry` (ADR 0019) holds only the
+ * builder's images, each under its app's name, which the nodes pull with the platform's login: any reference into it
+ * is for someone who may use that app.
+ */
+export async function checkPullableImage(db: Database, reference: string, appId: string, user: UserRow, registry?: string | null): Promise<void> {
+  if (registry && reference.toLowerCase().startsWith(`${registry.toLowerCase()}/`)) {
+    const { repository } = parseImageReference(reference.slice(registry.length + 1));
+    if (repository === appId) return;
+    const owner = await findAppById(db, repository);
+    if (!owner || !(await mayUseApp(db, owner, user))) {
+      throw new PermissionDeniedError(`${reference} is in the platform's registry and was not built for an app you may use.`);
+    }
+    return;
+  }
   const { repository: named, tag, digest } = parseImageReference(reference);
   const repository = familiarRepository(named);
   if (reference.startsWith('sha256:') || (tag === null && digest === null && HEX.test(repository))) {

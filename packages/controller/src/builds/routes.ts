@@ -29,7 +29,7 @@ export async function buildRoutes(app: FastifyInstance, deps: ControllerDeps): P
   app.post<AppParams>('/v2/apps/:id/builds/', async (request, reply) => {
     const { app: row, user } = await loadApp(db, request, request.params.id);
     const newBuild = parseNewBuild(bodyOf(request.body));
-    await checkPullableImage(db, newBuild.image, row.id, user);
+    await checkPullableImage(db, newBuild.image, row.id, user, deps.settings.registry);
     const { build, notReadyNotice } = await createBuild(deps, row, user, newBuild);
     sendDeployNotice(reply, notReadyNotice);
     return reply.code(201).send(toWireBuild(build, user.username, row.id));

@@ -291,10 +291,11 @@ function mergeHealthcheck(
   return merged as Record<string, Healthcheck>;
 }
 
-/** Tags must match labels of at least one node; this host is the one node. */
-function checkTags(tags: Record<string, string>, previousTags: Record<string, string>, nodeLabels: Record<string, string>): void {
+/** Tags must all be labels of at least one node (each node's labels, or the one host's), or no container could run. */
+function checkTags(tags: Record<string, string>, previousTags: Record<string, string>, nodeLabels: Record<string, string> | Array<Record<string, string>>): void {
   const entries = Object.entries(tags);
-  if (entries.length === 0 || entries.every(([key, value]) => nodeLabels[key] === value)) return;
+  const nodes = Array.isArray(nodeLabels) ? nodeLabels : [nodeLabels];
+  if (entries.length === 0 || nodes.some((labels) => entries.every(([key, value]) => labels[key] === value))) return;
   const labels = entries.map(([key, value]) => `${key}=${value}`);
   let message = `No nodes matched the provided labels: ${labels.join(', ')}`;
   const old = Object.entries(previousTags).map(([key, value]) => `${key}=${value}`);
@@ -309,7 +310,7 @@ function checkTags(tags: Record<string, string>, previousTags: Record<string, st
  * The config that results from applying `change` to `previous`.
  * Throws 422 when unsetting a key that is not set, 400 for registry info without PORT or tags no node has.
  */
-export function mergeConfig(previous: ConfigData, change: ConfigChange, nodeLabels: Record<string, string>): ConfigData {
+export function mergeConfig(previous: ConfigData, change: ConfigChange, nodeLabels: Record<string, string> | Array<Record<string, string>>): ConfigData {
   const healthcheckChange: Record<string, Record<string, Probe | null> | null> = { ...(change.healthcheck ?? {}) };
   let values = mergeFlat('values', previous.values, change.values);
   values = rollOverLegacyHealthcheck(values, healthcheckChange);

@@ -9,6 +9,7 @@ import { loadApp } from '../http/app-access.ts';
 import { bodyOf, jsonField } from '../http/body.ts';
 import { sendDeployNotice } from '../http/deploy-notice.ts';
 import { createRelease } from '../releases/release-store.ts';
+import { nodeLabelSets } from '../nodes/node-labels.ts';
 import { mergeConfig, parseConfigChange } from './config-data.ts';
 import { checkConfigSize } from './config-size.ts';
 import { currentConfig } from './current-config.ts';
@@ -31,12 +32,14 @@ export async function configRoutes(app: FastifyInstance, deps: ControllerDeps): 
     const { app: row, user } = await loadApp(db, request, request.params.id);
     const body = bodyOf(request.body);
     const change = parseConfigChange(Object.fromEntries(FIELDS.map((field) => [field, jsonField(body, field)])));
+    // Asked only when tags change, so that an engine that does not answer never blocks other config changes.
+    const nodeLabels = change.tags !== undefined ? await nodeLabelSets(deps.scheduler) : [];
     const created = await createRelease(deps, {
       app: row,
       user,
       config: {
         derive: (current) => {
-          const merged = mergeConfig(current, change, deps.settings.nodeLabels);
+          const merged = mergeConfig(current, change, nodeLabels);
           checkConfigSize(merged, change, deps.settings.limits);
           return merged;
         },

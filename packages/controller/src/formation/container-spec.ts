@@ -22,6 +22,8 @@ export interface ReleaseConfig {
   cpu: Record<string, string>;
   /** Keyed by process type (`web/cmd` covers both), or one unkeyed pair of probes for web/cmd. */
   healthcheck: Record<string, unknown>;
+  /** `deis tags`: node labels every container of the release requires (ContainerSpec.placement); absent: none. */
+  tags?: Record<string, string>;
 }
 
 /**
@@ -243,7 +245,15 @@ export function containerSpec(platformName: string, context: ReleaseContext, typ
   const cpu = cpuMillis(context.config.cpu[type]);
   if (cpu !== undefined) spec.cpuMillis = cpu;
   if (isRoutableType(type)) spec.port = context.port;
+  const placement = placementOf(context);
+  if (placement) spec.placement = placement;
   return spec;
+}
+
+/** The release's tags as placement, or undefined without any (a spec then says nothing about nodes). */
+function placementOf(context: ReleaseContext): Record<string, string> | undefined {
+  const tags = context.config.tags ?? {};
+  return Object.keys(tags).length > 0 ? { ...tags } : undefined;
 }
 
 /**
@@ -255,9 +265,11 @@ export function runSpec(platformName: string, context: ReleaseContext, name: str
   const slug = buildType(context.build) === 'buildpack';
   const memory = memoryBytes(context.config.memory[RUN_TYPE]);
   const cpu = cpuMillis(context.config.cpu[RUN_TYPE]);
+  const placement = placementOf(context);
   return {
     ...(memory !== undefined ? { memoryBytes: memory } : {}),
     ...(cpu !== undefined ? { cpuMillis: cpu } : {}),
+    ...(placement ? { placement } : {}),
     name,
     image: context.build.image,
     entrypoint: slug ? [SLUG_RUNNER, '/bin/bash', '-c'] : [context.shell, '-c'],

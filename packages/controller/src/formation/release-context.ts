@@ -38,6 +38,7 @@ function toReleaseConfig(row: ConfigRow | undefined): ReleaseConfig {
     memory: stringMap(row?.memory),
     cpu: stringMap(row?.cpu),
     healthcheck: jsonObject(row?.healthcheck),
+    tags: stringMap(row?.tags),
   };
 }
 

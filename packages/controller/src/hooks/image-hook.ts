@@ -13,7 +13,7 @@ export async function imageHookRoutes(app: FastifyInstance, deps: ControllerDeps
   app.post('/v2/hooks/image/', { config: { auth: 'builder' } }, async (request) => {
     const body = bodyOf(request.body);
     const { app: target, user } = await hookCaller(deps.db, body);
-    await checkBuildImage(deps.db, requiredString(body, 'image'), target.id, user);
+    await checkBuildImage(deps.db, requiredString(body, 'image'), target.id, user, deps.settings.registry);
     return {};
   });
 }

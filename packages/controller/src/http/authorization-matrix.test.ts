@@ -152,6 +152,7 @@ const MATRIX: Record<string, Entry> = {
   // No such drain: who may delete is told so, anyone else is refused first.
   'DELETE /v2/apps/:app/drains/:drain': { url: (t) => `${app(t)}/drains/00000000-0000-4000-8000-000000000000`, expect: appOwner(404) },
   'DELETE /v2/apps/:app/drains/': { url: (t) => `${app(t)}/drains/`, body: () => ({ url: 'syslog://none.example.com:514' }), expect: appOwner(404) },
+  'GET /v2/nodes': { url: () => '/v2/nodes/', expect: adminOnly(200) },
 };
 
 function entryOf(route: string): Entry | undefined {

@@ -16,9 +16,14 @@ import type { BuildRow } from '../builds/build-store.ts';
 
 const SHA = /^[0-9a-f]+$/;
 
-/** Whether the builder made this build's image (`<app>:git-<sha8>`, as builder-images.ts reads it). */
-export function isBuilderImage(build: Pick<BuildRow, 'image' | 'sha'>, appId: string): boolean {
-  return SHA.test(build.sha) && build.image === `${appId}:git-${build.sha.slice(0, 8)}`;
+/**
+ * Whether the builder made this build's image (`<app>:git-<sha8>`, or under the platform's `registry` when it pushes
+ * there; as builder-images.ts reads it).
+ */
+export function isBuilderImage(build: Pick<BuildRow, 'image' | 'sha'>, appId: string, registry?: string | null): boolean {
+  if (!SHA.test(build.sha)) return false;
+  const name = `${appId}:git-${build.sha.slice(0, 8)}`;
+  return build.image === name || (!!registry && build.image === `${registry}/${name}`);
 }
 
 /** Images already removed, per engine, so that each deploy does not ask the engine to remove them again. */
@@ -52,7 +57,7 @@ export async function pruneAppHistory(deps: ControllerDeps, app: { uuid: string;
   // Images first: the build rows are the only record of them, and some of those rows go below.
   const builds = await db.selectFrom('builds').select(['image', 'sha']).where('app_uuid', '=', app.uuid).orderBy('created', 'desc').orderBy('uuid', 'desc').execute();
   const newest: string[] = [];
-  for (const build of builds) if (isBuilderImage(build, app.id) && !newest.includes(build.image)) newest.push(build.image);
+  for (const build of builds) if (isBuilderImage(build, app.id, settings.registry) && !newest.includes(build.image)) newest.push(build.image);
   const keptImages = new Set(newest.slice(0, settings.imagesKeptPerApp ?? DEFAULT_IMAGES_KEPT));
   const servingBuild = serving.build_uuid ? await findBuild(db, serving.build_uuid) : undefined;
   if (servingBuild) keptImages.add(servingBuild.image);
@@ -61,7 +66,7 @@ export async function pruneAppHistory(deps: ControllerDeps, app: { uuid: string;
   // A commit pushed again makes its image again under the same name.
   for (const image of keptImages) done.delete(image);
   // builderImagesOf leaves out an image another app was given by `deis pull`, which that app may still deploy.
-  for (const image of await builderImagesOf(db, app)) {
+  for (const image of await builderImagesOf(db, app, settings.registry)) {
     if (keptImages.has(image) || done.has(image)) continue;
     try {
       await deps.scheduler.removeImage(image);

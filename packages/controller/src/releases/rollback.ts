@@ -44,7 +44,7 @@ export async function rollbackRelease(
   }
   if (target.failed) throw new ValidationError('Cannot roll back to failed release.');
   const build = target.build_uuid ? ((await findBuild(deps.db, target.build_uuid)) ?? null) : null;
-  if (build && isBuilderImage(build, app.id) && (await deps.scheduler.imagePorts(build.image)) === null) {
+  if (build && isBuilderImage(build, app.id, deps.settings.registry) && (await deps.scheduler.imagePorts(build.image)) === null) {
     const kept = deps.settings.imagesKeptPerApp ?? DEFAULT_IMAGES_KEPT;
     throw new ValidationError(
       `The image of v${version} (${build.image}) was pruned: an app keeps the images of its newest ${kept} builds (DEIS_IMAGES_KEPT). Push commit ${build.sha} again to build it anew.`,

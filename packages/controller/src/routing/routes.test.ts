@@ -106,6 +106,12 @@ describe('GET /v2/hooks/routes', () => {
     expect((await table()).builder).toEqual({ host: '127.0.0.1', port: 8001 });
   });
 
+  it('routes the platform name to the controller upstream given, an address edge routers on other hosts reach', async () => {
+    await controller.close();
+    controller = await startTestController({ controllerUpstream: { host: '100.124.0.11', port: 8000 } });
+    expect((await table()).controller).toEqual({ host: '100.124.0.11', port: 8000 });
+  });
+
   it('lists every app with its own host name, custom and wildcard domains, defaults for settings and TLS', async () => {
     const web = await insertApp('web');
     await insertApp('api');

@@ -54,6 +54,7 @@ export interface RoutingTableOptions {
 
 /** Loopback when the controller listens on every address; that is how the router, on this host, reaches it. */
 function controllerUpstream(deps: ControllerDeps, options: RoutingTableOptions): RouteUpstream {
+  if (deps.settings.controllerUpstream) return deps.settings.controllerUpstream;
   const host = ['', '0.0.0.0', '::'].includes(deps.settings.host) ? '127.0.0.1' : deps.settings.host;
   return { host, port: deps.settings.port === 0 && options.controllerPort ? options.controllerPort : deps.settings.port };
 }

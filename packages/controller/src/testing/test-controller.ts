@@ -89,7 +89,7 @@ export async function startTestController(overrides: Partial<ControllerSettings>
   const postgres = postgresUrl && !sharedUrl ? await freshPostgresSchema(postgresUrl) : null;
   const storeUrl = sharedUrl ?? (postgres ? postgres.url : ':memory:');
   const opened = await openDatabase(storeUrl);
-  const scheduler = options.sharing ? sameEngine(options.sharing.scheduler) : new FakeScheduler();
+  const scheduler = options.sharing ? sameEngine(options.sharing.scheduler) : new FakeScheduler({ nodeLabels: overrides.nodeLabels ?? {} });
   const settings: ControllerSettings = {
     host: '127.0.0.1',
     port: 0,

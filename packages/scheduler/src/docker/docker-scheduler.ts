@@ -25,6 +25,7 @@ import Docker from 'dockerode';
 import type { ContainerCreateOptions, ContainerInspectInfo } from 'dockerode';
 import { ContainerNameInUseError, ImageInUseError, ImageNotFoundError, ImagePullDeniedError, NotReadyError, SchedulerUnavailableError } from '../scheduler.ts';
 import type {
+  ClusterNode,
   Container,
   ContainerEvent,
   ContainerStats,
@@ -42,6 +43,8 @@ import type {
   TerminalRunOptions,
 } from '../scheduler.ts';
 import { OutputTail } from '../output-tail.ts';
+import { deleteRegistryImage } from '../registry/platform-registry.ts';
+import type { PlatformRegistry } from '../registry/platform-registry.ts';
 import { cpuMillisOf } from './cpu-sample.ts';
 import type { EngineStats } from './cpu-sample.ts';
 import { createFrameParser, createTimestampedLineParser, parseTimestampedLogs, sinceAfter } from './log-frames.ts';
@@ -98,6 +101,13 @@ export interface DockerSchedulerOptions {
   pidsLimit?: number;
   /** `create` installs the firewall rule that keeps containers off link-local addresses; default true. */
   blockLinkLocal?: boolean;
+  /**
+   * The platform's registry the builder pushes to (ADR 0019): its images are pulled with its login, and deleted from
+   * it when removed.
+   */
+  registry?: PlatformRegistry;
+  /** The labels `listNodes` gives this host, the one node (DEIS_NODE_LABELS); default none. */
+  nodeLabels?: Record<string, string>;
 }
 
 interface EngineError {
@@ -144,7 +154,7 @@ export function isLoopbackRegistry(registry: string): boolean {
 }
 
 /** What a failed pull means, from the registry's answer as the engine words it. */
-function pullError(image: string, message: string): Error {
+export function pullError(image: string, message: string): Error {
   if (/denied|unauthorized|authentication required|no basic auth credentials|forbidden/i.test(message)) return new ImagePullDeniedError(image, message);
   if (/not found|manifest unknown|name unknown|not known to registry|does not exist/i.test(message)) return new ImageNotFoundError(image);
   return new Error(`could not pull image ${image}: ${message}`);
@@ -195,10 +205,12 @@ export class DockerScheduler implements Scheduler {
   readonly #defaultMemoryBytes: number | undefined;
   readonly #pidsLimit: number | undefined;
   readonly #blockLinkLocal: boolean;
+  readonly #registry: PlatformRegistry | undefined;
   readonly #watches = new Set<() => void>();
   /** imageHasFile's answers, by image ID and path. */
   readonly #imageFiles = new Map<string, boolean>();
   #hostCpus: Promise<number> | undefined;
+  readonly #nodeLabels: Record<string, string>;
 
   constructor(options: DockerSchedulerOptions) {
     this.docker = options.docker ?? new Docker();
@@ -211,6 +223,8 @@ export class DockerScheduler implements Scheduler {
     this.#defaultMemoryBytes = options.defaultMemoryBytes;
     this.#pidsLimit = options.pidsLimit;
     this.#blockLinkLocal = options.blockLinkLocal ?? true;
+    this.#registry = options.registry;
+    this.#nodeLabels = { ...options.nodeLabels };
   }
 
   /** A scheduler whose network exists; fails if the engine is unreachable. */
@@ -624,8 +638,10 @@ export class DockerScheduler implements Scheduler {
   async ensureImage(image: string, login?: RegistryLogin): Promise<void> {
     if ((await this.imagePorts(image)) !== null) return;
     const registry = registryOf(image);
-    // One host reaches no registry but one on itself (ADR 0007): asking any other would send the engine off the host.
-    if (registry === null || !isLoopbackRegistry(registry)) throw new ImageNotFoundError(image);
+    if (this.#registry && registry === this.#registry.address) login = this.#registry.login;
+    // One host reaches no registry but one on itself (ADR 0007) or the platform's: asking any other would send the
+    // engine off the host.
+    else if (registry === null || !isLoopbackRegistry(registry)) throw new ImageNotFoundError(image);
     let events: Array<{ error?: string; errorDetail?: { message?: string } }>;
     try {
       // The login goes to the engine (X-Registry-Auth) for this pull only; the engine keeps nothing of it.
@@ -649,9 +665,16 @@ export class DockerScheduler implements Scheduler {
       await this.docker.getImage(reference).remove({ force: false });
     } catch (error) {
       const status = statusOf(error);
-      if (status === 404) return;
       if (status === 409) throw new ImageInUseError(reference, messageOf(error));
-      throw engineError(error, `removing image ${reference}`);
+      if (status !== 404) throw engineError(error, `removing image ${reference}`);
+    }
+    // Its layers go at the registry's next garbage collection (the registry role's).
+    if (this.#registry && registryOf(reference) === this.#registry.address) {
+      try {
+        await deleteRegistryImage(this.#registry, reference);
+      } catch (error) {
+        throw new SchedulerUnavailableError(`deleting ${reference} from the registry: ${messageOf(error)}`, { cause: error });
+      }
     }
   }
 
@@ -842,6 +865,30 @@ export class DockerScheduler implements Scheduler {
     const info = await this.#inspect(name);
     if (!info) throw new NotReadyError(`container ${name} vanished right after it was restarted`, []);
     return this.#toContainer(info);
+  }
+
+  /** This host, the one node: placement is not the engine's to check (the controller checks tags against it). */
+  async listNodes(): Promise<ClusterNode[]> {
+    let info: { ID?: string; Name?: string };
+    let running: number;
+    try {
+      info = (await this.docker.info()) as { ID?: string; Name?: string };
+      running = (await this.docker.listContainers({ filters: { label: this.#labelFilter({}), status: ['running'] } })).length;
+    } catch (error) {
+      throw engineError(error, 'reading the engine\'s information');
+    }
+    return [
+      {
+        id: info.ID ?? '',
+        hostname: info.Name ?? '',
+        address: null,
+        state: 'ready',
+        availability: 'active',
+        role: 'manager',
+        labels: { ...this.#nodeLabels },
+        containers: running,
+      },
+    ];
   }
 }
 

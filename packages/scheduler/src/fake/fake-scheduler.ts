@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import { OutputTail } from '../output-tail.ts';
 import { ContainerNameInUseError, ImageInUseError, ImageNotFoundError, ImagePullDeniedError, NotReadyError, SchedulerUnavailableError } from '../scheduler.ts';
 import type {
+  ClusterNode,
   Container,
   ContainerEvent,
   ContainerSpec,
@@ -26,7 +27,10 @@ import type {
   TerminalRunOptions,
 } from '../scheduler.ts';
 
-type Operation = 'start' | 'stop' | 'list' | 'run' | 'waitReady' | 'removeImage' | 'stats' | 'probe' | 'restart';
+type Operation = 'start' | 'stop' | 'list' | 'run' | 'waitReady' | 'removeImage' | 'stats' | 'probe' | 'restart' | 'listNodes';
+
+/** A fake node: what `listNodes` reports, less the count of containers, which the fake works out. */
+export type FakeNode = Omit<ClusterNode, 'containers'>;
 
 /** What a started container does, as the fake's stand-in for the program it would run. */
 export interface FakeBehaviour {
@@ -121,9 +125,16 @@ export class FakeScheduler implements Scheduler {
   behaviour: (spec: ContainerSpec) => FakeBehaviour = (spec) =>
     this.#crashingImages.has(spec.image) ? { output: [{ stream: 'stderr', text: 'Error: app crashed at start' }], exitCode: 1 } : {};
 
-  constructor() {
+  /**
+   * The nodes `listNodes` reports; by default one, labelled `nodeLabels`. A running container counts on the first
+   * ready, active node carrying its spec's placement labels, as the first fit of a real backend would place it.
+   */
+  nodes: FakeNode[];
+
+  constructor(options: { nodeLabels?: Record<string, string> } = {}) {
     // Each log follower listens too: a controller test may follow more containers than EventEmitter's default ten.
     this.#events.setMaxListeners(0);
+    this.nodes = [{ id: 'fake-node-1', hostname: 'fake-node-1', address: '127.0.0.1', state: 'ready', availability: 'active', role: 'manager', labels: { ...options.nodeLabels } }];
   }
 
   /** The next `times` calls of `operation` throw SchedulerUnavailableError. */
@@ -455,5 +466,16 @@ export class FakeScheduler implements Scheduler {
     this.#emit(name, entry.spec.labels, 'up');
     if (behaviour.exitCode !== undefined) this.crash(name, behaviour.exitCode);
     return { ...entry.container };
+  }
+
+  async listNodes(): Promise<ClusterNode[]> {
+    this.#maybeFail('listNodes');
+    const counts = new Map<string, number>();
+    for (const { spec, container } of this.#containers.values()) {
+      if (container.state !== 'up') continue;
+      const node = this.nodes.find((candidate) => candidate.state === 'ready' && candidate.availability === 'active' && matches(candidate.labels, spec.placement ?? {}));
+      if (node) counts.set(node.id, (counts.get(node.id) ?? 0) + 1);
+    }
+    return this.nodes.map((node) => ({ ...node, labels: { ...node.labels }, containers: counts.get(node.id) ?? 0 }));
   }
 }

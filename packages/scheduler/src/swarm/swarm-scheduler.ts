@@ -7,8 +7,9 @@
  * The manager's engine holds the services; each node's engine holds its tasks' containers and its images. The
  * scheduler is given every node's engine so that it can do what only a node can: exec into a container (readiness
  * checks, probes), read and follow its log, attach to it (terminal runs), sample its stats, watch container events,
- * and copy an image the manager has to the nodes that lack it (no registry is needed to try the backend; with one,
- * nodes would pull). A restart is a new task of the service; the exited ones stay, with their output.
+ * and copy an image the manager has to the nodes that lack it (no registry is needed to try the backend). An image of
+ * the platform's registry is not copied: each node pulls it with the login the service carries (ADR 0019). A restart
+ * is a new task of the service; the exited ones stay, with their output.
  *
  * Like the Docker backend it trusts only what it made: services and their containers carry the platform's secret key.
  * A node the manager has lost takes its tasks with it, unannounced and never replaced by Swarm (restart `none`): they
@@ -18,11 +19,15 @@
 import { StringDecoder } from 'node:string_decoder';
 import type Docker from 'dockerode';
 import { DockerScheduler, PLATFORM_LABEL, PORT_LABEL, SPEC_LABELS_LABEL } from '../docker/docker-scheduler.ts';
+import { deleteRegistryImage } from '../registry/platform-registry.ts';
+import type { PlatformRegistry } from '../registry/platform-registry.ts';
+import { imagePullAuth, pullOnEngine } from './swarm-registry-pull.ts';
 import { createFrameParser, createTimestampedLineParser, cursorOfStamp, parseTimestampedLogs, sinceAfter } from '../docker/log-frames.ts';
 import { isInsideCgnat } from '../docker/platform-network.ts';
 import { OutputTail } from '../output-tail.ts';
 import { ContainerNameInUseError, ImageInUseError, ImageNotFoundError, NotReadyError, SchedulerUnavailableError } from '../scheduler.ts';
 import type {
+  ClusterNode,
   Container,
   ContainerEvent,
   ContainerSpec,
@@ -41,6 +46,8 @@ import type {
 } from '../scheduler.ts';
 import { NODE_IMAGE } from '../stack-images.ts';
 import { Prober, execIn } from './swarm-probe.ts';
+import { placementConstraints, toClusterNodes } from './swarm-nodes.ts';
+import type { SwarmNodeInfo } from './swarm-nodes.ts';
 import { swarmTerminalRun } from './swarm-terminal-run.ts';
 
 const KEY_LABEL = 'io.deis.scheduler.key';
@@ -58,6 +65,13 @@ export interface SwarmSchedulerOptions {
   defaultMemoryBytes?: number;
   /** The image of the probe container (needs `node`); default deis/node:20. */
   probeImage?: string;
+  /**
+   * The platform's registry (ADR 0019): its images are pulled by each node with this login, not copied from the
+   * manager, and deleted from it when removed.
+   */
+  registry?: PlatformRegistry;
+  /** Other registries (`host:port`) nodes may pull from, with an app's `deis registry` login; default none. */
+  pullRegistries?: string[];
 }
 
 export interface Task {
@@ -171,6 +185,10 @@ export class SwarmScheduler implements Scheduler {
   #byNodeId = new Map<string, Docker>();
   readonly #watches = new Set<() => void>();
   #probe: Promise<string> | undefined;
+  readonly #registry: PlatformRegistry | undefined;
+  readonly #pullRegistries: ReadonlySet<string>;
+  /** The app's login an image of another registry was pulled with (`ensureImage`), for the nodes' pulls. */
+  readonly #logins = new Map<string, RegistryLogin>();
   /** Makes the TCP and HTTP checks, in the probe container. */
   readonly #prober = new Prober(async () => {
     // A new prober is rare (the first check, or the last prober ended): the probe container may have gone meanwhile.
@@ -197,6 +215,8 @@ export class SwarmScheduler implements Scheduler {
     this.#containerKey = options.containerKey;
     this.#defaultMemoryBytes = options.defaultMemoryBytes;
     this.#probeImage = options.probeImage ?? NODE_IMAGE;
+    this.#registry = options.registry;
+    this.#pullRegistries = new Set(options.pullRegistries ?? []);
     this.#engines = options.nodes.map(
       (docker) => new DockerScheduler({ docker, platformName: options.platformName, networkName: options.networkName, networkSubnet: options.networkSubnet, containerKey: options.containerKey }),
     );
@@ -344,7 +364,10 @@ export class SwarmScheduler implements Scheduler {
 
   /** `terminal`: the task's container gets a TTY and an open stdin (runTerminal). */
   async #createService(spec: ContainerSpec, terminal = false): Promise<void> {
-    await this.#distribute(spec.image);
+    // An image of a registry the nodes may reach is pulled by the node a task lands on, with the login the service
+    // carries (`--with-registry-auth`); any other comes from the manager's engine.
+    const auth = this.#pullAuth(spec.image);
+    if (auth === undefined) await this.#distribute(spec.image);
     if (await this.#service(spec.name)) throw new ContainerNameInUseError(spec.name);
     const labels = this.#labels(spec);
     const memory = spec.memoryBytes ?? this.#defaultMemoryBytes;
@@ -354,7 +377,7 @@ export class SwarmScheduler implements Scheduler {
     // Swarm's Command replaces the entrypoint and Args the CMD; an entrypoint given alone drops the image's CMD.
     const command = spec.entrypoint ? { Command: spec.entrypoint, Args: spec.command ?? [] } : spec.command ? { Args: spec.command } : {};
     try {
-      await this.manager.createService({
+      await this.manager.createService(auth ?? {}, {
         Name: spec.name,
         Labels: labels,
         TaskTemplate: {
@@ -371,6 +394,7 @@ export class SwarmScheduler implements Scheduler {
           },
           Resources: { Limits: limits },
           RestartPolicy: { Condition: 'none' },
+          ...(spec.placement && Object.keys(spec.placement).length > 0 ? { Placement: { Constraints: placementConstraints(spec.placement) } } : {}),
           Networks: [{ Target: this.networkName }],
           LogDriver: { Name: 'json-file', Options: { 'max-size': '10m', 'max-file': '3' } },
         },
@@ -640,8 +664,24 @@ export class SwarmScheduler implements Scheduler {
   }
 
   async ensureImage(image: string, login?: RegistryLogin): Promise<void> {
-    await this.#engines[0]!.ensureImage(image, login);
-    await this.#distribute(image);
+    if (login && this.#pullAuth(image) !== undefined && !this.#isPlatformImage(image)) this.#logins.set(image, login);
+    const auth = this.#pullAuth(image);
+    if (auth === undefined) {
+      await this.#engines[0]!.ensureImage(image, login);
+      await this.#distribute(image);
+      return;
+    }
+    // The manager reads the image's ports and files; the nodes pull it themselves when a task needs it.
+    if ((await this.#engines[0]!.imagePorts(image)) === null) await pullOnEngine(this.manager, image, auth);
+  }
+
+  #isPlatformImage(image: string): boolean {
+    return this.#registry !== undefined && image.startsWith(`${this.#registry.address}/`);
+  }
+
+  /** The engine auth the nodes pull `image` with; undefined when they do not pull it (it is copied from the manager). */
+  #pullAuth(image: string): ReturnType<typeof imagePullAuth> {
+    return imagePullAuth(image, this.#registry, this.#pullRegistries, this.#logins.get(image));
   }
 
   async removeImage(reference: string): Promise<void> {
@@ -653,6 +693,15 @@ export class SwarmScheduler implements Scheduler {
     if (inUse) throw inUse.reason as Error;
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason as Error;
+    this.#logins.delete(reference);
+    // Its layers go at the registry's next garbage collection (the registry role's).
+    if (this.#registry && this.#isPlatformImage(reference)) {
+      try {
+        await deleteRegistryImage(this.#registry, reference);
+      } catch (error) {
+        throw new SchedulerUnavailableError(`Swarm: deleting ${reference} from the registry: ${messageOf(error)}`, { cause: error });
+      }
+    }
   }
 
   /** Rejects with ImageInUseError when `reference` is the image's last name on that node and a container uses it. */
@@ -858,5 +907,20 @@ export class SwarmScheduler implements Scheduler {
       if (Date.now() > deadline) throw new SchedulerUnavailableError(`Swarm: service ${name} made no new task within 60 s of its restart`);
       await sleep(100);
     }
+  }
+
+  async listNodes(): Promise<ClusterNode[]> {
+    let nodes: SwarmNodeInfo[];
+    let services: Service[];
+    try {
+      [nodes, services] = await Promise.all([
+        this.manager.listNodes() as Promise<SwarmNodeInfo[]>,
+        this.manager.listServices({ filters: { label: this.#labelFilter({}) } }) as Promise<Service[]>,
+      ]);
+    } catch (error) {
+      throw engineError(error, 'listing nodes');
+    }
+    const own = services.filter((service) => this.#isOwn(service.Spec.Labels)).map((service) => service.ID);
+    return toClusterNodes(nodes, await this.#tasks(own));
   }
 }
