@@ -236,6 +236,8 @@ describe('git push to the builder', () => {
       sha: repo.sha.slice(0, 8),
       procfile: { web: '/bin/busybox httpd -f -p 5000' },
       dockerfile: 'true',
+      // Sent again, unchanged, if the builder retries the hook on another controller (ADR 0021).
+      request_id: expect.any(String),
     });
     const inspected = await docker.getImage(image).inspect();
     expect(inspected.Config.ExposedPorts).toHaveProperty('5000/tcp');

@@ -1,9 +1,14 @@
 /**
  * The builder's calls to the controller: the builder-key hooks (who owns an SSH key, an app's config, report a build)
- * and, for smart-HTTP pushes, the pusher's own token (who they are, whether they may use the app).
+ * and, for smart-HTTP pushes, the pusher's own token (who they are, whether they may use the app). Given several
+ * controllers (DEIS_CONTROLLER_URL with commas), a call the controller did not answer (refused, reset, cut off before
+ * its outcome) goes to the next one; the build hook carries a request id, so that its retry finishes the release the
+ * first controller made rather than making a second (ADR 0021).
  * @module
  */
+import { randomUUID } from 'node:crypto';
 import { ApiClient, ApiError, errorMessageOf, warningTexts } from '@deis/sdk/client';
+import { controllerUrls } from '@deis/sdk/controller-urls';
 import { BUILD_HOOK_STREAM_TYPE } from '@deis/sdk/types';
 import type { App, BuildHookRequest, BuildHookResponse, BuildHookStreamLine, Config, KeyHookResponse, User } from '@deis/sdk/types';
 
@@ -11,20 +16,47 @@ import type { App, BuildHookRequest, BuildHookResponse, BuildHookStreamLine, Con
 export type AppAccess = { uuid: string } | 'forbidden' | 'missing';
 
 export class ControllerHooks {
-  readonly #controllerUrl: string;
+  readonly #controllerUrls: string[];
   readonly #builderKey: string;
-  readonly #builder: ApiClient;
+  readonly #builders: ApiClient[];
+  /** The controller calls go to first: the last one that answered. */
+  #current = 0;
 
+  /** @param controllerUrl one controller's base URL, or several separated by commas */
   constructor(controllerUrl: string, builderKey: string) {
-    this.#controllerUrl = controllerUrl;
+    this.#controllerUrls = controllerUrls(controllerUrl);
+    if (this.#controllerUrls.length === 0) throw new Error('no controller URL given');
     this.#builderKey = builderKey;
-    this.#builder = new ApiClient({ baseUrl: controllerUrl, builderKey, userAgent: 'deis-builder', timeoutMs: 30_000 });
+    this.#builders = this.#controllerUrls.map((baseUrl) => new ApiClient({ baseUrl, builderKey, userAgent: 'deis-builder', timeoutMs: 30_000 }));
+  }
+
+  get #builder(): ApiClient {
+    return this.#builders[this.#current]!;
+  }
+
+  /**
+   * Runs `call` on the current controller, and on each next one while the one asked did not answer: an answer, even
+   * an error status, is the controller's word and is not asked again.
+   */
+  async #failingOver<T>(call: (index: number) => Promise<T>): Promise<T> {
+    let lastError: unknown;
+    for (let tried = 0; tried < this.#controllerUrls.length; tried++) {
+      const index = this.#current;
+      try {
+        return await call(index);
+      } catch (error) {
+        if (error instanceof ApiError) throw error;
+        lastError = error;
+        if (this.#current === index) this.#current = (index + 1) % this.#controllerUrls.length;
+      }
+    }
+    throw lastError;
   }
 
   /** The owner of the key with this fingerprint and the apps they may push to; null when no user has the key. */
   async keyOwner(fingerprint: string): Promise<KeyHookResponse | null> {
     try {
-      const { data } = await this.#builder.request<KeyHookResponse>('GET', `/v2/hooks/key/${encodeURIComponent(fingerprint)}`);
+      const { data } = await this.#failingOver(() => this.#builder.request<KeyHookResponse>('GET', `/v2/hooks/key/${encodeURIComponent(fingerprint)}`));
       return data;
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) return null;
@@ -34,19 +66,19 @@ export class ControllerHooks {
 
   /** The app's current config; the controller answers 403 when the user may not use the app, 404 when it is unknown. */
   async config(user: string, app: string): Promise<Config> {
-    const { data } = await this.#builder.request<Config>('POST', '/v2/hooks/config/', { body: { receive_user: user, receive_repo: app } });
+    const { data } = await this.#failingOver(() => this.#builder.request<Config>('POST', '/v2/hooks/config/', { body: { receive_user: user, receive_repo: app } }));
     return data;
   }
 
   /** The app's uuid; the controller answers 403 when the user may not use the app, 404 when it is unknown. */
   async app(user: string, app: string): Promise<{ uuid: string }> {
-    const { data } = await this.#builder.request<{ uuid: string }>('POST', '/v2/hooks/app/', { body: { receive_user: user, receive_repo: app } });
+    const { data } = await this.#failingOver(() => this.#builder.request<{ uuid: string }>('POST', '/v2/hooks/app/', { body: { receive_user: user, receive_repo: app } }));
     return { uuid: data.uuid };
   }
 
   /** Whether a build of the app may read the image; throws the controller's 400/403 with its reason when not. */
   async image(user: string, app: string, image: string): Promise<void> {
-    await this.#builder.request('POST', '/v2/hooks/image/', { body: { receive_user: user, receive_repo: app, image } });
+    await this.#failingOver(() => this.#builder.request('POST', '/v2/hooks/image/', { body: { receive_user: user, receive_repo: app, image } }));
   }
 
   /**
@@ -56,6 +88,11 @@ export class ControllerHooks {
    * the plain answer would have given.
    */
   async build(body: BuildHookRequest, onOutput: (text: string) => void, onWarning?: (text: string) => void): Promise<BuildHookResponse> {
+    const request = { ...body, request_id: body.request_id ?? randomUUID() };
+    return this.#failingOver(() => this.#buildOnce(request, onOutput, onWarning));
+  }
+
+  async #buildOnce(body: BuildHookRequest, onOutput: (text: string) => void, onWarning?: (text: string) => void): Promise<BuildHookResponse> {
     const response = await fetch(this.#builder.url('/v2/hooks/build/'), {
       method: 'POST',
       headers: {
@@ -109,7 +146,7 @@ export class ControllerHooks {
   /** The user a token belongs to; null when the token is not valid. */
   async whoami(token: string): Promise<User | null> {
     try {
-      const { data } = await this.#userClient(token).request<User>('GET', '/v2/auth/whoami/');
+      const { data } = await this.#failingOver(() => this.#userClient(token).request<User>('GET', '/v2/auth/whoami/'));
       return data;
     } catch (error) {
       if (error instanceof ApiError && (error.status === 401 || error.status === 403)) return null;
@@ -120,7 +157,7 @@ export class ControllerHooks {
   /** Whether the token's user may use the app (owner, collaborator or admin), asked the way the CLI would ask. */
   async appAccess(token: string, app: string): Promise<AppAccess> {
     try {
-      const { data } = await this.#userClient(token).request<App>('GET', `/v2/apps/${encodeURIComponent(app)}/`);
+      const { data } = await this.#failingOver(() => this.#userClient(token).request<App>('GET', `/v2/apps/${encodeURIComponent(app)}/`));
       return { uuid: data.uuid };
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) return 'missing';
@@ -130,6 +167,6 @@ export class ControllerHooks {
   }
 
   #userClient(token: string): ApiClient {
-    return new ApiClient({ baseUrl: this.#controllerUrl, token, userAgent: 'deis-builder', timeoutMs: 30_000 });
+    return new ApiClient({ baseUrl: this.#controllerUrls[this.#current]!, token, userAgent: 'deis-builder', timeoutMs: 30_000 });
   }
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { join } from 'node:path';
+import { controllerUrls } from '@deis/sdk/controller-urls';
 import type { BuilderOptions } from './builder.ts';
 
 export type BuilderSettings = Readonly<Omit<BuilderOptions, 'docker' | 'log'>>;
@@ -25,11 +26,16 @@ export function loadBuilderSettings(env: Record<string, string | undefined> = pr
     return value;
   };
   const controllerUrl = env.DEIS_CONTROLLER_URL || 'http://127.0.0.1:8000';
-  try {
-    const url = new URL(controllerUrl);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') problems.push(`DEIS_CONTROLLER_URL must be an http(s) URL, not "${controllerUrl}"`);
-  } catch {
-    problems.push(`DEIS_CONTROLLER_URL must be an http(s) URL, not "${controllerUrl}"`);
+  // One URL, or several (comma-separated) the builder fails over between.
+  const urls = controllerUrls(controllerUrl);
+  if (urls.length === 0) problems.push(`DEIS_CONTROLLER_URL must be an http(s) URL, not "${controllerUrl}"`);
+  for (const part of urls) {
+    try {
+      const url = new URL(part);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') problems.push(`DEIS_CONTROLLER_URL must be an http(s) URL, not "${part}"`);
+    } catch {
+      problems.push(`DEIS_CONTROLLER_URL must be an http(s) URL, not "${part}"`);
+    }
   }
   const builderKey = env.DEIS_BUILDER_KEY ?? '';
   if (builderKey.length < 16) problems.push('DEIS_BUILDER_KEY must be set to a secret of at least 16 characters');

@@ -57,6 +57,12 @@ describe('loadRoleSettings', () => {
     expect(message).not.toContain('short-secret');
   });
 
+  it('takes several controller URLs separated by commas, for the builder and the router to fail over between', () => {
+    const key = { DEIS_BUILDER_KEY: 'b'.repeat(64), DEIS_CONTAINER_KEY: 'c'.repeat(64) };
+    expect(loadRoleSettings(platform(), { ...key, DEIS_CONTROLLER_URL: 'http://10.0.0.5:8000/, http://10.0.0.7:8000' }).controllerUrl).toBe('http://10.0.0.5:8000,http://10.0.0.7:8000');
+    expect(() => loadRoleSettings(platform(), { ...key, DEIS_CONTROLLER_URL: 'http://10.0.0.5:8000,ftp://10.0.0.7' })).toThrow('DEIS_CONTROLLER_URL must be');
+  });
+
   it('puts the router in edge mode only when given its node\'s engine, on the platform\'s network unless told another', () => {
     expect(loadRoleSettings(platform(), {}).routerEdge).toBeUndefined();
     expect(loadRoleSettings(platform({ DEIS_NETWORK: 'apps' }), { DEIS_ROUTER_EDGE_ENGINE: 'unix:///run/docker.sock' }).routerEdge).toEqual({ engine: 'unix:///run/docker.sock', network: 'apps' });

@@ -5,6 +5,7 @@
  * separate processes of one host with no setting at all.
  * @module
  */
+import { controllerUrls } from '@deis/sdk/controller-urls';
 import type { PlatformSettings } from './platform-settings.ts';
 import { ensureBuilderKey, ensureContainerKey } from './secrets.ts';
 
@@ -42,20 +43,25 @@ function secret(env: Record<string, string | undefined>, name: string, fallback:
   return () => raw.trim();
 }
 
+/** One base URL, or several separated by commas (controllers the builder and the router fail over between). */
 function httpUrl(env: Record<string, string | undefined>, name: string, fallback: string, problems: string[]): string {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  let url: URL | null = null;
-  try {
-    url = new URL(raw);
-  } catch {
-    url = null;
+  const origins: string[] = [];
+  for (const part of raw.includes(',') ? controllerUrls(raw) : [raw]) {
+    let url: URL | null = null;
+    try {
+      url = new URL(part);
+    } catch {
+      url = null;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search !== '') {
+      problems.push(`${name} must be the controller's base URL, like http://10.0.0.5:8000, or several separated by commas, not "${raw}"`);
+      return fallback;
+    }
+    origins.push(url.origin);
   }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search !== '') {
-    problems.push(`${name} must be the controller's base URL, like http://10.0.0.5:8000, not "${raw}"`);
-    return fallback;
-  }
-  return url.origin;
+  return origins.length > 0 ? origins.join(',') : fallback;
 }
 
 function address(env: Record<string, string | undefined>, name: string, fallback: string | undefined, problems: string[]): string | undefined {

@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync }
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { ApiClient, ApiError, errorMessageOf } from '@deis/sdk/client';
+import { controllerUrls } from '@deis/sdk/controller-urls';
 import type { RouteUpstream, RoutingTable } from '@deis/sdk/types';
 import { EdgeSandbox, sameRun } from './edge-sandbox.ts';
 import type { EdgeSandboxOptions, SandboxRun } from './edge-sandbox.ts';
@@ -237,7 +238,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     ...(options.connectTimeoutSeconds !== undefined ? { connectTimeoutSeconds: options.connectTimeoutSeconds } : {}),
     moduleDir: options.nginxModuleDir,
   };
-  const client = new ApiClient({ baseUrl: options.controllerUrl, builderKey: options.builderKey, userAgent: 'deis-router' });
+  // Several controllers (DEIS_CONTROLLER_URL with commas): polled one at a time, the next once one stops answering.
+  const urls = controllerUrls(options.controllerUrl);
+  const clients = urls.map((baseUrl) => new ApiClient({ baseUrl, builderKey: options.builderKey, userAgent: 'deis-router' }));
+  let current = 0;
   const pollSeconds = Math.max(0, Math.min(options.pollSeconds ?? 25, 25));
   const stopping = new AbortController();
 
@@ -254,6 +258,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   let unreported: number | null = null;
   let restarting: Promise<void> | null = null;
   let instance: string | undefined;
+  /** The generation of the last table applied from the controller polled now; 0: ask for its whole table. */
+  let after = 0;
   let lastProblems = '';
   const refusedCertificates = new Set<string>();
   let nginx: NginxProcess | null = null;
@@ -398,10 +404,30 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     removeUnusedCertificates(candidate.files);
   };
 
+  /**
+   * A call to the controller polled now. When it fails and there are others, the next call goes to the next one, from
+   * scratch: its generations count apart, so this router asks for its whole table and reports nothing it applied from
+   * the other (ADR 0021).
+   */
+  const call = async (method: string, path: string, callOptions: Parameters<typeof callController>[3]): Promise<ControllerAnswer> => {
+    const index = current;
+    try {
+      return await callController(clients[index]!, method, path, callOptions);
+    } catch (error) {
+      if (clients.length > 1 && !stopping.signal.aborted && current === index) {
+        current = (index + 1) % clients.length;
+        instance = undefined;
+        after = 0;
+        unreported = null;
+      }
+      throw error;
+    }
+  };
+
   /** The table when it changed since `after`, null when the poll ran out (204). */
-  const poll = async (after: number, waitSeconds: number): Promise<{ table: RoutingTable | null; instance: string | undefined }> => {
-    const answer = await callController(client, 'GET', '/v2/hooks/routes', {
-      query: { after, wait: waitSeconds, instance },
+  const poll = async (since: number, waitSeconds: number): Promise<{ table: RoutingTable | null; instance: string | undefined }> => {
+    const answer = await call('GET', '/v2/hooks/routes', {
+      query: { after: since, wait: waitSeconds, instance },
       timeoutMs: (waitSeconds + 15) * 1000,
       signal: stopping.signal,
     });
@@ -418,7 +444,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   } catch (error) {
     onError(new Error(`the controller is not answering yet (${asError(error).message}); starting with no routes`));
   }
-  const bootstrap: RoutingTable = { generation: 0, platformDomain: 'invalid', controller: upstreamOf(options.controllerUrl), builder: null, apps: [] };
+  const bootstrap: RoutingTable = { generation: 0, platformDomain: 'invalid', controller: upstreamOf(urls[0]!), builder: null, apps: [] };
   let firstApplied = false;
   if (first) {
     try {
@@ -444,14 +470,14 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   if (firstApplied && first) servedGeneration = first.generation;
 
   unreported = firstApplied && first ? first.generation : null;
-  let after = firstApplied && first ? first.generation : 0;
+  after = firstApplied && first ? first.generation : 0;
 
   const loop = (async () => {
     let backoff = 250;
     while (!stopping.signal.aborted) {
       try {
         if (unreported !== null) {
-          await callController(client, 'POST', '/v2/hooks/routes/applied', { body: { generation: unreported }, timeoutMs: 10_000, signal: stopping.signal });
+          await call('POST', '/v2/hooks/routes/applied', { body: { generation: unreported }, timeoutMs: 10_000, signal: stopping.signal });
           unreported = null;
         }
         const response = await poll(after, pollSeconds);

@@ -196,6 +196,11 @@ export interface BuildHookRequest {
   procfile: Record<string, string>;
   /** `"true"` (or the Dockerfile text) for a Dockerfile build; empty for a buildpack build. */
   dockerfile: string;
+  /**
+   * Names this push's hook call: the builder sends the same one again when it retries on another controller, and a
+   * controller that finds a build with it finishes that build's release instead of making another (ADR 0021).
+   */
+  request_id?: string;
 }
 
 export interface BuildHookResponse {

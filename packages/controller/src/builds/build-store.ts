@@ -18,6 +18,8 @@ export interface NewBuild {
   sha: string;
   procfile: Record<string, string>;
   dockerfile: string;
+  /** The builder's request id (its hook's), when the build comes from a push. */
+  requestId?: string;
 }
 
 export function procfileOf(row: BuildRow): Record<string, string> {
@@ -61,9 +63,15 @@ export async function insertBuild(db: Kysely<Schema>, appUuid: string, ownerId: 
     dockerfile: build.dockerfile,
     created,
     updated: created,
+    request_id: build.requestId ?? null,
   };
   await db.insertInto('builds').values(row).execute();
   return row;
+}
+
+/** The app's build a builder's hook call with this request id made, if any. */
+export async function findBuildByRequest(db: Kysely<Schema>, appUuid: string, requestId: string): Promise<BuildRow | undefined> {
+  return db.selectFrom('builds').selectAll().where('app_uuid', '=', appUuid).where('request_id', '=', requestId).executeTakeFirst();
 }
 
 export async function deleteBuild(db: Kysely<Schema>, uuid: string): Promise<void> {

@@ -11,8 +11,9 @@ import type { ReleaseOutputSink } from '../formation/release-phase.ts';
 import { optionalString, requiredString } from '../http/body.ts';
 import { createRelease, IN_FORCE, latestGoodRelease } from '../releases/release-store.ts';
 import type { CreatedRelease } from '../releases/release-store.ts';
-import { findBuild, insertBuild, procfileOf } from './build-store.ts';
+import { findBuild, findBuildByRequest, insertBuild, procfileOf } from './build-store.ts';
 import type { BuildRow, NewBuild } from './build-store.ts';
+import { finishRetriedBuild } from './retried-build.ts';
 
 const PROC_TYPE = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
@@ -64,6 +65,9 @@ export async function createBuild(
   build: NewBuild,
   onReleaseOutput?: ReleaseOutputSink,
 ): Promise<BuildResult> {
+  // The builder's retry of a hook another controller took (ADR 0021): that build, not a second one.
+  const earlier = build.requestId ? await findBuildByRequest(deps.db, app.uuid, build.requestId) : undefined;
+  if (earlier) return { ...(await finishRetriedBuild(deps, app, user, earlier, onReleaseOutput)), build: earlier };
   const serving = await latestGoodRelease(deps.db, app.uuid);
   if (!serving) throw new Error(`app ${app.id} has no release`);
   const previousBuild = serving.build_uuid ? await findBuild(deps.db, serving.build_uuid) : undefined;

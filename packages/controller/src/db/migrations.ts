@@ -223,7 +223,8 @@ function logDrains(): Migration {
 
 /**
  * The rollout state routing depends on, shared by every controller of a store (ADR 0021): containers kept out of the
- * routers' tables, the store-wide count of routing changes, and each controller's routers' confirmations.
+ * routers' tables, the store-wide count of routing changes, each controller's routers' confirmations, and the
+ * builder's request id of each build (its hook retried on another controller finds the build).
  */
 function sharedRollout(): Migration {
   return {
@@ -246,6 +247,8 @@ function sharedRollout(): Migration {
         .addColumn('change', 'bigint', (c) => c.notNull())
         .addColumn('seen', 'bigint', (c) => c.notNull())
         .execute();
+      await db.schema.alterTable('builds').addColumn('request_id', 'text').execute();
+      await db.schema.createIndex('builds_request').on('builds').columns(['app_uuid', 'request_id']).execute();
     },
   };
 }

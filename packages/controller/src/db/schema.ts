@@ -83,6 +83,8 @@ export interface BuildsTable {
   dockerfile: string;
   created: Time;
   updated: Time;
+  /** The builder's name for the hook call that made it, so that a retry on another controller finds it (ADR 0021). */
+  request_id: string | null;
 }
 
 export interface ReleasesTable {

@@ -23,7 +23,7 @@ import { findReleaseByVersion, latestGoodRelease } from './formation-store.ts';
 import { formationState, withAppLock } from './formation-state.ts';
 import { loadReleaseContext } from './release-context.ts';
 import { executeRollout, stopContainers } from './rollout.ts';
-import { markDraining, shareUnready } from './rollout-marks.ts';
+import { markDraining, shareUnready, storeUnready } from './rollout-marks.ts';
 
 /** Checks in flight at once, whatever the number of containers: the rest wait for the next tick. */
 export const MAX_PROBES_IN_FLIGHT = 64;
@@ -198,7 +198,17 @@ export function startHealthMonitor(deps: ControllerDeps, options: HealthMonitorO
     };
   };
 
+  let seeded = false;
   const sync = async () => {
+    // A monitor beginning on a new leader holds what the previous leader's held, until each passes (ADR 0021).
+    if (!seeded) {
+      try {
+        for (const name of await storeUnready(deps)) healthState(deps).unready.add(name);
+        seeded = true;
+      } catch (error) {
+        report('*', error);
+      }
+    }
     let containers: Container[];
     try {
       containers = await deps.scheduler.list({ [LABEL.platform]: deps.settings.platformName });

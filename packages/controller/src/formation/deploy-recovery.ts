@@ -68,7 +68,11 @@ export async function resumeOrphanedDeploys(deps: ControllerDeps, onEnded: (appI
     await recordEvent(db, newest.app_uuid, `v${newest.version}: the controller deploying it stopped; another one resumes the deploy`);
     const request = { appUuid: newest.app_uuid, version: newest.version, username: newest.username ?? 'deis' };
     // Queued on the app's lock at once (withAppLock registers before its first wait): the reconciler sees it busy.
-    const deploy = withAppLock(deps, appId, (lock) => deployHoldingLock(deps, request, lock));
+    const deploy = withAppLock(deps, appId, async (lock) => {
+      // The pusher's builder may have retried its hook on a controller that finished it first (retried-build.ts).
+      const still = await db.selectFrom('releases').select('deploying').where('uuid', '=', newest.uuid).executeTakeFirst();
+      if (still?.deploying) await deployHoldingLock(deps, request, lock);
+    });
     deploys.push(
       deploy
         .then(() => onEnded(appId, null), (error: unknown) => onEnded(appId, error))

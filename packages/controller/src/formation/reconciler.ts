@@ -24,8 +24,8 @@ import type { LockMarks } from './formation-state.ts';
 import { loadReleaseContext } from './release-context.ts';
 import { planFormation } from './formation-plan.ts';
 import { executeRollout } from './rollout.ts';
-import { isStillStarting } from './still-starting.ts';
-import { pruneRolloutMarks } from './rollout-marks.ts';
+import { isStillStarting, watchStillStarting } from './still-starting.ts';
+import { allRolloutMarks, pruneRolloutMarks } from './rollout-marks.ts';
 
 /** New containers one app gets per pass, so a crash-looping app cannot flood the engine. */
 const MAX_STARTS_PER_PASS = 10;
@@ -107,7 +107,18 @@ export async function reconcileApp(deps: ControllerDeps, appUuid: string, option
 
     const context = await loadReleaseContext(deps, app, release);
     if (!context) return;
-    const leaving = new Set(formationState(deps).draining);
+    // Marks in the store this controller did not make, seen holding the app's lock (ADR 0021): no rollout of the app
+    // runs anywhere, so they are a dead controller's, or a still-starting watch's on another controller.
+    const local = formationState(deps);
+    const marks = await allRolloutMarks(deps);
+    const foreignDraining = containers.filter((c) => marks.draining.has(c.name) && !local.draining.has(c.name));
+    const foreignNotReady = current.filter((c) => c.state === 'up' && marks.notReady.has(c.name) && !local.notReady.has(c.name) && !foreignDraining.includes(c));
+    // Those leaving go (nobody else stops them now); those not ready are probed here too, and serve once they pass.
+    const leaving = new Set([...local.draining, ...foreignDraining.map((c) => c.name)]);
+    if (foreignNotReady.length > 0) {
+      for (const container of foreignNotReady) local.notReady.add(container.name);
+      watchStillStarting(deps, context, foreignNotReady);
+    }
     // New containers a deploy left still starting are being probed; until they pass, the older ones keep serving.
     const stillStarting = current.filter((c) => isStillStarting(deps, c.name));
     forgetGone(deps, app.id, new Set(containers.map((c) => c.name)));
@@ -126,6 +137,7 @@ export async function reconcileApp(deps: ControllerDeps, appUuid: string, option
     const { unready } = healthState(deps);
     const holdOlder = stillStarting.length > 0 || exited.size > 0 || current.some((c) => unready.has(c.name));
     const stop = holdOlder ? plan.stop : [...older, ...plan.stop];
+    for (const container of foreignDraining) if (!stop.includes(container)) stop.push(container);
     if (Object.keys(plan.start).length === 0 && stop.length === 0) return;
     await executeRollout(deps, { context, start: plan.start, stop });
   });

@@ -94,6 +94,12 @@ export async function shareUnready(deps: MarkDeps, names: string[], healthy: boo
   else await writeMarks(deps, names, 'unready');
 }
 
+/** The containers the store holds `unready` (a health monitor that begins, on a new leader, takes them over). */
+export async function storeUnready(deps: MarkDeps): Promise<string[]> {
+  if (!shared(deps)) return [];
+  return (await deps.db.selectFrom('rollout_marks').select('name').where('mark', '=', 'unready').execute()).map((row) => row.name);
+}
+
 /** Containers that are gone (stopped and removed): nothing to keep out any more. */
 export async function forgetMarks(deps: MarkDeps, names: string[]): Promise<void> {
   const { notReady, draining } = formationState(deps);

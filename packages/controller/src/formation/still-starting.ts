@@ -117,7 +117,8 @@ async function follow(deps: ControllerDeps, watch: Watch, context: ReleaseContex
       } else {
         watch.lost = true;
         // An exited container serves nothing anyway; leaving it out of notReady lets the reconciler replace it.
-        if (!ready) await markReady(deps, [container.name]);
+        // A watch ended by the controller closing leaves its marks: another controller takes the watch over.
+        if (!ready && !watch.abort.signal.aborted) await markReady(deps, [container.name]);
       }
       watch.waiting.delete(container.name);
     }),

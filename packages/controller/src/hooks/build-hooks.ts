@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { BuildHookResponse } from '@deis/sdk/types';
 import { createBuild, parseNewBuild } from '../builds/create-build.ts';
 import type { ControllerDeps } from '../deps.ts';
-import { bodyOf } from '../http/body.ts';
+import { bodyOf, optionalString } from '../http/body.ts';
 import { sendStreamed, wantsStream } from './build-hook-stream.ts';
 import { sendDeployNotice } from '../http/deploy-notice.ts';
 import { appHookRoutes } from './app-hook.ts';
@@ -19,7 +19,8 @@ export async function buildHookRoutes(app: FastifyInstance, deps: ControllerDeps
   app.post('/v2/hooks/build/', { config: { auth: 'builder' } }, async (request, reply): Promise<BuildHookResponse | FastifyReply> => {
     const body = bodyOf(request.body);
     const { app: target, user } = await hookCaller(deps.db, body);
-    const build = parseNewBuild(body);
+    const requestId = optionalString(body, 'request_id');
+    const build = { ...parseNewBuild(body), ...(requestId ? { requestId } : {}) };
     if (wantsStream(request)) {
       return sendStreamed(request, reply, {
         run: async (output) => {

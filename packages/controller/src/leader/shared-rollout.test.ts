@@ -4,6 +4,8 @@ import { appLocksOf } from '../db/app-locks.ts';
 import { holdUntilReady } from '../formation/container-health.ts';
 import { shareUnready } from '../formation/rollout-marks.ts';
 import { whenAppIdle } from '../formation/formation-state.ts';
+import { reconcileApp } from '../formation/reconciler.ts';
+import { stopWatchingStillStarting } from '../formation/still-starting.ts';
 import { startRoutingRelay } from '../routing/routing-relay.ts';
 import type { RoutingRelay } from '../routing/routing-relay.ts';
 import { startTestController, storeUrlOf } from '../testing/test-controller.ts';
@@ -75,6 +77,8 @@ describe.skipIf(!process.env.DEIS_TEST_DATABASE_URL)('a rollout shared by two co
     const router = routerOf(b);
     expect(upstreamsOf((await router.poll(0))!)).toEqual([address(old!)]);
     await router.apply();
+    // A controller that died with its routers' confirmation behind: not waited for (its presence lock is gone).
+    await a.deps.db.insertInto('router_confirmations').values({ controller: 'dead', change: 0, seen: Date.now() }).execute();
 
     // The next deploy, through a, hangs in its new container's readiness check until let go.
     let letGo!: () => void;
@@ -151,7 +155,7 @@ describe.skipIf(!process.env.DEIS_TEST_DATABASE_URL)('a rollout shared by two co
       .orderBy('version')
       .execute();
 
-  it('completes through the other controller a deploy whose controller died half way, the old release serving until then', async () => {
+  it('completes through the other controller a deploy whose controller died half way, never routing its half-started containers', async () => {
     const { a, b, alice, url } = await start();
     const log: string[] = [];
     const leaderA = lead(a, url, log);
@@ -222,5 +226,73 @@ describe.skipIf(!process.env.DEIS_TEST_DATABASE_URL)('a rollout shared by two co
     expect(runs).toBe(2);
     await whenAppIdle(b.deps, 'demo');
     expect((await containers(b)).map((c) => c.name)).toEqual([old!.name]);
+  });
+
+  it("finishes, through the other controller, the release of a build hook it is retried with: one build, one release", async () => {
+    const { a, b, alice } = await start();
+    expect((await push(a, alice, 'example/app:1')).status).toBe(201);
+    await whenAppIdle(a.deps, 'demo');
+    const [old] = await containers(a);
+    const hook = { receive_user: 'alice', receive_repo: 'demo', image: 'example/app:2', sha: 'abc1234', procfile: { web: 'serve' }, dockerfile: 'true', request_id: 'push-1' };
+
+    // a's deploy hangs in the new container's readiness check and never comes back: a dies there.
+    const hung = new Set<string>();
+    const waitReady = a.scheduler.waitReady.bind(a.scheduler);
+    vi.spyOn(a.scheduler, 'waitReady').mockImplementation(async (name, check, timeout) => (hung.has(name) ? new Promise<void>(() => undefined) : waitReady(name, check, timeout)));
+    const start0 = a.scheduler.start.bind(a.scheduler);
+    let aDead = false;
+    vi.spyOn(a.scheduler, 'start').mockImplementation(async (spec) => {
+      if (!aDead && spec.image === 'example/app:2') hung.add(spec.name);
+      return start0(spec);
+    });
+    void a.call('POST', '/v2/hooks/build/', { builder: true, body: hook });
+    await expect.poll(() => hung.size).toBe(1);
+    aDead = true;
+    appLocksOf(a.deps.db).abandon();
+
+    // The builder retries the same call on b: b finishes v3, the build a stored.
+    const retried = await b.call('POST', '/v2/hooks/build/', { builder: true, body: hook });
+    expect(retried.status).toBe(200);
+    expect(retried.json).toEqual({ release: { version: 3 } });
+    expect((await releases(b)).map((r) => [r.version, r.failed, r.deploying])).toEqual([[1, 0, 0], [2, 0, 0], [3, 0, 0]]);
+    expect(await b.deps.db.selectFrom('builds').select('image').where('request_id', '=', 'push-1').execute()).toEqual([{ image: 'example/app:2' }]);
+    await whenAppIdle(b.deps, 'demo');
+    const serving = await containers(b);
+    expect(serving.map((c) => c.labels['io.deis.release'])).toEqual(['v3']);
+    expect(serving.map((c) => c.name)).not.toContain(old!.name);
+    // Once more (the builder did not hear b either): the same answer, nothing new.
+    expect((await b.call('POST', '/v2/hooks/build/', { builder: true, body: hook })).json).toEqual({ release: { version: 3 } });
+    expect(await releases(b)).toHaveLength(3);
+  });
+
+  it("takes over, on the leader's reconciler, the still-starting containers of a controller that died: the old ones serve until they pass", async () => {
+    const a = await startTestController({ deployTimeoutMs: 500 });
+    const b = await startTestController({ deployTimeoutMs: 500 }, { sharing: a });
+    stops.push(() => a.close(), () => b.close());
+    const alice = await a.user('alice');
+    expect((await b.call('POST', '/v2/apps/', { token: alice, body: { id: 'demo' } })).status).toBe(201);
+    let newOnesListen = false;
+    a.scheduler.behaviour = (spec) => (spec.image === 'example/app:2' ? { ready: () => newOnesListen } : {});
+    expect((await push(a, alice, 'example/app:1')).status).toBe(201);
+    await whenAppIdle(a.deps, 'demo');
+    const [old] = await containers(a);
+    // The deploy answers with its new container still starting; a probes it in the background, then dies.
+    const deploy = await push(a, alice, 'example/app:2');
+    expect(deploy.status).toBe(201);
+    expect(JSON.stringify(deploy.headers)).toContain('not ready yet');
+    await stopWatchingStillStarting(a.deps);
+    appLocksOf(a.deps.db).abandon();
+    const fresh = (await containers(b)).find((c) => c.name !== old!.name)!;
+    const tableOfB = async () => upstreamsOf((await b.call('GET', '/v2/hooks/routes?wait=0', { builder: true })).json as RoutingTable);
+
+    const app = await b.deps.db.selectFrom('apps').select('uuid').where('id', '=', 'demo').executeTakeFirstOrThrow();
+    await reconcileApp(b.deps, app.uuid);
+    expect(await tableOfB()).toEqual([address(old!)]);
+    expect((await containers(b)).map((c) => c.name).sort()).toEqual([old!.name, fresh.name].sort());
+
+    newOnesListen = true;
+    await expect.poll(tableOfB, { timeout: 10_000 }).toEqual([address(fresh)]);
+    await expect.poll(async () => (await containers(b)).map((c) => c.name), { timeout: 10_000 }).toEqual([fresh.name]);
+    expect(await b.deps.db.selectFrom('rollout_marks').selectAll().execute()).toEqual([]);
   });
 });

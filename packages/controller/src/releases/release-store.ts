@@ -168,6 +168,21 @@ export interface ReleaseRequest {
   failureSummary: string;
   /** Hears the output of the release's Procfile `release:` command as it runs (formation/release-phase.ts). */
   onReleaseOutput?: ReleaseOutputSink;
+  /**
+   * Set: nothing is stored if `build` has a release already (a retried build hook, builds/retried-build.ts); the
+   * check runs under the app's change lock, so two controllers never both release one build.
+   */
+  onceForBuild?: boolean;
+}
+
+/** `createRelease` with `onceForBuild` found the build released already, as version `version`. */
+export class BuildAlreadyReleased extends Error {
+  readonly version: number;
+  constructor(version: number) {
+    super(`the build has release v${version} already`);
+    this.name = 'BuildAlreadyReleased';
+    this.version = version;
+  }
 }
 
 export interface CreatedRelease {
@@ -199,6 +214,10 @@ export async function markReleaseFailed(db: Kysely<Schema>, releaseUuid: string,
 export async function createRelease(deps: ControllerDeps, request: ReleaseRequest): Promise<CreatedRelease> {
   const { db } = deps;
   const { release, config, build } = await oneChangeAtATime(db, request.app.uuid, async (trx) => {
+    if (request.onceForBuild && request.build) {
+      const released = await trx.selectFrom('releases').select('version').where('build_uuid', '=', request.build.uuid).orderBy('version').executeTakeFirst();
+      if (released) throw new BuildAlreadyReleased(released.version);
+    }
     const previous = await latestGoodRelease(trx, request.app.uuid);
     let previousSide: SummarySide | null = null;
     let previousBuild: BuildRow | null = null;

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { RoutingState } from './routing-state.ts';
-import { APPLIED_CHANNEL, startStoreRouting } from './shared-routing.ts';
+import { APPLIED_CHANNEL, PRESENCE_KEY, startStoreRouting } from './shared-routing.ts';
 
 const CHANNEL = 'deis_routing_changed';
 
@@ -54,6 +54,8 @@ export function startRoutingRelay(routing: RoutingState, databaseUrl: string, on
     schema = (await fresh.query<{ schema: string }>('SELECT current_schema() AS schema')).rows[0]?.schema ?? '';
     await fresh.query(`LISTEN ${CHANNEL}`);
     await fresh.query(`LISTEN ${APPLIED_CHANNEL}`);
+    // Held while this connection lives: others wait for this controller's routers only while it does.
+    await fresh.query(`SELECT pg_advisory_lock(${PRESENCE_KEY})`, [shared.controller]);
     client = fresh;
     // A change made elsewhere while this one was not listening: read the table again (here only); a confirmation
     // missed meanwhile: look again.

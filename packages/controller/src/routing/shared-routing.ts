@@ -27,6 +27,15 @@ const RECHECK_MS = 1_000;
 
 const NOW_MS = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
 
+/**
+ * The advisory lock a controller's relay holds on its own connection for as long as it lives (routing-relay.ts):
+ * the confirmations of a controller whose lock is gone (its process died) are not waited for, at once, rather than
+ * until its routers' last poll is LIVE_ROUTER_MS old.
+ */
+export const PRESENCE_KEY = `hashtextextended('deis-routers:' || $1, 0)`;
+const PRESENT = `EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+  AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended('deis-routers:' || rc.controller, 0))`;
+
 export interface StoreRouting extends SharedRouting {
   /** This controller's key among the confirmations. */
   readonly controller: string;
@@ -90,7 +99,7 @@ export function startStoreRouting(databaseUrl: string, onError: (error: unknown)
         // Listened for before looking, so that a confirmation landing in between is not missed.
         const { woken, drop } = nextWake();
         const { rows } = await pool.query<{ routers: string; least: string | null }>(
-          `SELECT count(*) AS routers, min(change) AS least FROM router_confirmations WHERE seen > ${NOW_MS} - $1`,
+          `SELECT count(*) AS routers, min(change) AS least FROM router_confirmations rc WHERE seen > ${NOW_MS} - $1 AND ${PRESENT}`,
           [LIVE_ROUTER_MS],
         );
         const row = rows[0];
