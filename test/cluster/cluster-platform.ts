@@ -20,6 +20,7 @@ import { REPO_ROOT } from '../e2e/drivers/platform.ts';
 import { runProgram } from '../e2e/drivers/processes.ts';
 import type { Completed } from '../e2e/drivers/processes.ts';
 import { CLUSTER_SOCKETS, clusterEngines } from './cluster.ts';
+import type { LoadReport } from './load-client.ts';
 
 export const nodeAddress = (n: number): string => `100.124.0.1${n}`;
 const nodeNetns = (n: number): string => `/run/netns/deisc-node${n}`;
@@ -132,6 +133,8 @@ export async function startClusterPlatform(extraEnv: Record<string, string> = {}
     DEIS_NETWORK: name,
     DEIS_NETWORK_SUBNET: `100.125.${40 + (randomBytes(1)[0]! % 8)}.0/24`,
     DEIS_MANAGE_HOSTS_FILE: '0',
+    // The controllers' request lines would bury what a failed test needs in their output.
+    DEIS_LOG_LEVEL: 'warn',
     DEIS_DEPLOY_TIMEOUT: '60',
     KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS: '2',
     DEIS_BUILDER_KEY: randomBytes(32).toString('hex'),
@@ -160,12 +163,13 @@ export async function startClusterPlatform(extraEnv: Record<string, string> = {}
     // Each routes `deis.<domain>` to itself, at its node's address, which the edge routers' sandboxes reach.
     ...[1, 2].map((n) => ({ name: `controller${n}`, role: 'controller' as const, node: n, env: { ...controllerEnv, DEIS_CONTROLLER_UPSTREAM: `${nodeAddress(n)}:${CONTROLLER_PORT}` } })),
     // Builds on the manager's engine: without a registry, the scheduler copies images from the manager to the nodes.
-    { name: 'builder', role: 'builder', node: 1, env: { ...common, DEIS_CONTROLLER_URL: controllerUrls[0]!, DEIS_BUILDER_LISTEN: '0.0.0.0', DEIS_BUILDER_ENGINE: `unix://${CLUSTER_SOCKETS[0]}` } },
+    // The builder and each router know both controllers, their own node's first, and fail over between them.
+    { name: 'builder', role: 'builder', node: 1, env: { ...common, DEIS_CONTROLLER_URL: controllerUrls.join(','), DEIS_BUILDER_LISTEN: '0.0.0.0', DEIS_BUILDER_ENGINE: `unix://${CLUSTER_SOCKETS[0]}` } },
     ...[1, 2].map((n) => ({
       name: `router${n}`,
       role: 'router' as const,
       node: n,
-      env: { ...common, DEIS_CONTROLLER_URL: controllerUrls[n - 1]!, DEIS_ROUTER_EDGE_ENGINE: `unix://${CLUSTER_SOCKETS[n - 1]}`, DEIS_ROUTER_EDGE_NETWORK: name },
+      env: { ...common, DEIS_CONTROLLER_URL: (n === 1 ? controllerUrls : [...controllerUrls].reverse()).join(','), DEIS_ROUTER_EDGE_ENGINE: `unix://${CLUSTER_SOCKETS[n - 1]}`, DEIS_ROUTER_EDGE_NETWORK: name },
     })),
   ];
   const roles: RoleProcess[] = [];
@@ -324,4 +328,53 @@ export async function answeringContainers(platform: ClusterPlatform, router: str
     if (response.status === 200 && host) seen.add(host);
   }
   return seen;
+}
+
+export interface ClusterLoad {
+  /** When the load began (Date.now()), the origin of the report's times. */
+  startedAt: number;
+  /** Ends the load and resolves with its report. */
+  stop(): Promise<LoadReport>;
+}
+
+/** A load (load-client.ts) from the client machine through every edge router to an app, bounded in count. */
+export function startLoad(platform: ClusterPlatform, app: string, concurrency: number, maxRequests: number): ClusterLoad {
+  const load = spawn('nsenter', [`--net=${CLIENT_NETNS}`, process.execPath, '--import', 'tsx', join(REPO_ROOT, 'test/cluster/load-client.ts'), `${app}.${platform.domain}`, String(concurrency), String(maxRequests), ...platform.routers], {
+    cwd: REPO_ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  load.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  load.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => load.once('exit', () => resolve()));
+  return {
+    startedAt: Date.now(),
+    async stop() {
+      load.stdin.end();
+      await exited;
+      const last = output.trim().split('\n').pop() ?? '';
+      try {
+        return JSON.parse(last) as LoadReport;
+      } catch {
+        throw new Error(`the load client printed no report:\n${output}`);
+      }
+    },
+  };
+}
+
+/** The overlay addresses of the platform's running containers on node `n`. */
+export async function containerAddressesOn(platform: ClusterPlatform, n: number): Promise<string[]> {
+  const [manager] = clusterEngines();
+  const node = ((await manager!.listNodes()) as Array<{ ID: string; Description?: { Hostname?: string } }>).find((candidate) => candidate.Description?.Hostname === `deisc-node${n}`);
+  const tasks = (await manager!.listTasks({ filters: { 'desired-state': ['running'], label: [`io.deis.platform=${platform.name}`] } })) as Array<{
+    NodeID?: string;
+    NetworksAttachments?: Array<{ Addresses?: string[] }>;
+  }>;
+  return tasks.filter((t) => t.NodeID === node?.ID).flatMap((t) => (t.NetworksAttachments ?? []).flatMap((a) => a.Addresses ?? [])).map((a) => a.split('/')[0]!);
+}
+
+/** Whether the routing table the first controller hands its routers names any of these container addresses. */
+export async function routingTableNames(platform: ClusterPlatform, addresses: string[]): Promise<boolean> {
+  const table = await onNode(1, 'curl', ['-s', '-m', '2', '-H', `x-deis-builder-auth: ${platform.builderKey}`, `http://127.0.0.1:${CONTROLLER_PORT}/v2/hooks/routes?after=0&wait=0`]);
+  return addresses.some((address) => table.stdout.includes(`"${address}"`));
 }
