@@ -9,13 +9,14 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newCliUser } from '../e2e/drivers/cli.ts';
 import type { CliUser } from '../e2e/drivers/cli.ts';
 import { sampleAppRepo } from '../e2e/drivers/git.ts';
 import type { AppRepo } from '../e2e/drivers/git.ts';
+import { DEFAULT_CERTS_DIR, forgetRegistryCa } from '@deis/scheduler/registry/platform-registry';
 import { REPO_ROOT } from '../e2e/drivers/platform.ts';
 import { runProgram } from '../e2e/drivers/processes.ts';
 import type { Completed } from '../e2e/drivers/processes.ts';
@@ -43,6 +44,8 @@ export interface RoleProcess {
 
 export interface ClusterPlatform {
   name: string;
+  /** The platform's registry on node 1 (ADR 0019), which the builder pushes to and the nodes pull from. */
+  registry: { address: string; password: string; caFile: string } | null;
   builderKey: string;
   domain: string;
   network: string;
@@ -59,7 +62,7 @@ export interface ClusterPlatform {
 
 interface RoleDefinition {
   name: string;
-  role: 'controller' | 'builder' | 'router';
+  role: 'controller' | 'builder' | 'router' | 'registry';
   node: number;
   env: Record<string, string>;
 }
@@ -114,11 +117,14 @@ async function startPostgres(dir: string): Promise<() => Promise<void>> {
   };
 }
 
+export const REGISTRY_PORT = 5000;
+
 /**
- * Starts the platform on the cluster. `extraEnv` adds settings to every role (e.g. a registry's). Subnets: the
- * platform's overlay takes a /24 of 100.125.40.0/21.
+ * Starts the platform on the cluster, with its registry on node 1 unless `options.registry` is false (the nodes then
+ * get images copied from the manager's engine). `extraEnv` adds settings to every role. Subnets: the platform's overlay
+ * takes a /24 of 100.125.40.0/21.
  */
-export async function startClusterPlatform(extraEnv: Record<string, string> = {}): Promise<ClusterPlatform> {
+export async function startClusterPlatform(extraEnv: Record<string, string> = {}, options: { registry?: boolean } = {}): Promise<ClusterPlatform> {
   const id = randomBytes(3).toString('hex');
   const name = `deis-cl-${id}`;
   const domain = 'cluster.test';
@@ -126,6 +132,10 @@ export async function startClusterPlatform(extraEnv: Record<string, string> = {}
   // A directory of its own: the work directory is root's alone, and PostgreSQL runs as its own user.
   const postgresDir = mkdtempSync(join(tmpdir(), `${name}-pg-`));
   const stopPostgres = await startPostgres(postgresDir);
+  const registry =
+    options.registry === false
+      ? null
+      : { address: `${nodeAddress(1)}:${REGISTRY_PORT}`, password: randomBytes(18).toString('base64url'), caFile: join(workDir, 'registry', 'registry', 'tls', 'ca.crt') };
   const engines = CLUSTER_SOCKETS.map((socket) => `unix://${socket}`).join(',');
   const common: Record<string, string> = {
     DEIS_PLATFORM_NAME: name,
@@ -150,6 +160,8 @@ export async function startClusterPlatform(extraEnv: Record<string, string> = {}
     REGISTRATION_MODE: 'enabled',
     DEIS_SCHEDULER: 'swarm',
     DEIS_SWARM_ENGINES: engines,
+    // The controllers and the builder trust its CA (and write it to /etc/docker/certs.d, which the nodes share).
+    ...(registry ? { DEIS_REGISTRY: registry.address, DEIS_REGISTRY_PASSWORD: registry.password, DEIS_REGISTRY_CA: registry.caFile } : {}),
     ...extraEnv,
   };
   const controllerUrls = [1, 2].map((n) => `http://${nodeAddress(n)}:${CONTROLLER_PORT}`);
@@ -160,6 +172,9 @@ export async function startClusterPlatform(extraEnv: Record<string, string> = {}
     DEIS_BUILDER_HTTP_UPSTREAM: `${nodeAddress(1)}:${BUILDER_HTTP_PORT}`,
   };
   const definitions: RoleDefinition[] = [
+    ...(registry
+      ? [{ name: 'registry', role: 'registry' as const, node: 1, env: { DEIS_REGISTRY_LISTEN: registry.address, DEIS_REGISTRY_PASSWORD: registry.password, DEIS_REGISTRY_GC_INTERVAL: '0' } }]
+      : []),
     // Each routes `deis.<domain>` to itself, at its node's address, which the edge routers' sandboxes reach.
     ...[1, 2].map((n) => ({ name: `controller${n}`, role: 'controller' as const, node: n, env: { ...controllerEnv, DEIS_CONTROLLER_UPSTREAM: `${nodeAddress(n)}:${CONTROLLER_PORT}` } })),
     // Builds on the manager's engine: without a registry, the scheduler copies images from the manager to the nodes.
@@ -195,7 +210,9 @@ export async function startClusterPlatform(extraEnv: Record<string, string> = {}
   const ready = async (definition: RoleDefinition): Promise<void> => {
     const role = roles.find((r) => r.name === definition.name)!;
     const check =
-      definition.role === 'controller'
+      definition.role === 'registry'
+        ? () => role.output().includes('platform: ready')
+        : definition.role === 'controller'
         ? () => answers(definition.node, `http://127.0.0.1:${CONTROLLER_PORT}/healthz`)
         : definition.role === 'router'
           ? async () => (await clientRequest(`${nodeAddress(definition.node)}:${ROUTER_PORT}`, `deis.${domain}`, '/healthz')).status === 200
@@ -209,18 +226,30 @@ export async function startClusterPlatform(extraEnv: Record<string, string> = {}
   const stop = async (): Promise<void> => {
     for (const role of roles) if (role.child.exitCode === null && role.child.signalCode === null) role.child.kill('SIGTERM');
     await Promise.all(roles.map((role) => role.exited()));
-    await removeClusterResources(name);
+    await removeClusterResources(name, registry?.address);
+    if (registry) {
+      forgetRegistryCa(registry.address);
+      try {
+        rmdirSync(DEFAULT_CERTS_DIR);
+      } catch {
+        // another registry's trust lives there
+      }
+    }
     await stopPostgres();
     rmSync(workDir, { recursive: true, force: true });
     rmSync(postgresDir, { recursive: true, force: true });
   };
 
   try {
-    // The first controller makes the overlay network and the stack images; the others find them.
-    start(definitions[0]!);
-    await ready(definitions[0]!);
-    for (const definition of definitions.slice(1)) start(definition);
-    for (const definition of definitions.slice(1)) await ready(definition);
+    // The registry first (the others trust its CA, made at its start), then the first controller, which makes the
+    // overlay network and the stack images; the others find them.
+    const first = definitions.findIndex((d) => d.role === 'controller') + 1;
+    for (const definition of definitions.slice(0, first)) {
+      start(definition);
+      await ready(definition);
+    }
+    for (const definition of definitions.slice(first)) start(definition);
+    for (const definition of definitions.slice(first)) await ready(definition);
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
@@ -228,6 +257,7 @@ export async function startClusterPlatform(extraEnv: Record<string, string> = {}
 
   return {
     name,
+    registry,
     builderKey: common.DEIS_BUILDER_KEY!,
     domain,
     network: name,
@@ -246,8 +276,8 @@ export async function startClusterPlatform(extraEnv: Record<string, string> = {}
   };
 }
 
-/** Removes what a platform of this name left on the cluster: services, sandboxes, the overlay network, images. */
-export async function removeClusterResources(name: string): Promise<void> {
+/** Removes what a platform of this name left on the cluster: services, sandboxes, the overlay network, its registry's images. */
+export async function removeClusterResources(name: string, registry?: string): Promise<void> {
   const [manager, ...workers] = clusterEngines();
   const label = `io.deis.platform=${name}`;
   for (const service of (await manager!.listServices({ filters: { label: [label] } }).catch(() => [])) as Array<{ ID: string }>) {
@@ -256,6 +286,11 @@ export async function removeClusterResources(name: string): Promise<void> {
   for (const engine of [manager!, ...workers]) {
     for (const container of await engine.listContainers({ all: true, filters: { label: [label] } }).catch(() => [])) {
       await engine.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
+    }
+  }
+  for (const engine of [manager!, ...workers]) {
+    for (const image of (await engine.listImages().catch(() => [])) as Array<{ RepoTags?: string[] }>) {
+      for (const tag of image.RepoTags ?? []) if (registry && tag.startsWith(`${registry}/`)) await engine.getImage(tag).remove({ force: true }).catch(() => undefined);
     }
   }
   await until('the overlay network removed', () => manager!.getNetwork(name).remove().then(() => true, (error: { statusCode?: number }) => error.statusCode === 404), 30_000).catch(() => undefined);
