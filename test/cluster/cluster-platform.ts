@@ -1,6 +1,6 @@
 /**
  * The whole platform on the 3-node test cluster (docs/cluster-testing.md), the way an operator would spread it over
- * three machines: PostgreSQL, the builder and a controller on node 1, a second controller on node 2, an edge router
+ * three machines: PostgreSQL, the registry, the builder and a controller on node 1, a second controller on node 2, an edge router
  * on nodes 1 and 2 (nginx in a sandbox on the platform's overlay network), the `swarm` scheduler placing app
  * containers on all three. Each process of the platform runs in its node's network namespace; the developer's `deis`
  * and `git`, and the load, run on the client machine (the hub). Only addresses of the cluster are used.
