@@ -40,15 +40,18 @@ describe('the platform on the cluster with its registry', () => {
     return Number(result.stdout);
   };
 
-  /** The image the app's running web tasks run. */
+  /** The image the app's running tasks run, once the previous release's have stopped (after its deploy answered). */
   const runningImage = async (): Promise<string> => {
     const [manager] = clusterEngines();
-    const tasks = (await manager!.listTasks({ filters: { 'desired-state': ['running'], label: [`io.deis.platform=${platform!.name}`] } })) as Array<{
-      Status?: { State?: string };
-      Spec?: { ContainerSpec?: { Image?: string; Labels?: Record<string, string> } };
-    }>;
-    const images = new Set(tasks.filter((t) => t.Status?.State === 'running' && t.Spec?.ContainerSpec?.Labels?.['io.deis.app'] === APP).map((t) => t.Spec?.ContainerSpec?.Image ?? ''));
-    expect(images.size).toBe(1);
+    let images = new Set<string>();
+    await until('one release running', async () => {
+      const tasks = (await manager!.listTasks({ filters: { 'desired-state': ['running'], label: [`io.deis.platform=${platform!.name}`] } })) as Array<{
+        Status?: { State?: string };
+        Spec?: { ContainerSpec?: { Image?: string; Labels?: Record<string, string> } };
+      }>;
+      images = new Set(tasks.filter((t) => t.Status?.State === 'running' && t.Spec?.ContainerSpec?.Labels?.['io.deis.app'] === APP).map((t) => t.Spec?.ContainerSpec?.Image ?? ''));
+      return images.size === 1;
+    }, 30_000, () => `images running: ${[...images].join(', ')}`);
     return [...images][0]!;
   };
 
