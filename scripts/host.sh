@@ -43,6 +43,10 @@ ensure_packages() {
   # platform runs the registry under its role with its own configuration instead.
   if [ "$new_registry" = 1 ] && [ -d /run/systemd/system ]; then
     as_root systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
+  elif [ "$new_registry" = 1 ] && [ -x /etc/init.d/docker-registry ]; then
+    # Without systemd the package's init script may have started it.
+    as_root /etc/init.d/docker-registry stop >/dev/null 2>&1 || true
+    as_root update-rc.d docker-registry disable >/dev/null 2>&1 || true
   fi
   local major
   major=$(node -p 'process.versions.node.split(".")[0]')
