@@ -10,7 +10,7 @@
  */
 import type { ControllerDeps } from '../deps.ts';
 import { storeTime } from '../clock.ts';
-import type { RolloutMarksTable } from '../db/schema.ts';
+import type { Database, RolloutMarksTable } from '../db/schema.ts';
 import { formationState } from './formation-state.ts';
 
 type MarkDeps = Pick<ControllerDeps, 'scheduler' | 'db' | 'dialect'>;
@@ -28,19 +28,20 @@ type Mark = RolloutMarksTable['mark'];
 
 const shared = (deps: MarkDeps): boolean => deps.dialect === 'postgres';
 
-async function writeMarks(deps: MarkDeps, names: string[], mark: Mark): Promise<void> {
-  if (!shared(deps) || names.length === 0) return;
+/** Writes marks to the store, or within a transaction of it (`db`). */
+async function writeMarks(db: Database, names: string[], mark: Mark): Promise<void> {
+  if (names.length === 0) return;
   const created = storeTime();
-  await deps.db
+  await db
     .insertInto('rollout_marks')
     .values(names.map((name) => ({ name, mark, created })))
     .onConflict((oc) => oc.column('name').doUpdateSet({ mark, created }))
     .execute();
 }
 
-async function deleteMarks(deps: MarkDeps, names: string[], only?: Mark): Promise<void> {
-  if (!shared(deps) || names.length === 0) return;
-  let query = deps.db.deleteFrom('rollout_marks').where('name', 'in', names);
+async function deleteMarks(db: Database, names: string[], only?: Mark): Promise<void> {
+  if (names.length === 0) return;
+  let query = db.deleteFrom('rollout_marks').where('name', 'in', names);
   if (only) query = query.where('mark', '=', only);
   await query.execute();
 }
@@ -49,21 +50,21 @@ async function deleteMarks(deps: MarkDeps, names: string[], only?: Mark): Promis
 export async function markNotReady(deps: MarkDeps, names: string[]): Promise<void> {
   const { notReady } = formationState(deps);
   for (const name of names) notReady.add(name);
-  await writeMarks(deps, names, 'not_ready');
+  if (shared(deps)) await writeMarks(deps.db, names, 'not_ready');
 }
 
 /** Containers that passed their readiness check: they may serve (unless draining). */
 export async function markReady(deps: MarkDeps, names: string[]): Promise<void> {
   const { notReady } = formationState(deps);
   for (const name of names) notReady.delete(name);
-  await deleteMarks(deps, names, 'not_ready');
+  if (shared(deps)) await deleteMarks(deps.db, names, 'not_ready');
 }
 
 /** Containers on their way out: no more traffic. Call before the routers are told, and before stopping them. */
 export async function markDraining(deps: MarkDeps, names: string[]): Promise<void> {
   const { draining } = formationState(deps);
   for (const name of names) draining.add(name);
-  await writeMarks(deps, names, 'draining');
+  if (shared(deps)) await writeMarks(deps.db, names, 'draining');
 }
 
 /** A rollout's switch in one step: `ready` join, `leaving` drain, so no table shows one change without the other. */
@@ -73,15 +74,8 @@ export async function markSwitch(deps: MarkDeps, ready: string[], leaving: strin
   for (const name of leaving) draining.add(name);
   if (!shared(deps) || (ready.length === 0 && leaving.length === 0)) return;
   await deps.db.transaction().execute(async (trx) => {
-    if (ready.length > 0) await trx.deleteFrom('rollout_marks').where('name', 'in', ready).where('mark', '=', 'not_ready').execute();
-    if (leaving.length > 0) {
-      const created = storeTime();
-      await trx
-        .insertInto('rollout_marks')
-        .values(leaving.map((name) => ({ name, mark: 'draining' as const, created })))
-        .onConflict((oc) => oc.column('name').doUpdateSet({ mark: 'draining', created }))
-        .execute();
-    }
+    await deleteMarks(trx, ready, 'not_ready');
+    await writeMarks(trx, leaving, 'draining');
   });
 }
 
@@ -90,8 +84,9 @@ export async function markSwitch(deps: MarkDeps, ready: string[], leaving: strin
  * in place, is out of every controller's tables until it passes again (`healthy`).
  */
 export async function shareUnready(deps: MarkDeps, names: string[], healthy: boolean): Promise<void> {
-  if (healthy) await deleteMarks(deps, names, 'unready');
-  else await writeMarks(deps, names, 'unready');
+  if (!shared(deps)) return;
+  if (healthy) await deleteMarks(deps.db, names, 'unready');
+  else await writeMarks(deps.db, names, 'unready');
 }
 
 /** The containers the store holds `unready` (a health monitor that begins, on a new leader, takes them over). */
@@ -107,7 +102,7 @@ export async function forgetMarks(deps: MarkDeps, names: string[]): Promise<void
     notReady.delete(name);
     draining.delete(name);
   }
-  await deleteMarks(deps, names);
+  if (shared(deps)) await deleteMarks(deps.db, names);
 }
 
 /**
