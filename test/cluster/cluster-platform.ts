@@ -339,18 +339,40 @@ export async function clusterDeveloper(platform: ClusterPlatform): Promise<Clust
   };
 }
 
-/** The nodes (1 to 3) an app's running containers of a type are on, one entry per container, sorted. */
-export async function nodesOf(platform: ClusterPlatform, app: string, type = 'web'): Promise<number[]> {
+export interface RunningTask {
+  /** The node (1 to 3) it runs on; 0 when the manager no longer knows the node. */
+  node: number;
+  image: string;
+  labels: Record<string, string>;
+  /** Its addresses on the overlay. */
+  addresses: string[];
+}
+
+/** The platform's containers running now, as the manager reports their tasks. */
+export async function runningTasks(platform: ClusterPlatform): Promise<RunningTask[]> {
   const [manager] = clusterEngines();
   const nodes = (await manager!.listNodes()) as Array<{ ID: string; Description?: { Hostname?: string } }>;
   const tasks = (await manager!.listTasks({ filters: { 'desired-state': ['running'], label: [`io.deis.platform=${platform.name}`] } })) as Array<{
     NodeID?: string;
     Status?: { State?: string };
-    Spec?: { ContainerSpec?: { Labels?: Record<string, string> } };
+    Spec?: { ContainerSpec?: { Image?: string; Labels?: Record<string, string> } };
+    NetworksAttachments?: Array<{ Addresses?: string[] }>;
   }>;
   return tasks
-    .filter((t) => t.Status?.State === 'running' && t.Spec?.ContainerSpec?.Labels?.['io.deis.app'] === app && t.Spec?.ContainerSpec?.Labels?.['io.deis.type'] === type)
-    .map((t) => Number(/node(\d)$/.exec(nodes.find((n) => n.ID === t.NodeID)?.Description?.Hostname ?? '')?.[1] ?? 0))
+    .filter((t) => t.Status?.State === 'running')
+    .map((t) => ({
+      node: Number(/node(\d)$/.exec(nodes.find((n) => n.ID === t.NodeID)?.Description?.Hostname ?? '')?.[1] ?? 0),
+      image: t.Spec?.ContainerSpec?.Image ?? '',
+      labels: t.Spec?.ContainerSpec?.Labels ?? {},
+      addresses: (t.NetworksAttachments ?? []).flatMap((a) => a.Addresses ?? []).map((a) => a.split('/')[0]!),
+    }));
+}
+
+/** The nodes (1 to 3) an app's running containers of a type are on, one entry per container, sorted. */
+export async function nodesOf(platform: ClusterPlatform, app: string, type = 'web'): Promise<number[]> {
+  return (await runningTasks(platform))
+    .filter((t) => t.labels['io.deis.app'] === app && t.labels['io.deis.type'] === type)
+    .map((t) => t.node)
     .sort();
 }
 
@@ -399,13 +421,7 @@ export function startLoad(platform: ClusterPlatform, app: string, concurrency: n
 
 /** The overlay addresses of the platform's running containers on node `n`. */
 export async function containerAddressesOn(platform: ClusterPlatform, n: number): Promise<string[]> {
-  const [manager] = clusterEngines();
-  const node = ((await manager!.listNodes()) as Array<{ ID: string; Description?: { Hostname?: string } }>).find((candidate) => candidate.Description?.Hostname === `deisc-node${n}`);
-  const tasks = (await manager!.listTasks({ filters: { 'desired-state': ['running'], label: [`io.deis.platform=${platform.name}`] } })) as Array<{
-    NodeID?: string;
-    NetworksAttachments?: Array<{ Addresses?: string[] }>;
-  }>;
-  return tasks.filter((t) => t.NodeID === node?.ID).flatMap((t) => (t.NetworksAttachments ?? []).flatMap((a) => a.Addresses ?? [])).map((a) => a.split('/')[0]!);
+  return (await runningTasks(platform)).filter((t) => t.node === n).flatMap((t) => t.addresses);
 }
 
 /** Whether the routing table the first controller hands its routers names any of these container addresses. */

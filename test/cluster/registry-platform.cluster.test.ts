@@ -13,7 +13,7 @@ import { DEFAULT_CERTS_DIR } from '@deis/scheduler/registry/platform-registry';
 import type { AppRepo } from '../e2e/drivers/git.ts';
 import type { Completed } from '../e2e/drivers/processes.ts';
 import { clusterEngines, clusterUp } from './cluster.ts';
-import { clientRequest, clusterDeveloper, nodesOf, onNode, startClusterPlatform, until } from './cluster-platform.ts';
+import { clientRequest, clusterDeveloper, nodesOf, onNode, runningTasks, startClusterPlatform, until } from './cluster-platform.ts';
 import type { ClusterDeveloper, ClusterPlatform } from './cluster-platform.ts';
 
 const APP = `regapp${randomBytes(2).toString('hex')}`;
@@ -42,14 +42,9 @@ describe('the platform on the cluster with its registry', () => {
 
   /** The image the app's running tasks run, once the previous release's have stopped (after its deploy answered). */
   const runningImage = async (): Promise<string> => {
-    const [manager] = clusterEngines();
     let images = new Set<string>();
     await until('one release running', async () => {
-      const tasks = (await manager!.listTasks({ filters: { 'desired-state': ['running'], label: [`io.deis.platform=${platform!.name}`] } })) as Array<{
-        Status?: { State?: string };
-        Spec?: { ContainerSpec?: { Image?: string; Labels?: Record<string, string> } };
-      }>;
-      images = new Set(tasks.filter((t) => t.Status?.State === 'running' && t.Spec?.ContainerSpec?.Labels?.['io.deis.app'] === APP).map((t) => t.Spec?.ContainerSpec?.Image ?? ''));
+      images = new Set((await runningTasks(platform!)).filter((t) => t.labels['io.deis.app'] === APP).map((t) => t.image));
       return images.size === 1;
     }, 30_000, () => `images running: ${[...images].join(', ')}`);
     return [...images][0]!;
