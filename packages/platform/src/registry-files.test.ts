@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ensureRegistryTls, htpasswdLine, htpasswdMatches, registryConfig, registryPaths, subjectAltNames, writeRegistryFiles } from './registry-files.ts';
+import { SECRET_PASSWORD_LENGTH, bcryptCost, ensureRegistryTls, htpasswdLine, htpasswdMatches, registryConfig, registryPaths, subjectAltNames, writeRegistryFiles } from './registry-files.ts';
 
 describe('registry files', () => {
   let dir: string | undefined;
@@ -13,12 +13,24 @@ describe('registry files', () => {
   });
 
   it('hashes the login with bcrypt, which Distribution takes, and never writes the password', () => {
-    const line = htpasswdLine('deis', 'correct horse battery', 4);
-    expect(line).toMatch(/^deis:\$2[aby]\$04\$[./A-Za-z0-9]{53}\n$/);
+    const line = htpasswdLine('deis', 'correct horse battery');
+    expect(line).toMatch(/^deis:\$2[aby]\$10\$[./A-Za-z0-9]{53}\n$/);
     expect(line).not.toContain('correct horse');
     expect(htpasswdMatches(line, 'deis', 'correct horse battery')).toBe(true);
     expect(htpasswdMatches(line, 'deis', 'wrong')).toBe(false);
     expect(htpasswdMatches(line, 'other', 'correct horse battery')).toBe(false);
+  });
+
+  it('hashes a random secret at the least cost, since the registry checks it on every request', () => {
+    const secret = 'Zm9vYmFyYmF6cXV4cXV1eGNvcmdl';
+    expect(secret.length).toBeGreaterThanOrEqual(SECRET_PASSWORD_LENGTH);
+    expect(bcryptCost(secret)).toBe(4);
+    expect(bcryptCost(secret.slice(0, SECRET_PASSWORD_LENGTH - 1))).toBe(10);
+    const line = htpasswdLine('deis', secret);
+    expect(line).toMatch(/^deis:\$2[aby]\$04\$/);
+    expect(htpasswdMatches(line, 'deis', secret)).toBe(true);
+    // A line of another cost no longer matches, so the registry role writes it again at the right one.
+    expect(htpasswdMatches(htpasswdLine('deis', secret, 10), 'deis', secret)).toBe(false);
   });
 
   it('configures filesystem storage, TLS, the htpasswd login and deletes; read-only while collecting garbage', () => {

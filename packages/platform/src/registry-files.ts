@@ -41,15 +41,29 @@ export function registryPaths(dir: string): RegistryPaths {
   };
 }
 
+/** A password this long is taken for a random secret, as the generated one (32 characters, 192 bits) is. */
+export const SECRET_PASSWORD_LENGTH = 24;
+
+/**
+ * The bcrypt cost of a password's hash. Distribution checks the hash on every request (each layer a push offers,
+ * each pull a task makes), so its cost is paid over and over on the deploy's path. A cost slows the guessing of a
+ * weak password from a stolen htpasswd file; a random secret cannot be guessed at any cost, and gets bcrypt's least.
+ */
+export function bcryptCost(password: string): number {
+  return password.length >= SECRET_PASSWORD_LENGTH ? 4 : 10;
+}
+
 /** One htpasswd line: Distribution takes bcrypt only. */
-export function htpasswdLine(username: string, password: string, rounds = 10): string {
+export function htpasswdLine(username: string, password: string, rounds = bcryptCost(password)): string {
   return `${username}:${bcrypt.hashSync(password, rounds)}\n`;
 }
 
-/** Whether `line` (an htpasswd entry) is `username` with `password`. */
+/** Whether `line` (an htpasswd entry) is `username` with `password`, hashed at the cost it should have. */
 export function htpasswdMatches(line: string, username: string, password: string): boolean {
   const colon = line.indexOf(':');
-  return colon > 0 && line.slice(0, colon) === username && bcrypt.compareSync(password, line.slice(colon + 1).trim());
+  if (colon <= 0 || line.slice(0, colon) !== username) return false;
+  const hash = line.slice(colon + 1).trim();
+  return bcrypt.getRounds(hash) === bcryptCost(password) && bcrypt.compareSync(password, hash);
 }
 
 export interface RegistryConfigOptions {
@@ -153,7 +167,8 @@ export async function writeRegistryFiles(options: { dir: string; host: string; p
   mkdirSync(paths.storage, { recursive: true, mode: 0o700 });
   await ensureRegistryTls(paths, options.names);
   const existing = existsSync(paths.htpasswd) ? readFileSync(paths.htpasswd, 'utf8') : '';
-  // A new hash each start would be harmless, but bcrypt is slow on purpose: keep the line while it still matches.
+  // A new hash each start would be harmless, but bcrypt may be slow on purpose: keep the line while it still matches
+  // (a line of an older cost is written again).
   if (!htpasswdMatches(existing, options.username, options.password)) writeFileSync(paths.htpasswd, htpasswdLine(options.username, options.password), { mode: 0o600 });
   const httpSecret = randomBytes(32).toString('hex');
   writeFileSync(paths.config, registryConfig({ paths, host: options.host, port: options.port, readOnly: false, httpSecret }), { mode: 0o600 });

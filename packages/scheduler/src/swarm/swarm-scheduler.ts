@@ -44,7 +44,8 @@ import type {
   TerminalRun,
   TerminalRunOptions,
 } from '../scheduler.ts';
-import { NODE_IMAGE } from '../stack-images.ts';
+import { BASE_IMAGE, NODE_IMAGE } from '../stack-images.ts';
+import { ensureAnchor, removeAnchor } from './network-anchors.ts';
 import { Prober, execIn } from './swarm-probe.ts';
 import { placementConstraints, toClusterNodes, unplaceableReason } from './swarm-nodes.ts';
 import type { SwarmNodeInfo } from './swarm-nodes.ts';
@@ -52,6 +53,7 @@ import { swarmTerminalRun } from './swarm-terminal-run.ts';
 
 const KEY_LABEL = 'io.deis.scheduler.key';
 const LAST_LINES = 20;
+const ANCHOR_CHECK_MS = 60_000;
 
 export interface SwarmSchedulerOptions {
   /** The manager's engine first, then the other nodes' (any order); every node of the swarm must be among them. */
@@ -188,6 +190,8 @@ export class SwarmScheduler implements Scheduler {
   #byNodeId = new Map<string, Docker>();
   readonly #watches = new Set<() => void>();
   #probe: Promise<string> | undefined;
+  #anchoring: Promise<void> | undefined;
+  #anchoredAt = 0;
   readonly #registry: PlatformRegistry | undefined;
   readonly #pullRegistries: ReadonlySet<string>;
   /** The app's login an image of another registry was pulled with (`ensureImage`), for the nodes' pulls. */
@@ -261,11 +265,29 @@ export class SwarmScheduler implements Scheduler {
     }
   }
 
-  /** Stops every watch and removes the probe container. */
+  /** Stops every watch and removes the probe container and the nodes' anchors. */
   async close(): Promise<void> {
     for (const stop of [...this.#watches]) stop();
     this.#prober.close();
+    // Ones still being made would outlive the removal.
+    await Promise.allSettled([this.#probe, this.#anchoring]);
     await this.manager.getContainer(this.#probeName()).remove({ force: true }).catch(() => undefined);
+    await Promise.all(this.nodes.map((docker) => removeAnchor(docker, this.platformName)));
+  }
+
+  /**
+   * Makes sure, at most once a minute, that every node has its anchor on the overlay (network-anchors.ts); in the
+   * background, since a missing one only slows a start. A node that cannot run one is skipped until the next time.
+   */
+  #anchorNodes(): void {
+    if (this.#anchoring !== undefined && Date.now() - this.#anchoredAt < ANCHOR_CHECK_MS) return;
+    this.#anchoredAt = Date.now();
+    this.#anchoring = (async () => {
+      // A node the image could not reach (a lost one) fails its own anchor only.
+      await this.#distribute(BASE_IMAGE).catch(() => undefined);
+      const options = { platformName: this.platformName, networkName: this.networkName, image: BASE_IMAGE };
+      await Promise.allSettled(this.nodes.map((docker) => ensureAnchor(docker, options)));
+    })().catch(() => undefined);
   }
 
   #labels(spec: ContainerSpec): Record<string, string> {
@@ -373,6 +395,9 @@ export class SwarmScheduler implements Scheduler {
     const auth = this.#pullAuth(spec.image);
     if (auth === undefined) await this.#distribute(spec.image);
     if (await this.#service(spec.name)) throw new ContainerNameInUseError(spec.name);
+    // Made meanwhile, not after the task runs: the probe container its readiness check may need, and the anchors.
+    if (!terminal) void this.#probeContainer().catch(() => undefined);
+    this.#anchorNodes();
     const labels = this.#labels(spec);
     const memory = spec.memoryBytes ?? this.#defaultMemoryBytes;
     const limits: Record<string, number> = {};
@@ -472,11 +497,16 @@ export class SwarmScheduler implements Scheduler {
     } catch (error) {
       if (statusOf(error) !== 404) throw engineError(error, `removing service ${name}`);
     }
-    // The nodes remove the containers a moment later; until then the image is in use and the name's logs remain.
+    // The nodes would remove the containers seconds later (until then the image is in use and the name's logs
+    // remain, and a deploy holds the app's lock): removed here at once, which the node's agent then finds done.
     const deadline = Date.now() + 15_000;
     for (const task of tasks) {
       const where = this.#containerOf(task);
       if (!where) continue;
+      await where.docker
+        .getContainer(where.id)
+        .remove({ force: true })
+        .catch(() => undefined);
       while (Date.now() < deadline) {
         const gone = await where.docker
           .getContainer(where.id)
