@@ -120,7 +120,12 @@ async function removeLeftovers(): Promise<void> {
   for (const service of (await manager.listServices({ filters: { label: [`${PLATFORM_LABEL}=${platformName}`] } })) as Array<{ ID: string }>) {
     await manager.getService(service.ID).remove().catch(() => undefined);
   }
-  await manager.getContainer(`${platformName}-probe`).remove({ force: true }).catch(() => undefined);
+  // The probe container on the manager and the anchors on every node.
+  for (const docker of nodes) {
+    for (const container of await docker.listContainers({ all: true, filters: { label: [`${PLATFORM_LABEL}=${platformName}`] } }).catch(() => [])) {
+      await docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
+    }
+  }
   // The overlay network goes once the nodes have removed the services' containers.
   for (let attempt = 0; attempt < 100; attempt++) {
     const gone = await manager.getNetwork(platformName).remove().then(() => true, (error: { statusCode?: number }) => error.statusCode === 404);

@@ -82,8 +82,8 @@ const LAST_LINES = 20;
  * Between readiness probes: short at first, since most apps listen within a moment of their start and a rollout
  * waits for its slowest container, then longer, so an app that takes its time does not keep the engine busy.
  */
-const FIRST_PROBE_INTERVAL_MS = 20;
-const PROBE_INTERVAL_MS = 150;
+export const FIRST_PROBE_INTERVAL_MS = 20;
+export const PROBE_INTERVAL_MS = 150;
 
 export interface DockerSchedulerOptions {
   /** Default: the local engine's socket. */

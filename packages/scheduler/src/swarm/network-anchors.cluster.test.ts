@@ -1,28 +1,26 @@
 /**
  * The swarm backend keeps an anchor on the overlay network on every node (network-anchors.ts) from its first start
- * on, makes one again that is gone, and removes them all when it closes, so that the network can go.
+ * on, makes them again when they are gone, never takes them for its containers, and removes them when it closes, so
+ * that the network can go.
  * @module
  */
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
-import { anchorName, ensureAnchor } from './network-anchors.ts';
+import { ANCHOR_LABEL, anchorServiceName, ensureAnchors, removeAnchors } from './network-anchors.ts';
 import { SwarmScheduler } from './swarm-scheduler.ts';
 import { BASE_IMAGE } from '../stack-images.ts';
 
 const sockets = (process.env.DEIS_TEST_CLUSTER_SOCKETS ?? '').split(',').filter(Boolean);
 
-interface AnchorInfo {
+interface AnchorContainer {
   Id: string;
-  State: { Running: boolean };
+  State: string;
   NetworkSettings: { Networks: Record<string, unknown> };
 }
 
-async function anchorOn(docker: Docker, platformName: string): Promise<AnchorInfo | undefined> {
-  return (await docker
-    .getContainer(anchorName(platformName))
-    .inspect()
-    .catch(() => undefined)) as AnchorInfo | undefined;
+async function anchorsOn(docker: Docker, platformName: string): Promise<AnchorContainer[]> {
+  return (await docker.listContainers({ all: true, filters: { label: [`${ANCHOR_LABEL}=${platformName}`] } })) as AnchorContainer[];
 }
 
 async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
@@ -34,16 +32,21 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
   }
 }
 
+const runningOnEveryNode = (perNode: AnchorContainer[][]) => perNode.every((containers) => containers.some((c) => c.State === 'running'));
+
 describe('network anchors on the swarm', () => {
   const nodes = sockets.map((socketPath) => new Docker({ socketPath, version: 'v1.41' }));
+  const manager = nodes[0]!;
   const id = randomBytes(3).toString('hex');
   const platformName = `deis-test-anchor-${id}`;
   let scheduler: SwarmScheduler | undefined;
 
   afterAll(async () => {
+    await scheduler?.stop(`anchored-${id}`, 0).catch(() => undefined);
     await scheduler?.close();
-    for (let attempt = 0; attempt < 50; attempt++) {
-      const gone = await nodes[0]!.getNetwork(platformName).remove().then(() => true, (error: { statusCode?: number }) => error.statusCode === 404);
+    await removeAnchors(manager, nodes, platformName);
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const gone = await manager.getNetwork(platformName).remove().then(() => true, (error: { statusCode?: number }) => error.statusCode === 404);
       if (gone) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -51,30 +54,28 @@ describe('network anchors on the swarm', () => {
 
   it('anchors every node to the overlay from the first start, and removes the anchors on close', async () => {
     scheduler = await SwarmScheduler.create({ nodes, platformName, networkName: platformName, networkSubnet: '100.125.248.0/24', containerKey: randomBytes(16).toString('hex') });
-    for (const docker of nodes) expect(await anchorOn(docker, platformName)).toBeUndefined();
+    const readAll = () => Promise.all(nodes.map((docker) => anchorsOn(docker, platformName)));
+    expect((await readAll()).flat()).toEqual([]);
     const name = `anchored-${id}`;
     await scheduler.start({ name, image: BASE_IMAGE, command: ['sleep', '600'], env: {}, labels: { run: id } });
-    const anchors = await Promise.all(nodes.map((docker) => eventually(() => anchorOn(docker, platformName), (info) => info?.State.Running === true, 30_000)));
-    for (const anchor of anchors) {
-      expect(anchor?.State.Running).toBe(true);
-      expect(Object.keys(anchor!.NetworkSettings.Networks)).toEqual([platformName]);
-    }
-    // Not a task: the scheduler lists only what it started.
+    const perNode = await eventually(readAll, runningOnEveryNode, 60_000);
+    expect(runningOnEveryNode(perNode)).toBe(true);
+    const networkId = ((await manager.getNetwork(platformName).inspect()) as { Id: string }).Id;
+    for (const containers of perNode) expect(Object.values(containers.find((c) => c.State === 'running')!.NetworkSettings.Networks).map((n) => (n as { NetworkID: string }).NetworkID)).toEqual([networkId]);
+    // Not the platform's containers: the scheduler lists and counts only what it started.
     expect((await scheduler.list({})).map((container) => container.name)).toEqual([name]);
+    const counted = await eventually(() => scheduler!.listNodes(), (listed) => listed.reduce((sum, node) => sum + node.containers, 0) > 0, 30_000);
+    expect(counted.reduce((sum, node) => sum + node.containers, 0)).toBe(1);
 
-    // Ensured again, a running anchor stays; one that stopped is made anew.
-    const options = { platformName, networkName: platformName, image: BASE_IMAGE };
-    await ensureAnchor(nodes[1]!, options);
-    expect((await anchorOn(nodes[1]!, platformName))?.Id).toBe(anchors[1]!.Id);
-    await nodes[1]!.getContainer(anchors[1]!.Id).stop({ t: 0 });
-    await ensureAnchor(nodes[1]!, options);
-    const renewed = await anchorOn(nodes[1]!, platformName);
-    expect(renewed?.State.Running).toBe(true);
-    expect(renewed?.Id).not.toBe(anchors[1]!.Id);
+    // Ensured again, the same service stays.
+    const service = (await manager.getService(anchorServiceName(platformName)).inspect()) as { ID: string };
+    await ensureAnchors(manager, { platformName, networkName: platformName, image: BASE_IMAGE });
+    expect(((await manager.getService(anchorServiceName(platformName)).inspect()) as { ID: string }).ID).toBe(service.ID);
 
     await scheduler.stop(name, 0);
     await scheduler.close();
     scheduler = undefined;
-    for (const docker of nodes) expect(await anchorOn(docker, platformName)).toBeUndefined();
+    await expect(manager.getService(anchorServiceName(platformName)).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    expect((await readAll()).flat()).toEqual([]);
   }, 120_000);
 });

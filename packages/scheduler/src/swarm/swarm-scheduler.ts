@@ -18,7 +18,7 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import type Docker from 'dockerode';
-import { DockerScheduler, PLATFORM_LABEL, PORT_LABEL, SPEC_LABELS_LABEL } from '../docker/docker-scheduler.ts';
+import { DockerScheduler, FIRST_PROBE_INTERVAL_MS, PLATFORM_LABEL, PORT_LABEL, PROBE_INTERVAL_MS, SPEC_LABELS_LABEL } from '../docker/docker-scheduler.ts';
 import { deleteRegistryImage } from '../registry/platform-registry.ts';
 import type { PlatformRegistry } from '../registry/platform-registry.ts';
 import { imagePullAuth, pullOnEngine } from './swarm-registry-pull.ts';
@@ -45,11 +45,12 @@ import type {
   TerminalRunOptions,
 } from '../scheduler.ts';
 import { BASE_IMAGE, NODE_IMAGE } from '../stack-images.ts';
-import { ensureAnchor, removeAnchor } from './network-anchors.ts';
+import { ensureAnchors, removeAnchors } from './network-anchors.ts';
 import { Prober, execIn } from './swarm-probe.ts';
 import { placementConstraints, toClusterNodes, unplaceableReason } from './swarm-nodes.ts';
 import type { SwarmNodeInfo } from './swarm-nodes.ts';
 import { swarmTerminalRun } from './swarm-terminal-run.ts';
+import { TaskStarts } from './task-starts.ts';
 
 const KEY_LABEL = 'io.deis.scheduler.key';
 const LAST_LINES = 20;
@@ -191,6 +192,8 @@ export class SwarmScheduler implements Scheduler {
   readonly #watches = new Set<() => void>();
   #probe: Promise<string> | undefined;
   #anchoring: Promise<void> | undefined;
+  /** Tasks whose containers their nodes started, before the manager says so. */
+  readonly #starts = new TaskStarts();
   #anchoredAt = 0;
   readonly #registry: PlatformRegistry | undefined;
   readonly #pullRegistries: ReadonlySet<string>;
@@ -268,16 +271,17 @@ export class SwarmScheduler implements Scheduler {
   /** Stops every watch and removes the probe container and the nodes' anchors. */
   async close(): Promise<void> {
     for (const stop of [...this.#watches]) stop();
+    this.#starts.close();
     this.#prober.close();
     // Ones still being made would outlive the removal.
     await Promise.allSettled([this.#probe, this.#anchoring]);
     await this.manager.getContainer(this.#probeName()).remove({ force: true }).catch(() => undefined);
-    await Promise.all(this.nodes.map((docker) => removeAnchor(docker, this.platformName)));
+    await removeAnchors(this.manager, this.nodes, this.platformName);
   }
 
   /**
-   * Makes sure, at most once a minute, that every node has its anchor on the overlay (network-anchors.ts); in the
-   * background, since a missing one only slows a start. A node that cannot run one is skipped until the next time.
+   * Makes sure, at most once a minute, that the anchors on the overlay run (network-anchors.ts) and every node has
+   * their image; in the background, since a missing anchor only slows a start.
    */
   #anchorNodes(): void {
     if (this.#anchoring !== undefined && Date.now() - this.#anchoredAt < ANCHOR_CHECK_MS) return;
@@ -285,8 +289,7 @@ export class SwarmScheduler implements Scheduler {
     this.#anchoring = (async () => {
       // A node the image could not reach (a lost one) fails its own anchor only.
       await this.#distribute(BASE_IMAGE).catch(() => undefined);
-      const options = { platformName: this.platformName, networkName: this.networkName, image: BASE_IMAGE };
-      await Promise.allSettled(this.nodes.map((docker) => ensureAnchor(docker, options)));
+      await ensureAnchors(this.manager, { platformName: this.platformName, networkName: this.networkName, image: BASE_IMAGE });
     })().catch(() => undefined);
   }
 
@@ -345,7 +348,7 @@ export class SwarmScheduler implements Scheduler {
 
   #toContainer(service: Service, task: Task | undefined, lost: Set<string>): Container {
     const onLostNode = task?.NodeID !== undefined && lost.has(task.NodeID) && !isTerminal(taskState(task));
-    const state: ContainerState = onLostNode ? 'crashed' : taskState(task);
+    const state: ContainerState = onLostNode ? 'crashed' : this.#stateOf(task);
     const port = Number(service.Spec.Labels?.[PORT_LABEL]);
     const attachment = task?.NetworksAttachments?.find((a) => a.Network?.Spec?.Name === this.networkName);
     const ip = attachment?.Addresses?.[0]?.split('/')[0];
@@ -398,6 +401,7 @@ export class SwarmScheduler implements Scheduler {
     // Made meanwhile, not after the task runs: the probe container its readiness check may need, and the anchors.
     if (!terminal) void this.#probeContainer().catch(() => undefined);
     this.#anchorNodes();
+    this.#starts.follow(this.#engines, this.nodes);
     const labels = this.#labels(spec);
     const memory = spec.memoryBytes ?? this.#defaultMemoryBytes;
     const limits: Record<string, number> = {};
@@ -442,8 +446,8 @@ export class SwarmScheduler implements Scheduler {
       const service = await this.#service(name);
       if (!service) return undefined;
       const task = latest(await this.#tasks([service.ID]));
-      if (taskState(task) !== 'starting' || unplaceableReason(task) || Date.now() > until) return { service, task };
-      await sleep(100);
+      if (this.#stateOf(task) !== 'starting' || unplaceableReason(task) || Date.now() > until) return { service, task };
+      await this.#starts.next(100);
     }
   }
 
@@ -470,11 +474,27 @@ export class SwarmScheduler implements Scheduler {
     return services.map((service) => this.#toContainer(service, latest(tasks.filter((t) => t.ServiceID === service.ID)), lost));
   }
 
-  /** The engine of the node a task runs on, and its container's ID there. */
+  /** The engine of the node a task runs on, and its container's ID there (or its name, from the node's word). */
   #containerOf(task: Task | undefined): { docker: Docker; id: string } | undefined {
     const id = task?.Status?.ContainerStatus?.ContainerID;
     const docker = task?.NodeID ? this.#byNodeId.get(task.NodeID) : undefined;
-    return id && docker ? { docker, id } : undefined;
+    if (id && docker) return { docker, id };
+    const started = task ? this.#starts.get(task.ID) : undefined;
+    return started ? { docker: started.docker, id: started.name } : undefined;
+  }
+
+  /**
+   * A task's state, where a task the manager still has starting is up once its node has started its container
+   * (task-starts.ts); the node's word is dropped once the manager's own is in.
+   */
+  #stateOf(task: Task | undefined): ContainerState {
+    const state = taskState(task);
+    if (!task) return state;
+    if (state !== 'starting') {
+      this.#starts.forget(task.ID);
+      return state;
+    }
+    return this.#starts.get(task.ID) ? 'up' : state;
   }
 
   async stop(name: string, graceSeconds: number): Promise<void> {
@@ -580,11 +600,13 @@ export class SwarmScheduler implements Scheduler {
   async waitReady(name: string, check: ReadinessCheck, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let why = 'no check has run yet';
+    // As on one engine: checks soon after the start, since most apps listen within a moment of it, then less often.
+    let interval = FIRST_PROBE_INTERVAL_MS;
     for (;;) {
       const service = await this.#service(name);
       if (!service) throw new NotReadyError(`container ${name} does not exist`, []);
       const task = latest(await this.#tasks([service.ID]));
-      const state = taskState(task);
+      const state = this.#stateOf(task);
       if (task?.NodeID && !isTerminal(state) && (await this.#lostNodes()).has(task.NodeID)) {
         throw new NotReadyError(`container ${name} was on a node the swarm has lost`, []);
       }
@@ -602,7 +624,10 @@ export class SwarmScheduler implements Scheduler {
         if (result === null) return;
         why = result;
       }
-      await sleep(Math.min(150, Math.max(0, deadline - Date.now())));
+      const pause = Math.min(state === 'up' ? interval : PROBE_INTERVAL_MS, Math.max(0, deadline - Date.now()));
+      if (state === 'up') interval = Math.min(interval * 2, PROBE_INTERVAL_MS);
+      // A task still starting is checked again as soon as a node starts a container.
+      await (state === 'starting' ? this.#starts.next(pause) : sleep(pause));
     }
   }
 
@@ -822,7 +847,7 @@ export class SwarmScheduler implements Scheduler {
     const service = await this.#service(name);
     if (!service) return null;
     const task = latest(await this.#tasks([service.ID]));
-    if (taskState(task) !== 'up') return null;
+    if (this.#stateOf(task) !== 'up') return null;
     const where = this.#containerOf(task);
     if (!where) return null;
     return this.#engines[this.nodes.indexOf(where.docker)]!.stats(where.id);
@@ -914,7 +939,7 @@ export class SwarmScheduler implements Scheduler {
     const service = await this.#service(name);
     if (!service) return `container ${name} does not exist`;
     const task = latest(await this.#tasks([service.ID]));
-    if (taskState(task) !== 'up') return `container ${name} is not running`;
+    if (this.#stateOf(task) !== 'up') return `container ${name} is not running`;
     return this.#check(task, this.#addressOf(task), check, options.timeoutMs);
   }
 
