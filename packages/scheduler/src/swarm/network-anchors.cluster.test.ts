@@ -1,7 +1,6 @@
 /**
  * The swarm backend keeps an anchor on the overlay network on every node (network-anchors.ts) from its first start
- * on, makes them again when they are gone, never takes them for its containers, and removes them when it closes, so
- * that the network can go.
+ * on, never takes them for its containers, and removes them when it closes, so that the network can go.
  * @module
  */
 import { randomBytes } from 'node:crypto';
