@@ -287,8 +287,13 @@ export class SwarmScheduler implements Scheduler {
     if (this.#anchoring !== undefined && Date.now() - this.#anchoredAt < ANCHOR_CHECK_MS) return;
     this.#anchoredAt = Date.now();
     this.#anchoring = (async () => {
-      // A node the image could not reach (a lost one) fails its own anchor only.
-      await this.#distribute(BASE_IMAGE).catch(() => undefined);
+      try {
+        await this.#distribute(BASE_IMAGE);
+      } catch (error) {
+        // Without the image on the manager no node could run an anchor, and Swarm would retry them for ever; a node
+        // the image could not reach (a lost one) fails its own anchor only.
+        if (error instanceof ImageNotFoundError) return;
+      }
       await ensureAnchors(this.manager, { platformName: this.platformName, networkName: this.networkName, image: BASE_IMAGE });
     })().catch(() => undefined);
   }
