@@ -117,7 +117,8 @@ interface EngineError {
   code?: string;
 }
 
-function statusOf(error: unknown): number | undefined {
+/** The HTTP status of an engine's error, if it has one. */
+export function statusOf(error: unknown): number | undefined {
   return (error as EngineError | null)?.statusCode;
 }
 

@@ -8,6 +8,7 @@ import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ANCHOR_LABEL, anchorServiceName, ensureAnchors, removeAnchors } from './network-anchors.ts';
 import { SwarmScheduler } from './swarm-scheduler.ts';
+import { eventually } from '../scheduler-contract.ts';
 import { BASE_IMAGE } from '../stack-images.ts';
 
 const sockets = (process.env.DEIS_TEST_CLUSTER_SOCKETS ?? '').split(',').filter(Boolean);
@@ -20,15 +21,6 @@ interface AnchorContainer {
 
 async function anchorsOn(docker: Docker, platformName: string): Promise<AnchorContainer[]> {
   return (await docker.listContainers({ all: true, filters: { label: [`${ANCHOR_LABEL}=${platformName}`] } })) as AnchorContainer[];
-}
-
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 const runningOnEveryNode = (perNode: AnchorContainer[][]) => perNode.every((containers) => containers.some((c) => c.State === 'running'));

@@ -9,7 +9,7 @@
  * @module
  */
 import type Docker from 'dockerode';
-import { PLATFORM_LABEL } from '../docker/docker-scheduler.ts';
+import { PLATFORM_LABEL, statusOf } from '../docker/docker-scheduler.ts';
 
 /** On the anchors' tasks instead of the platform's label, so that no listing of the platform's tasks takes them for its own. */
 export const ANCHOR_LABEL = 'io.deis.anchor';
@@ -23,10 +23,6 @@ export interface AnchorOptions {
 
 export function anchorServiceName(platformName: string): string {
   return `${platformName}-anchor`;
-}
-
-function statusOf(error: unknown): number | undefined {
-  return (error as { statusCode?: number } | null)?.statusCode;
 }
 
 /** Makes the anchors' service, unless it exists. */

@@ -18,7 +18,7 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import type Docker from 'dockerode';
-import { DockerScheduler, FIRST_PROBE_INTERVAL_MS, PLATFORM_LABEL, PORT_LABEL, PROBE_INTERVAL_MS, SPEC_LABELS_LABEL } from '../docker/docker-scheduler.ts';
+import { DockerScheduler, FIRST_PROBE_INTERVAL_MS, PLATFORM_LABEL, PORT_LABEL, PROBE_INTERVAL_MS, SPEC_LABELS_LABEL, statusOf } from '../docker/docker-scheduler.ts';
 import { deleteRegistryImage } from '../registry/platform-registry.ts';
 import type { PlatformRegistry } from '../registry/platform-registry.ts';
 import { imagePullAuth, pullOnEngine } from './swarm-registry-pull.ts';
@@ -94,10 +94,6 @@ interface Service {
   ID: string;
   Version?: { Index?: number };
   Spec: { Name: string; Labels?: Record<string, string>; TaskTemplate?: { ForceUpdate?: number } };
-}
-
-function statusOf(error: unknown): number | undefined {
-  return (error as { statusCode?: number } | null)?.statusCode;
 }
 
 function messageOf(error: unknown): string {
