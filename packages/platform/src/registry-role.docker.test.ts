@@ -7,8 +7,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
@@ -19,6 +17,7 @@ import { ImagePushError, pushImage } from '@deis/builder/registry-push';
 import { checkLogin, DEFAULT_CERTS_DIR, deleteRegistryImage, forgetRegistryCa, manifestDigest, RegistryAuthError, trustRegistryCa } from '@deis/scheduler/registry/platform-registry';
 import type { PlatformRegistry } from '@deis/scheduler/registry/platform-registry';
 import { DockerScheduler } from '@deis/scheduler/docker/docker-scheduler';
+import { freePort } from './free-port.ts';
 import { startRegistry } from './registry-role.ts';
 import type { RunningRegistry } from './registry-role.ts';
 import { loadRegistrySettings } from './registry-settings.ts';
@@ -30,14 +29,6 @@ function bytesUnder(dir: string): number {
     total += entry.isDirectory() ? bytesUnder(path) : entry.isFile() ? statSync(path).size : 0;
   }
   return total;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('the registry role on this host', () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeLinkLocalBlock } from '@deis/scheduler/docker/link-local-firewall';
+import { freePort } from './free-port.ts';
 import { loadPlatformSettings } from './platform-settings.ts';
 import { runRole } from './roles.ts';
 import type { RunningPlatform } from './roles.ts';
@@ -33,7 +34,7 @@ describe('the controller role on the docker backend', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), `${name}-`));
-    const port = 20_000 + randomInt(0, 20_000);
+    const port = await freePort();
     const env = { DEIS_DATA_DIR: dataDir, DEIS_PLATFORM_NAME: name, DEIS_NETWORK: name, DEIS_NETWORK_SUBNET: subnet, DEIS_CONTROLLER_PORT: String(port), DEIS_NODE_LABELS: 'environ=prod,disk=ssd', DEIS_LOG_LEVEL: 'silent' };
     running = await runRole('controller', loadPlatformSettings(env, '/'), () => undefined, { PATH: process.env.PATH, ...env });
     base = `http://127.0.0.1:${port}`;
