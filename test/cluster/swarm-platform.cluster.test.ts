@@ -193,7 +193,11 @@ describe('the platform on the swarm backend', () => {
 
   it('deploys a build as Swarm services on the nodes and spreads a scale over more than one node', async () => {
     await expectStatus('POST', `/v2/apps/${app}/builds/`, 201, { image, procfile: { web: 'exec httpd -f -p $PORT -h /www' } });
-    const deployed = await runningTasks();
+    // The deploy answers once the node has started the container; the manager says so a moment later.
+    const deployed = await until('one running task', async () => {
+      const tasks = await runningTasks();
+      return tasks.length > 0 ? tasks : undefined;
+    }, 30_000);
     expect(deployed).toHaveLength(1);
     expect(deployed[0]!.service).toMatch(new RegExp(`^${app}-web-`));
     // DEIS_CONTAINER_PIDS_LIMIT (1024 by default) holds on the swarm too.
